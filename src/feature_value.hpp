@@ -1,0 +1,25 @@
+// One input value of one feature, as the glue hands it to the core (no ownership).
+#pragma once
+
+#include <string_view>
+
+namespace pgfraud {
+
+// A borrowed view of one transaction attribute: missing, a number, a string or a boolean.
+struct FeatureValue {
+  enum class Kind { kMissing, kNumber, kText, kBool, kOther };
+
+  Kind kind = Kind::kMissing;
+  double number = 0.0;
+  std::string_view text;
+  bool flag = false;
+
+  static FeatureValue Missing() { return FeatureValue{}; }
+  static FeatureValue Number(double x) { return FeatureValue{Kind::kNumber, x, {}, false}; }
+  static FeatureValue Text(std::string_view s) { return FeatureValue{Kind::kText, 0.0, s, false}; }
+  static FeatureValue Bool(bool b) { return FeatureValue{Kind::kBool, 0.0, {}, b}; }
+  // An object, array or other value that no feature kind accepts; text names what it was.
+  static FeatureValue Other(std::string_view what) { return FeatureValue{Kind::kOther, 0.0, what, false}; }
+};
+
+}  // namespace pgfraud

@@ -1,0 +1,151 @@
+// Unit tests of model documents and scoring, against values computed by hand from DESIGN.md.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "model_document.hpp"
+
+namespace pgfraud {
+namespace {
+
+using nlohmann::json;
+
+json SampleDocument() {
+  return json::parse(R"({
+    "format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+    "intercept": -3.2, "threshold": 0.41, "label": "is_fraud",
+    "features": [
+      {"name": "amount", "kind": "numeric", "mean": 120.5, "scale": 300.2, "weight": 0.8},
+      {"name": "country", "kind": "categorical", "weights": {"US": 0.1, "NG": 1.2}, "default_weight": -0.05},
+      {"name": "online", "kind": "boolean", "weight": 0.3, "impute": 0.25},
+      {"name": "created_at", "kind": "hour_of_day", "weights": {"2": 0.9, "3": 1.1}, "default_weight": 0.0},
+      {"name": "created_at", "kind": "day_of_week", "weights": {"0": 0.2}, "default_weight": -0.1}
+    ],
+    "metrics": {"roc_auc": 0.9}, "custom": [1, 2]})");
+}
+
+ErrorCode DocumentError(const json& doc, std::string* message = nullptr) {
+  try {
+    ModelFromJson(doc);
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return ErrorCode::kInternal;
+}
+
+TEST(ModelDocument, RoundTripIsIdentical) {
+  json once = ModelToJson(ModelFromJson(SampleDocument()));
+  json twice = ModelToJson(ModelFromJson(once));
+  EXPECT_EQ(once, twice);
+  EXPECT_EQ(once["custom"], json::parse("[1, 2]"));
+  EXPECT_EQ(once["metrics"]["roc_auc"], 0.9);
+}
+
+TEST(ModelDocument, ScoreFollowsTheFormula) {
+  Model m = ModelFromJson(SampleDocument());
+  FeatureValue v[] = {FeatureValue::Number(420.7), FeatureValue::Text("NG"), FeatureValue::Bool(true),
+                      FeatureValue::Text("2024-05-05T03:10:00"), FeatureValue::Text("2024-05-05T03:10:00")};
+  double z = -3.2 + 0.8 * (420.7 - 120.5) / 300.2 + 1.2 + 0.3 + 1.1 + 0.2;
+  EXPECT_NEAR(m.Logit(v), z, 1e-12);
+  EXPECT_NEAR(m.Score(v), 1.0 / (1.0 + std::exp(-z)), 1e-12);
+}
+
+TEST(ModelDocument, MissingAndUnknownValues) {
+  Model m = ModelFromJson(SampleDocument());
+  FeatureValue v[] = {FeatureValue::Missing(), FeatureValue::Text("FR"), FeatureValue::Missing(),
+                      FeatureValue::Missing(), FeatureValue::Number(1)};
+  double z = -3.2 + 0.0 + -0.05 + 0.3 * 0.25 + 0.0 + -0.1;
+  EXPECT_NEAR(m.Logit(v), z, 1e-12);
+  std::vector<double> c = m.Contributions(v);
+  EXPECT_NEAR(c[2], 0.075, 1e-12);
+}
+
+TEST(ModelDocument, NumericStringsAreNumbers) {
+  Model m = ModelFromJson(SampleDocument());
+  FeatureValue a[] = {FeatureValue::Text("12.50"), FeatureValue::Missing(), FeatureValue::Missing(),
+                      FeatureValue::Missing(), FeatureValue::Missing()};
+  FeatureValue b[] = {FeatureValue::Number(12.5), FeatureValue::Missing(), FeatureValue::Missing(),
+                      FeatureValue::Missing(), FeatureValue::Missing()};
+  EXPECT_EQ(m.Logit(a), m.Logit(b));
+}
+
+TEST(ModelDocument, WrongValueKindsAreErrors) {
+  Model m = ModelFromJson(SampleDocument());
+  FeatureValue v[] = {FeatureValue::Other("an object"), FeatureValue::Missing(), FeatureValue::Missing(),
+                      FeatureValue::Missing(), FeatureValue::Missing()};
+  try {
+    m.Logit(v);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidParameterValue);
+    EXPECT_NE(std::string(e.what()).find("amount"), std::string::npos);
+  }
+  v[0] = FeatureValue::Number(NAN);
+  EXPECT_THROW(m.Logit(v), Error);
+  v[0] = FeatureValue::Missing();
+  v[2] = FeatureValue::Number(2);
+  EXPECT_THROW(m.Logit(v), Error);
+  v[2] = FeatureValue::Missing();
+  v[3] = FeatureValue::Number(24);
+  EXPECT_THROW(m.Logit(v), Error);
+}
+
+TEST(ModelDocument, MalformedDocumentsAreRefused) {
+  json doc = SampleDocument();
+  std::string message;
+  for (const char* key : {"format", "algorithm", "intercept", "features"}) {
+    json d = doc;
+    d.erase(key);
+    EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument) << key;
+  }
+  json d = doc;
+  d["format"] = "pg_fraud.model/9";
+  EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument);
+  d = doc;
+  d["intercept"] = "1";
+  EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument);
+  d = doc;
+  d["features"][0]["weight"] = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(DocumentError(d, &message), ErrorCode::kInvalidModelDocument);
+  EXPECT_NE(message.find("amount"), std::string::npos);
+  d = doc;
+  d["features"][0]["scale"] = 0;
+  EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument);
+  d = doc;
+  d["features"].push_back(doc["features"][0]);
+  EXPECT_EQ(DocumentError(d, &message), ErrorCode::kInvalidModelDocument);
+  EXPECT_NE(message.find("twice"), std::string::npos);
+  d = doc;
+  d["features"][3]["weights"]["24"] = 1.0;
+  EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument);
+  d = doc;
+  d["features"][1]["kind"] = "fancy";
+  EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument);
+  EXPECT_EQ(DocumentError(json::array()), ErrorCode::kInvalidModelDocument);
+  EXPECT_THROW(ParseModelDocument("{not json"), Error);
+}
+
+TEST(Classify, MapsExceptionTypes) {
+  EXPECT_EQ(Classify(std::make_exception_ptr(std::bad_alloc())).code, ErrorCode::kOutOfMemory);
+  EXPECT_EQ(Classify(std::make_exception_ptr(Error(ErrorCode::kUndefinedObject, "m"))).code,
+            ErrorCode::kUndefinedObject);
+  EXPECT_EQ(Classify(std::make_exception_ptr(std::runtime_error("x"))).code, ErrorCode::kInternal);
+  EXPECT_EQ(Classify(std::make_exception_ptr(42)).code, ErrorCode::kInternal);
+  try {
+    (void)json::parse("[1]").at(5);
+  } catch (...) {
+    ErrorInfo info = Classify(std::current_exception());
+    EXPECT_EQ(info.code, ErrorCode::kInvalidModelDocument);
+  }
+}
+
+TEST(Sigmoid, StableAtExtremes) {
+  EXPECT_EQ(Model::Sigmoid(-1000), 0.0);
+  EXPECT_EQ(Model::Sigmoid(1000), 1.0);
+  EXPECT_DOUBLE_EQ(Model::Sigmoid(0), 0.5);
+}
+
+}  // namespace
+}  // namespace pgfraud
