@@ -1,0 +1,31 @@
+# pg_fraud: PGXS build of the extension, plus `make test`, `make demo` and `make bench`.
+EXTENSION = pg_fraud
+EXTVERSION = 0.1.0
+MODULE_big = pg_fraud
+OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp src/*.cpp))
+DATA = $(wildcard sql/pg_fraud--*.sql)
+
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=pg_fraud
+
+PG_CONFIG ?= pg_config
+PG_SERVER_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -isystem $(PG_SERVER_INCLUDE) -I$(CURDIR)/src -I$(CURDIR)/extension -isystem /usr/include/eigen3
+PG_CXXFLAGS = -std=c++17 -O2 -Wall -Wno-register -Wno-missing-field-initializers -fno-omit-frame-pointer
+SHLIB_LINK = -lstdc++
+
+# No LLVM bitcode: the JIT gains nothing on these functions and it would need clang++.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: test demo bench deps
+deps:
+	scripts/install-deps.sh
+test:
+	scripts/test.sh
+demo:
+	scripts/demo.sh
+bench:
+	bench/run.sh

@@ -1,0 +1,81 @@
+// The boundary between C++ and PostgreSQL error handling (DESIGN.md, "Architecture").
+//
+// Guard() runs a C++ body; any exception is classified, its text copied out, every C++
+// object destroyed, and only then is ereport(ERROR) raised from a frame that owns nothing.
+// PgCall() runs PostgreSQL code from C++; an ereport inside it becomes a PgException, so
+// the unwinding runs destructors, and Guard re-raises the original error unchanged.
+#pragma once
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "pg_headers.hpp"
+
+namespace pgfraud {
+namespace glue {
+
+// A PostgreSQL error caught by PgCall, carried through C++ frames to Guard.
+class PgException : public std::exception {
+ public:
+  explicit PgException(ErrorData* data) noexcept : data_(data) {}
+  ErrorData* data() const noexcept { return data_; }
+  const char* what() const noexcept override { return "PostgreSQL error"; }
+
+ private:
+  ErrorData* data_;  // palloc'd in the caller's memory context
+};
+
+// Stores the in-flight exception's SQLSTATE and text in static storage; never throws.
+void StashError(std::exception_ptr error) noexcept;
+
+// Raises the stashed error with ereport; call only from a frame with no live C++ objects.
+[[noreturn]] void RaiseStashedError();
+
+// Runs body() and returns its Datum, turning any exception into a PostgreSQL error.
+template <typename Body>
+Datum Guard(Body&& body) {
+  try {
+    return body();
+  } catch (...) {
+    StashError(std::current_exception());
+  }
+  RaiseStashedError();
+}
+
+// Runs PostgreSQL code that may ereport; an error comes back as a thrown PgException.
+template <typename Fn>
+auto PgCall(Fn&& fn) -> decltype(fn()) {
+  using Result = decltype(fn());
+  MemoryContext caller_context = CurrentMemoryContext;
+  ErrorData* volatile error = nullptr;
+  if constexpr (std::is_void_v<Result>) {
+    PG_TRY();
+    { fn(); }
+    PG_CATCH();
+    {
+      MemoryContextSwitchTo(caller_context);
+      error = CopyErrorData();
+      FlushErrorState();
+    }
+    PG_END_TRY();
+    if (error != nullptr) throw PgException(error);
+  } else {
+    Result result{};
+    Result* volatile slot = &result;
+    PG_TRY();
+    { *slot = fn(); }
+    PG_CATCH();
+    {
+      MemoryContextSwitchTo(caller_context);
+      error = CopyErrorData();
+      FlushErrorState();
+    }
+    PG_END_TRY();
+    if (error != nullptr) throw PgException(error);
+    return result;
+  }
+}
+
+}  // namespace glue
+}  // namespace pgfraud

@@ -1,0 +1,201 @@
+// Attribute -> FeatureValue conversions by type, planned once per row type.
+#include "row_values.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "errors.hpp"
+#include "guard.hpp"
+#include "numeric_decode.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+using Conversion = ColumnPlan::Conversion;
+
+bool SameNameIgnoringCase(const char* a, const std::string& b) {
+  size_t i = 0;
+  for (; a[i] != '\0' && i < b.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return a[i] == '\0' && i == b.size();
+}
+
+// The attribute feeding feature `name`: exact match first, then a unique case-insensitive one.
+Form_pg_attribute FindAttribute(TupleDesc desc, const std::string& name) {
+  Form_pg_attribute folded = nullptr;
+  int folded_matches = 0;
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (att->attisdropped) continue;
+    if (name == NameStr(att->attname)) return att;
+    if (SameNameIgnoringCase(NameStr(att->attname), name)) {
+      folded = att;
+      ++folded_matches;
+    }
+  }
+  if (folded_matches > 1) {
+    throw Error(ErrorCode::kUndefinedColumn, "feature \"" + name + "\" matches several columns",
+                "Column names that differ only in case are ambiguous; rename one.");
+  }
+  if (folded == nullptr) {
+    throw Error(ErrorCode::kUndefinedColumn, "no column for feature \"" + name + "\"",
+                "Every feature of the model needs a column of the same name.");
+  }
+  return folded;
+}
+
+bool IsNumberType(Oid type) {
+  return type == FLOAT8OID || type == FLOAT4OID || type == INT2OID || type == INT4OID || type == INT8OID ||
+         type == NUMERICOID;
+}
+
+bool IsTimeType(Oid type) { return type == TIMESTAMPOID || type == TIMESTAMPTZOID || type == DATEOID; }
+
+Conversion DirectConversion(Oid type) {
+  switch (type) {
+    case FLOAT8OID: return Conversion::kFloat8;
+    case FLOAT4OID: return Conversion::kFloat4;
+    case INT2OID: return Conversion::kInt2;
+    case INT4OID: return Conversion::kInt4;
+    case INT8OID: return Conversion::kInt8;
+    case NUMERICOID: return Conversion::kNumeric;
+    case BOOLOID: return Conversion::kBool;
+    case TEXTOID: case VARCHAROID: return Conversion::kText;
+    case BPCHAROID: return Conversion::kBpchar;
+    case NAMEOID: return Conversion::kName;
+    case TIMESTAMPOID: return Conversion::kTimestamp;
+    case TIMESTAMPTZOID: return Conversion::kTimestampTz;
+    case DATEOID: return Conversion::kDate;
+    default: return Conversion::kOutputText;
+  }
+}
+
+[[noreturn]] void ThrowMismatch(const Feature& f) {
+  throw Error(ErrorCode::kDatatypeMismatch,
+              std::string("column for feature \"") + f.name + "\" has a type a " + FeatureKindName(f.kind) +
+                  " feature cannot use",
+              "Numeric features take numbers or text, boolean features booleans, numbers or text, "
+              "time features timestamps, dates, numbers or text.");
+}
+
+// Chooses the conversion of one column for one feature, refusing types that cannot fit.
+Conversion ChooseConversion(const Feature& f, Oid type) {
+  const bool textual = type == TEXTOID || type == VARCHAROID || type == BPCHAROID || type == NAMEOID;
+  switch (f.kind) {
+    case FeatureKind::kNumeric:
+      if (type == BOOLOID || IsTimeType(type)) ThrowMismatch(f);
+      return DirectConversion(type);
+    case FeatureKind::kBoolean:
+      if (type == BOOLOID || textual || IsNumberType(type)) return DirectConversion(type);
+      ThrowMismatch(f);
+    case FeatureKind::kCategorical:
+      // Numbers and enums are matched by their text, exactly as the training saw them.
+      if (textual || type == BOOLOID) return DirectConversion(type);
+      return Conversion::kOutputText;
+    case FeatureKind::kHourOfDay:
+    case FeatureKind::kDayOfWeek:
+      if (IsTimeType(type) || textual || IsNumberType(type)) return DirectConversion(type);
+      ThrowMismatch(f);
+  }
+  ThrowMismatch(f);
+}
+
+// Hour or weekday of a timestamp already split into fields; NaN when out of range.
+double TimeSlot(bool want_hour, int status, const struct pg_tm& tm) {
+  if (status != 0) return std::numeric_limits<double>::quiet_NaN();
+  return want_hour ? tm.tm_hour : j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday));
+}
+
+FeatureValue TimeValue(const ColumnPlan& plan, Datum d) {
+  struct pg_tm tm = {};
+  fsec_t fsec;
+  int tz;
+  switch (plan.conversion) {
+    case Conversion::kTimestamp: {
+      Timestamp ts = DatumGetTimestamp(d);
+      if (TIMESTAMP_NOT_FINITE(ts)) return FeatureValue::Number(std::numeric_limits<double>::infinity());
+      return FeatureValue::Number(TimeSlot(plan.want_hour, timestamp2tm(ts, nullptr, &tm, &fsec, nullptr, nullptr), tm));
+    }
+    case Conversion::kTimestampTz: {
+      TimestampTz ts = DatumGetTimestampTz(d);
+      if (TIMESTAMP_NOT_FINITE(ts)) return FeatureValue::Number(std::numeric_limits<double>::infinity());
+      return FeatureValue::Number(TimeSlot(plan.want_hour, timestamp2tm(ts, &tz, &tm, &fsec, nullptr, nullptr), tm));
+    }
+    default: {
+      DateADT date = DatumGetDateADT(d);
+      if (DATE_NOT_FINITE(date)) return FeatureValue::Number(std::numeric_limits<double>::infinity());
+      if (plan.want_hour) return FeatureValue::Number(0);
+      j2date(date + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+      return FeatureValue::Number(j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday)));
+    }
+  }
+}
+
+std::string_view VarlenaText(Datum d) {
+  struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d)));
+  return std::string_view(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+}
+
+}  // namespace
+
+void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
+  for (size_t i = 0; i < model.features.size(); ++i) {
+    const Feature& f = model.features[i];
+    Form_pg_attribute att = FindAttribute(desc, f.name);
+    Oid type = PgCall([att] { return getBaseType(att->atttypid); });
+    ColumnPlan& plan = plans[i];
+    plan.attnum = att->attnum;
+    plan.conversion = ChooseConversion(f, type);
+    plan.want_hour = f.kind == FeatureKind::kHourOfDay;
+    plan.output_fn = InvalidOid;
+    if (plan.conversion == Conversion::kOutputText) {
+      bool varlena;
+      Oid output_fn;
+      PgCall([type, &output_fn, &varlena] { getTypeOutputInfo(type, &output_fn, &varlena); });
+      plan.output_fn = output_fn;
+    }
+  }
+}
+
+void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* datums, const bool* nulls,
+                      FeatureValue* values) {
+  for (size_t i = 0; i < model.features.size(); ++i) {
+    const ColumnPlan& plan = plans[i];
+    const int index = plan.attnum - 1;
+    if (nulls[index]) {
+      values[i] = FeatureValue::Missing();
+      continue;
+    }
+    Datum d = datums[index];
+    switch (plan.conversion) {
+      case Conversion::kFloat8: values[i] = FeatureValue::Number(DatumGetFloat8(d)); break;
+      case Conversion::kFloat4: values[i] = FeatureValue::Number(DatumGetFloat4(d)); break;
+      case Conversion::kInt2: values[i] = FeatureValue::Number(DatumGetInt16(d)); break;
+      case Conversion::kInt4: values[i] = FeatureValue::Number(DatumGetInt32(d)); break;
+      case Conversion::kInt8: values[i] = FeatureValue::Number(static_cast<double>(DatumGetInt64(d))); break;
+      case Conversion::kNumeric:
+        // Short-header numerics are read in place; only compressed or external ones are copied.
+        values[i] = FeatureValue::Number(NumericToDouble(reinterpret_cast<Numeric>(
+            pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d))))));
+        break;
+      case Conversion::kBool: values[i] = FeatureValue::Bool(DatumGetBool(d)); break;
+      case Conversion::kText: values[i] = FeatureValue::Text(VarlenaText(d)); break;
+      case Conversion::kBpchar: {
+        std::string_view s = VarlenaText(d);
+        while (!s.empty() && s.back() == ' ') s.remove_suffix(1);  // blank padding is not significant
+        values[i] = FeatureValue::Text(s);
+        break;
+      }
+      case Conversion::kName: values[i] = FeatureValue::Text(NameStr(*DatumGetName(d))); break;
+      case Conversion::kOutputText: values[i] = FeatureValue::Text(OidOutputFunctionCall(plan.output_fn, d)); break;
+      default: values[i] = TimeValue(plan, d); break;
+    }
+  }
+}
+
+}  // namespace glue
+}  // namespace pgfraud

@@ -1,0 +1,42 @@
+// Per-call-site state of the scoring functions, kept in fn_extra.
+#pragma once
+
+#include <string_view>
+
+#include "model_cache.hpp"
+#include "row_values.hpp"
+
+namespace pgfraud {
+namespace glue {
+
+// What one call site remembers between rows: the resolved model and the row-type plan.
+struct ScoreState {
+  MemoryContext context;  // fn_mcxt: lives as long as the call site
+  uint64_t generation;
+  const CachedModel* model;
+  char* model_name;
+  size_t model_name_len;
+  FeatureValue* values;  // one per feature of `model`
+  // Typed rows: the plan for the row type last seen.
+  Oid row_type;
+  int32 row_typmod;
+  TupleDesc row_desc;
+  ColumnPlan* plans;
+  Datum* datums;
+  bool* nulls;
+};
+
+// The call site's state, created in fn_mcxt on first use.
+ScoreState& StateOf(FunctionCallInfo fcinfo);
+
+// The model for this call: the cached one while nothing changed, else re-resolved by name.
+const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std::string_view name);
+
+// Deforms a row and fills state.values for the resolved model, planning the row type once.
+void LoadRowValues(ScoreState& state, HeapTupleHeader row);
+
+// The model name argument `argno` as a view of the text datum, or "default" when absent.
+std::string_view ModelNameArg(FunctionCallInfo fcinfo, int argno);
+
+}  // namespace glue
+}  // namespace pgfraud
