@@ -5,8 +5,11 @@ MODULE_big = pg_fraud
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp src/*.cpp))
 DATA = $(wildcard sql/pg_fraud--*.sql)
 
-REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+# install runs first: it checks the freshly created extension.
+REGRESS = install $(filter-out install,$(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=pg_fraud
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=pg_fraud
 
 PG_CONFIG ?= pg_config
 PG_SERVER_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
@@ -20,7 +23,11 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo bench deps
+.PHONY: test demo bench deps installcheck-regress installcheck-isolation
+installcheck-regress:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+installcheck-isolation:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 deps:
 	scripts/install-deps.sh
 test:

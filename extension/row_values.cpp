@@ -76,8 +76,8 @@ Conversion DirectConversion(Oid type) {
 
 [[noreturn]] void ThrowMismatch(const Feature& f) {
   throw Error(ErrorCode::kDatatypeMismatch,
-              std::string("column for feature \"") + f.name + "\" has a type a " + FeatureKindName(f.kind) +
-                  " feature cannot use",
+              std::string("column for feature \"") + f.name + "\" has a type that features of kind " +
+                  FeatureKindName(f.kind) + " cannot use",
               "Numeric features take numbers or text, boolean features booleans, numbers or text, "
               "time features timestamps, dates, numbers or text.");
 }

@@ -12,9 +12,8 @@ namespace {
 
 [[noreturn]] void ThrowWrongKind(const Feature& f, const FeatureValue& v) {
   throw Error(ErrorCode::kInvalidParameterValue,
-              "feature \"" + f.name + "\" expects a " + FeatureKindName(f.kind) + " value, not " +
-                  (v.kind == FeatureValue::Kind::kOther ? std::string(v.text)
-                                                        : std::string("a boolean")),
+              "feature \"" + f.name + "\" of kind " + FeatureKindName(f.kind) + " cannot take " +
+                  (v.kind == FeatureValue::Kind::kOther ? std::string(v.text) : std::string("a boolean")),
               "Numbers, strings, booleans and null are accepted where the feature kind allows.");
 }
 

@@ -153,8 +153,15 @@ Model ModelFromJson(const json& doc) {
 }
 
 Model ParseModelDocument(std::string_view text) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) Invalid("not valid JSON");
+  json doc;
+  try {
+    doc = json::parse(text.begin(), text.end());
+  } catch (const json::out_of_range&) {
+    // nlohmann's message quotes the number; the document's values stay out of errors.
+    Invalid("a number is beyond double precision");
+  } catch (const json::exception&) {
+    Invalid("not valid JSON");
+  }
   return ModelFromJson(doc);
 }
 
