@@ -17,6 +17,9 @@ PG_CPPFLAGS = -isystem $(PG_SERVER_INCLUDE) -I$(CURDIR)/src -I$(CURDIR)/extensio
 PG_CXXFLAGS = -std=c++17 -O2 -Wall -Wno-register -Wno-missing-field-initializers -fno-omit-frame-pointer
 SHLIB_LINK = -lstdc++
 
+# Track header dependencies: core structs are shared by both halves of the library.
+override autodepend = yes
+
 # No LLVM bitcode: the JIT gains nothing on these functions and it would need clang++.
 override with_llvm = no
 

@@ -7,6 +7,7 @@
 
 #include "errors.hpp"
 #include "guard.hpp"
+#include "jsonb_values.hpp"
 #include "model_document.hpp"
 
 namespace pgfraud {
@@ -117,6 +118,7 @@ const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   entry->name = key;
   entry->version = row.version;
   entry->id = row.id;
+  entry->jsonb_order = JsonbKeyOrder(entry->model);
   PgCall([&row] { pfree(row.document); });
   const CachedModel& result = *entry;
   g_models[key] = std::move(entry);

@@ -17,6 +17,7 @@ struct CachedModel {
   std::string name;
   int32 version = 0;
   int64 id = 0;
+  std::vector<uint32_t> jsonb_order;  // feature indices in jsonb key order (JsonbKeyOrder)
 };
 
 // The active version of model `name`, loaded on first use after an invalidation.

@@ -25,9 +25,10 @@ constexpr uint16_t kExtSignMask = 0xF000;
 // Five base-10000 digits are 20 decimal digits: more than a double holds, so later ones are dropped.
 constexpr int kSignificantDigits = 5;
 
-double PowerOf10000(int exponent) {
-  static const double kPowers[] = {1e0, 1e4, 1e8, 1e12, 1e16, 1e20};
-  if (exponent >= 0 && exponent <= 5) return kPowers[exponent];
+// 10000^exponent; the common small exponents come from a table.
+inline double PowerOf10000(int exponent) {
+  static const double kPowers[] = {1e-20, 1e-16, 1e-12, 1e-8, 1e-4, 1e0, 1e4, 1e8, 1e12, 1e16, 1e20};
+  if (exponent >= -5 && exponent <= 5) return kPowers[exponent + 5];
   return std::pow(10000.0, exponent);
 }
 
@@ -69,8 +70,9 @@ double NumericToDouble(Numeric num) {
     std::memcpy(&digit, data + offset + 2 * i, sizeof digit);
     mantissa = mantissa * 10000.0 + digit;
   }
-  const int exponent = weight - (ndigits - 1);
-  double value = exponent >= 0 ? mantissa * PowerOf10000(exponent) : mantissa / PowerOf10000(-exponent);
+  // A multiplication by 1e-4 (itself rounded) instead of a division by 1e4: at most one more
+  // ulp of error, for a third of the latency; scores do not move at any printed precision.
+  const double value = mantissa * PowerOf10000(weight - (ndigits - 1));
   return negative ? -value : value;
 }
 

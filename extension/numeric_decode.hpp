@@ -6,7 +6,7 @@
 namespace pgfraud {
 namespace glue {
 
-// The value of a numeric as a double, within a few ulp; NaN, ±Infinity and overflow map to
+// The value of a numeric as a double, within two ulp; NaN, ±Infinity and overflow map to
 // NaN and ±inf. PostgreSQL's numeric_float8 prints and re-parses; this reads the digits.
 double NumericToDouble(Numeric num);
 

@@ -17,6 +17,7 @@ struct ScoreState {
   char* model_name;
   size_t model_name_len;
   FeatureValue* values;  // one per feature of `model`
+  int32_t* scratch;      // one per feature: jsonb key positions
   // Typed rows: the plan for the row type last seen.
   Oid row_type;
   int32 row_typmod;

@@ -64,6 +64,17 @@ const char* FeatureKindName(FeatureKind kind) noexcept {
   return "unknown";
 }
 
+void Feature::Prepare() {
+  per_unit = kind == FeatureKind::kNumeric ? weight / scale : 0.0;
+  slot_weights.clear();
+  if (kind != FeatureKind::kHourOfDay && kind != FeatureKind::kDayOfWeek) return;
+  slot_weights.assign(kind == FeatureKind::kHourOfDay ? 24 : 7, default_weight);
+  for (const auto& [key, w] : weights) {
+    size_t slot = static_cast<size_t>(std::stoi(key));
+    if (slot < slot_weights.size()) slot_weights[slot] = w;
+  }
+}
+
 double Feature::CategoryWeight(std::string_view category) const noexcept {
   auto it = std::lower_bound(weights.begin(), weights.end(), category,
                              [](const auto& entry, std::string_view key) { return entry.first < key; });
@@ -75,8 +86,8 @@ double Feature::Contribution(const FeatureValue& v) const {
     case FeatureKind::kNumeric:
       switch (v.kind) {
         case FeatureValue::Kind::kMissing: return 0.0;  // imputed with the mean
-        case FeatureValue::Kind::kNumber: return weight * (RequireFinite(*this, v.number) - mean) / scale;
-        case FeatureValue::Kind::kText: return weight * (ParseNumber(v.text, name) - mean) / scale;
+        case FeatureValue::Kind::kNumber: return per_unit * (RequireFinite(*this, v.number) - mean);
+        case FeatureValue::Kind::kText: return per_unit * (ParseNumber(v.text, name) - mean);
         default: ThrowWrongKind(*this, v);
       }
     case FeatureKind::kBoolean:
@@ -109,7 +120,16 @@ double Feature::Contribution(const FeatureValue& v) const {
 
 double Model::Logit(const FeatureValue* values) const {
   double z = intercept;
-  for (size_t i = 0; i < features.size(); ++i) z += features[i].Contribution(values[i]);
+  for (size_t i = 0; i < features.size(); ++i) {
+    const Feature& f = features[i];
+    const FeatureValue& v = values[i];
+    // The hot case inline: a finite number for a numeric feature.
+    if (f.kind == FeatureKind::kNumeric && v.kind == FeatureValue::Kind::kNumber && std::isfinite(v.number)) {
+      z += f.per_unit * (v.number - f.mean);
+    } else {
+      z += f.Contribution(v);
+    }
+  }
   return z;
 }
 

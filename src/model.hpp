@@ -30,10 +30,14 @@ struct Feature {
   std::vector<std::pair<std::string, double>> weights;
   double default_weight = 0.0;  // unknown or missing category
   std::vector<double> slot_weights;  // hour_of_day (24) / day_of_week (7), derived from weights
+  double per_unit = 0.0;             // numeric: weight / scale, derived by Prepare()
   nlohmann::json extra = nlohmann::json::object();  // keys the core keeps but does not read
 
   // This feature's term of the logit for one input value; throws Error on a value of the wrong kind.
   double Contribution(const FeatureValue& value) const;
+
+  // Computes the derived fields (per_unit, slot_weights) from the document fields.
+  void Prepare();
 
   // The weight of a category, or default_weight when the model has not seen it.
   double CategoryWeight(std::string_view category) const noexcept;

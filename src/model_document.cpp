@@ -65,14 +65,13 @@ void ParseWeights(const json& f, const std::string& where, Feature* out) {
   std::sort(out->weights.begin(), out->weights.end());
   if (out->kind == FeatureKind::kCategorical) return;
   const int slots = out->kind == FeatureKind::kHourOfDay ? 24 : 7;
-  out->slot_weights.assign(static_cast<size_t>(slots), out->default_weight);
-  for (const auto& [key, weight] : out->weights) {
+  for (const auto& entry : out->weights) {
+    const std::string& key = entry.first;
     int slot = -1;
     if (!key.empty() && key.size() <= 2 && std::all_of(key.begin(), key.end(), ::isdigit)) slot = std::stoi(key);
     if (slot < 0 || slot >= slots || std::to_string(slot) != key) {
       Invalid(where + " has a weight key outside 0.." + std::to_string(slots - 1));
     }
-    out->slot_weights[static_cast<size_t>(slot)] = weight;
   }
 }
 
@@ -102,6 +101,7 @@ Feature ParseFeature(const json& f, size_t index) {
     default:
       ParseWeights(f, where, &out);
   }
+  out.Prepare();
   static const std::set<std::string> kKnown = {"name", "kind", "mean", "scale", "weight",
                                                "impute", "weights", "default_weight"};
   for (auto it = f.begin(); it != f.end(); ++it) {
