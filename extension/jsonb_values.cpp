@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "guard.hpp"
 #include "numeric_decode.hpp"
 
 namespace pgfraud {
@@ -50,32 +51,11 @@ FeatureValue FromEntry(JEntry entry, const char* base, uint32_t start, uint32_t 
   return FeatureValue::Other(JsonContainerIsObject(inner) ? "an object" : "an array");
 }
 
-}  // namespace
-
-std::vector<uint32_t> JsonbKeyOrder(const Model& model) {
-  std::vector<uint32_t> order(model.features.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&model](uint32_t a, uint32_t b) {
-    const std::string& x = model.features[a].name;
-    const std::string& y = model.features[b].name;
-    return CompareKeys(x.data(), x.size(), y.data(), y.size()) < 0;
-  });
-  return order;
-}
-
-void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
-                        FeatureValue* values, int32_t* key_of) {
-  if (!JB_ROOT_IS_OBJECT(tx)) {
-    throw Error(ErrorCode::kInvalidParameterValue, "transaction must be a JSON object",
-                "Pass one object with a key per feature, for example {\"amount\": 12.5}.");
-  }
-  const JsonbContainer* container = &tx->root;
-  const uint32_t pairs = JsonContainerSize(container);
-  const JEntry* entries = container->children;
-  const char* base = reinterpret_cast<const char*>(&entries[2 * pairs]);
+// Pass 1: merges the object's sorted keys with the sorted feature names into key_of;
+// returns the end offset of the last key.
+uint32_t MatchKeys(const Model& model, const std::vector<uint32_t>& order, const JEntry* entries,
+                   uint32_t pairs, const char* base, int32_t* key_of) {
   const size_t n = order.size();
-
-  // Pass 1: merge the sorted keys with the sorted feature names.
   size_t next = 0;
   uint32_t end = 0;
   for (uint32_t k = 0; k < pairs; ++k) {
@@ -90,9 +70,77 @@ void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, 
     }
   }
   for (; next < n; ++next) key_of[order[next]] = -1;
+  return end;
+}
+
+// True when the object's keys (entries and bytes) are those remembered in scratch.
+bool SameLayout(const JsonbScratch& scratch, const JEntry* entries, uint32_t pairs, const char* base) {
+  if (scratch.layout_size == 0 || scratch.layout_pairs != pairs) return false;
+  const size_t entry_bytes = sizeof(JEntry) * pairs;
+  if (std::memcmp(scratch.layout, entries, entry_bytes) != 0) return false;
+  return std::memcmp(scratch.layout + entry_bytes, base, scratch.layout_size - entry_bytes) == 0;
+}
+
+// Remembers the object's key layout for the next call.
+void RememberLayout(JsonbScratch& scratch, const JEntry* entries, uint32_t pairs, const char* base,
+                    uint32_t keys_end) {
+  const size_t entry_bytes = sizeof(JEntry) * pairs;
+  const size_t size = entry_bytes + keys_end;
+  if (size > 64 * 1024) {  // huge objects are not worth remembering
+    scratch.layout_size = 0;
+    return;
+  }
+  if (size > scratch.layout_capacity) {
+    scratch.layout_size = 0;
+    char* old = scratch.layout;
+    scratch.layout = PgCall([&scratch, size, old] {
+      if (old != nullptr) pfree(old);
+      return static_cast<char*>(MemoryContextAlloc(scratch.context, size));
+    });
+    scratch.layout_capacity = static_cast<uint32_t>(size);
+  }
+  std::memcpy(scratch.layout, entries, entry_bytes);
+  std::memcpy(scratch.layout + entry_bytes, base, keys_end);
+  scratch.layout_size = static_cast<uint32_t>(size);
+  scratch.layout_pairs = pairs;
+}
+
+}  // namespace
+
+std::vector<uint32_t> JsonbKeyOrder(const Model& model) {
+  std::vector<uint32_t> order(model.features.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&model](uint32_t a, uint32_t b) {
+    const std::string& x = model.features[a].name;
+    const std::string& y = model.features[b].name;
+    return CompareKeys(x.data(), x.size(), y.data(), y.size()) < 0;
+  });
+  return order;
+}
+
+void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
+                        FeatureValue* values, JsonbScratch& scratch) {
+  if (!JB_ROOT_IS_OBJECT(tx)) {
+    throw Error(ErrorCode::kInvalidParameterValue, "transaction must be a JSON object",
+                "Pass one object with a key per feature, for example {\"amount\": 12.5}.");
+  }
+  const JsonbContainer* container = &tx->root;
+  const uint32_t pairs = JsonContainerSize(container);
+  const JEntry* entries = container->children;
+  const char* base = reinterpret_cast<const char*>(&entries[2 * pairs]);
+  const size_t n = order.size();
+  int32_t* key_of = scratch.key_of;
+
+  uint32_t end;
+  if (SameLayout(scratch, entries, pairs, base)) {
+    end = scratch.layout_size - static_cast<uint32_t>(sizeof(JEntry) * pairs);  // key_of still holds
+  } else {
+    end = MatchKeys(model, order, entries, pairs, base, key_of);
+    RememberLayout(scratch, entries, pairs, base, end);
+  }
 
   // Pass 2: walk the values in order, converting those whose key matched.
-  next = 0;
+  size_t next = 0;
   while (next < n && key_of[order[next]] < 0) values[order[next++]] = FeatureValue::Missing();
   for (uint32_t v = 0; v < pairs && next < n; ++v) {
     const uint32_t start = end;

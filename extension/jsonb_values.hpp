@@ -16,11 +16,25 @@ namespace glue {
 // so that one merge pass over an object finds every feature.
 std::vector<uint32_t> JsonbKeyOrder(const Model& model);
 
+// Per-call-site memory of JsonbFeatureValues: where each feature's key was, and the key
+// layout of the last object, so that a run of objects with the same keys skips the merge.
+struct JsonbScratch {
+  MemoryContext context;  // where `layout` lives
+  int32_t* key_of;        // per feature: index of its key in the last object, or -1
+  char* layout;           // the last object's key entries and key bytes
+  uint32_t layout_capacity;
+  uint32_t layout_size;   // 0: nothing remembered
+  uint32_t layout_pairs;
+};
+
+// Forgets the remembered layout (the model, and so key_of, changed).
+inline void ResetJsonbScratch(JsonbScratch& scratch) { scratch.layout_size = 0; }
+
 // Fills values[i] for each feature of `model` from the object `tx`; strings point into tx.
-// `order` is JsonbKeyOrder(model); `scratch` has one slot per feature.
+// `order` is JsonbKeyOrder(model); scratch.key_of has one slot per feature.
 // Throws Error when tx is not an object. Holds no C++ object while it calls PostgreSQL.
 void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
-                        FeatureValue* values, int32_t* scratch);
+                        FeatureValue* values, JsonbScratch& scratch);
 
 }  // namespace glue
 }  // namespace pgfraud

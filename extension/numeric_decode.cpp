@@ -25,10 +25,10 @@ constexpr uint16_t kExtSignMask = 0xF000;
 // Five base-10000 digits are 20 decimal digits: more than a double holds, so later ones are dropped.
 constexpr int kSignificantDigits = 5;
 
-// 10000^exponent; the common small exponents come from a table.
+// 10000^exponent for exponent >= 0; powers up to 10^20 are exact doubles.
 inline double PowerOf10000(int exponent) {
-  static const double kPowers[] = {1e-20, 1e-16, 1e-12, 1e-8, 1e-4, 1e0, 1e4, 1e8, 1e12, 1e16, 1e20};
-  if (exponent >= -5 && exponent <= 5) return kPowers[exponent + 5];
+  static const double kPowers[] = {1e0, 1e4, 1e8, 1e12, 1e16, 1e20};
+  if (exponent <= 5) return kPowers[exponent];
   return std::pow(10000.0, exponent);
 }
 
@@ -63,16 +63,24 @@ double NumericToDouble(Numeric num) {
   int ndigits = (size - offset) / 2;
   if (ndigits == 0) return 0.0;
   if (ndigits > kSignificantDigits) ndigits = kSignificantDigits;
-  // Sum the digits as an integer, then scale once by a power of 10000 (overflow gives ±inf).
-  double mantissa = 0.0;
-  for (int i = 0; i < ndigits; ++i) {
+  // Sum up to four digits as an integer (below 10^16, exact), convert once, add a fifth.
+  int64_t digits = 0;
+  const int integer_digits = ndigits < 4 ? ndigits : 4;
+  for (int i = 0; i < integer_digits; ++i) {
     int16_t digit;
     std::memcpy(&digit, data + offset + 2 * i, sizeof digit);
+    digits = digits * 10000 + digit;
+  }
+  double mantissa = static_cast<double>(digits);
+  if (ndigits == 5) {
+    int16_t digit;
+    std::memcpy(&digit, data + offset + 8, sizeof digit);
     mantissa = mantissa * 10000.0 + digit;
   }
-  // A multiplication by 1e-4 (itself rounded) instead of a division by 1e4: at most one more
-  // ulp of error, for a third of the latency; scores do not move at any printed precision.
-  const double value = mantissa * PowerOf10000(weight - (ndigits - 1));
+  // Dividing by an exact power of ten rounds once, so "420.7" decodes to the double nearest
+  // 420.7, exactly as the text path (and numeric_float8) would give.
+  const int exponent = weight - (ndigits - 1);
+  const double value = exponent >= 0 ? mantissa * PowerOf10000(exponent) : mantissa / PowerOf10000(-exponent);
   return negative ? -value : value;
 }
 

@@ -6,7 +6,8 @@
 namespace pgfraud {
 namespace glue {
 
-// The value of a numeric as a double, within two ulp; NaN, ±Infinity and overflow map to
+// The value of a numeric as a double (correctly rounded when it has at most 16 significant
+// digits and a small exponent, within two ulp otherwise); NaN, ±Infinity and overflow map to
 // NaN and ±inf. PostgreSQL's numeric_float8 prints and re-parses; this reads the digits.
 double NumericToDouble(Numeric num);
 

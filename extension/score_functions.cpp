@@ -12,7 +12,7 @@ namespace {
 double ScoreJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
-  JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.scratch);
+  JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.jsonb);
   return model.model.Score(state.values);
 }
 

@@ -30,8 +30,8 @@ const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std:
     if (state.model_name != nullptr) pfree(state.model_name);
     if (state.values != nullptr) pfree(state.values);
     if (state.plans != nullptr) pfree(state.plans);
-    if (state.scratch != nullptr) pfree(state.scratch);
-    state.scratch = static_cast<int32_t*>(MemoryContextAllocZero(cxt, sizeof(int32_t) * (n + 1)));
+    if (state.jsonb.key_of != nullptr) pfree(state.jsonb.key_of);
+    state.jsonb.key_of = static_cast<int32_t*>(MemoryContextAllocZero(cxt, sizeof(int32_t) * (n + 1)));
     state.model_name = static_cast<char*>(MemoryContextAlloc(cxt, name.size() + 1));
     state.values = static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1)));
     state.plans = static_cast<ColumnPlan*>(MemoryContextAllocZero(cxt, sizeof(ColumnPlan) * (n + 1)));
@@ -42,6 +42,8 @@ const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std:
   state.model = &model;
   state.generation = ModelCacheGeneration();
   state.row_type = InvalidOid;  // the plan depends on the model's features
+  state.jsonb.context = cxt;
+  ResetJsonbScratch(state.jsonb);
   return model;
 }
 

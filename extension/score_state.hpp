@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "model_cache.hpp"
+#include "jsonb_values.hpp"
 #include "row_values.hpp"
 
 namespace pgfraud {
@@ -17,7 +18,7 @@ struct ScoreState {
   char* model_name;
   size_t model_name_len;
   FeatureValue* values;  // one per feature of `model`
-  int32_t* scratch;      // one per feature: jsonb key positions
+  JsonbScratch jsonb;    // jsonb key positions and the last key layout
   // Typed rows: the plan for the row type last seen.
   Oid row_type;
   int32 row_typmod;

@@ -224,3 +224,14 @@ COMMENT ON FUNCTION @extschema@.fraud_is_fraud(jsonb, text) IS
 REVOKE ALL ON FUNCTION @extschema@.fraud_import_model(jsonb, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.fraud_export_model(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.fraud_models_changed() FROM PUBLIC;
+
+-----------------------------------------------------------------------------
+-- Explanations
+-----------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fraud_explain(tx jsonb, model text DEFAULT 'default')
+    RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 30
+    AS 'MODULE_PATHNAME', 'fraud_explain_jsonb';
+COMMENT ON FUNCTION @extschema@.fraud_explain(jsonb, text) IS
+    'Each feature''s contribution to the log-odds of a transaction, largest absolute contribution first';

@@ -1,0 +1,33 @@
+-- fraud_explain: one row per feature, largest |contribution| first, adding up to the logit.
+SELECT version FROM fraud_import_model('{
+  "format": "pg_fraud.model/1", "algorithm": "logistic_regression", "intercept": -3.2,
+  "features": [
+    {"name": "amount", "kind": "numeric", "mean": 120.5, "scale": 300.2, "weight": 0.8},
+    {"name": "country", "kind": "categorical", "weights": {"US": 0.1, "NG": 1.2}, "default_weight": -0.05},
+    {"name": "online", "kind": "boolean", "weight": 0.3, "impute": 0.25},
+    {"name": "created_at", "kind": "hour_of_day", "weights": {"3": 1.1}},
+    {"name": "created_at", "kind": "day_of_week", "weights": {"0": 0.2}, "default_weight": -0.1}]}', 'default');
+
+SELECT feature, value, round(contribution::numeric, 6) AS contribution
+  FROM fraud_explain('{"amount": 420.7, "country": "NG", "created_at": "2024-05-05 03:10:00"}');
+
+-- The contributions plus the intercept are the logit of fraud_score.
+SELECT abs(sum(contribution) - 3.2 - ln(s / (1 - s))) < 1e-12 AS adds_up
+  FROM fraud_explain('{"amount": 42, "country": "US", "online": false}') AS e,
+       fraud_score('{"amount": 42, "country": "US", "online": false}'::jsonb) AS s
+ GROUP BY s;
+
+-- A document with none of the features: every feature explained as missing.
+SELECT feature, value IS NULL AS missing, round(contribution::numeric, 6) AS contribution
+  FROM fraud_explain('{"unrelated": 1}');
+
+-- Top reasons over many rows, as a text array.
+SELECT i, ARRAY(SELECT feature FROM fraud_explain(jsonb_build_object('amount', i * 100, 'country', 'NG')) LIMIT 2) AS top2
+  FROM generate_series(1, 3) i;
+
+-- Bad input.
+SELECT * FROM fraud_explain('[1]');
+SELECT * FROM fraud_explain('{"amount": 1}', 'missing_model');
+SELECT * FROM fraud_explain(NULL);
+
+DELETE FROM fraud_models;
