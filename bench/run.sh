@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench`: builds, starts a throwaway cluster, runs every benchmark, writes bench/results.md.
+# Sizes: BENCH_ROWS (default 1000000), BENCH_RUNS (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+make -j2 >/dev/null && make install >/dev/null
+export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3}
+pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchronous_commit=off \
+  bash -c 'cd bench && PGDATABASE=postgres /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"' \
+  | tee bench/out.txt
+{
+  echo "# pg_fraud benchmark results"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(lsb_release -ds 2>/dev/null || echo Debian), $(date -u +%Y-%m-%d)."
+  echo "PostgreSQL $(pg_config --version | awk '{print $2}'), rows: $BENCH_ROWS, median of $BENCH_RUNS alternated runs."
+  echo
+  echo '```'
+  grep -v '^{' bench/out.txt
+  echo '```'
+} >bench/results.md
+rm -f bench/out.txt
+echo "wrote bench/results.md"
