@@ -26,8 +26,47 @@ double RequireFinite(const Feature& f, double x) {
   return x;
 }
 
-// The hour (0..23) or weekday (0..6) slot of a time feature's value; -1 when missing.
-int TimeSlot(const Feature& f, const FeatureValue& v) {
+}  // namespace
+
+bool ReadNumber(const Feature& f, const FeatureValue& v, double* out) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing: return false;
+    case FeatureValue::Kind::kNumber: *out = RequireFinite(f, v.number); return true;
+    case FeatureValue::Kind::kText: *out = ParseNumber(v.text, f.name); return true;
+    default: ThrowWrongKind(f, v);
+  }
+}
+
+bool ReadBool(const Feature& f, const FeatureValue& v, bool* out) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing: return false;
+    case FeatureValue::Kind::kBool: *out = v.flag; return true;
+    case FeatureValue::Kind::kText: *out = ParseBool(v.text, f.name); return true;
+    case FeatureValue::Kind::kNumber:
+      if (v.number == 0.0 || v.number == 1.0) {
+        *out = v.number == 1.0;
+        return true;
+      }
+      throw Error(ErrorCode::kInvalidParameterValue, "feature \"" + f.name + "\" is not a valid boolean",
+                  "A boolean feature takes true/false, or the numbers 0 and 1.");
+    default: ThrowWrongKind(f, v);
+  }
+}
+
+bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, std::string_view* out) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing: return false;
+    case FeatureValue::Kind::kText: *out = v.text; return true;
+    case FeatureValue::Kind::kNumber:
+      *buffer = NumberAsCategory(RequireFinite(f, v.number));
+      *out = *buffer;
+      return true;
+    case FeatureValue::Kind::kBool: *out = v.flag ? "true" : "false"; return true;
+    default: ThrowWrongKind(f, v);
+  }
+}
+
+int ReadSlot(const Feature& f, const FeatureValue& v) {
   const int slots = f.kind == FeatureKind::kHourOfDay ? 24 : 7;
   switch (v.kind) {
     case FeatureValue::Kind::kMissing:
@@ -50,8 +89,6 @@ int TimeSlot(const Feature& f, const FeatureValue& v) {
       ThrowWrongKind(f, v);
   }
 }
-
-}  // namespace
 
 const char* FeatureKindName(FeatureKind kind) noexcept {
   switch (kind) {
@@ -83,35 +120,23 @@ double Feature::CategoryWeight(std::string_view category) const noexcept {
 
 double Feature::Contribution(const FeatureValue& v) const {
   switch (kind) {
-    case FeatureKind::kNumeric:
-      switch (v.kind) {
-        case FeatureValue::Kind::kMissing: return 0.0;  // imputed with the mean
-        case FeatureValue::Kind::kNumber: return per_unit * (RequireFinite(*this, v.number) - mean);
-        case FeatureValue::Kind::kText: return per_unit * (ParseNumber(v.text, name) - mean);
-        default: ThrowWrongKind(*this, v);
-      }
-    case FeatureKind::kBoolean:
-      switch (v.kind) {
-        case FeatureValue::Kind::kMissing: return weight * impute;
-        case FeatureValue::Kind::kBool: return v.flag ? weight : 0.0;
-        case FeatureValue::Kind::kText: return ParseBool(v.text, name) ? weight : 0.0;
-        case FeatureValue::Kind::kNumber:
-          if (v.number == 0.0 || v.number == 1.0) return weight * v.number;
-          throw Error(ErrorCode::kInvalidParameterValue, "feature \"" + name + "\" is not a valid boolean",
-                      "A boolean feature takes true/false, or the numbers 0 and 1.");
-        default: ThrowWrongKind(*this, v);
-      }
-    case FeatureKind::kCategorical:
-      switch (v.kind) {
-        case FeatureValue::Kind::kMissing: return default_weight;
-        case FeatureValue::Kind::kText: return CategoryWeight(v.text);
-        case FeatureValue::Kind::kNumber: return CategoryWeight(NumberAsCategory(RequireFinite(*this, v.number)));
-        case FeatureValue::Kind::kBool: return CategoryWeight(v.flag ? "true" : "false");
-        default: ThrowWrongKind(*this, v);
-      }
+    case FeatureKind::kNumeric: {
+      double x;
+      return ReadNumber(*this, v, &x) ? per_unit * (x - mean) : 0.0;  // missing: imputed with the mean
+    }
+    case FeatureKind::kBoolean: {
+      bool b;
+      if (!ReadBool(*this, v, &b)) return weight * impute;
+      return b ? weight : 0.0;
+    }
+    case FeatureKind::kCategorical: {
+      std::string buffer;
+      std::string_view category;
+      return ReadCategory(*this, v, &buffer, &category) ? CategoryWeight(category) : default_weight;
+    }
     case FeatureKind::kHourOfDay:
     case FeatureKind::kDayOfWeek: {
-      int slot = TimeSlot(*this, v);
+      int slot = ReadSlot(*this, v);
       return slot < 0 ? default_weight : slot_weights[static_cast<size_t>(slot)];
     }
   }

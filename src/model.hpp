@@ -43,6 +43,17 @@ struct Feature {
   double CategoryWeight(std::string_view category) const noexcept;
 };
 
+// Value readers shared by scoring and training; each throws Error naming the feature.
+// The number of a numeric feature's value; false when it is missing.
+bool ReadNumber(const Feature& f, const FeatureValue& v, double* out);
+// The boolean of a boolean feature's value; false when it is missing.
+bool ReadBool(const Feature& f, const FeatureValue& v, bool* out);
+// The category text of a categorical feature's value; false when it is missing.
+// `buffer` holds the text of numbers and booleans; *out may point into it or into v.
+bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, std::string_view* out);
+// The hour (0..23) or weekday (0..6) of a time feature's value; -1 when it is missing.
+int ReadSlot(const Feature& f, const FeatureValue& v);
+
 // A logistic-regression model: score = sigmoid(intercept + sum of feature contributions).
 struct Model {
   std::string algorithm = "logistic_regression";

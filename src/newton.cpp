@@ -1,0 +1,122 @@
+// Gradient and Hessian sums, blocked so the Hessian update is one rank-k product per 256 rows.
+#include "newton.hpp"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.hpp"
+#include "model.hpp"
+
+namespace pgfraud {
+
+NewtonAccumulator::NewtonAccumulator(size_t d, bool second_order)
+    : dim(d), with_hessian(second_order), gradient(Eigen::VectorXd::Zero(static_cast<long>(d))) {
+  if (with_hessian) {
+    hessian = Eigen::MatrixXd::Zero(static_cast<long>(d), static_cast<long>(d));
+    block_.resize(kBlock, static_cast<long>(d));
+  }
+}
+
+void NewtonAccumulator::AddTraining(const double* x, bool label, double weight, double logit) {
+  const double p = Model::Sigmoid(logit);
+  const double y = label ? 1.0 : 0.0;
+  training_rows += 1;
+  loss += weight * (Softplus(logit) - y * logit);
+  Eigen::Map<const Eigen::VectorXd> row(x, static_cast<long>(dim));
+  gradient.noalias() += (weight * (p - y)) * row;
+  if (!with_hessian) return;
+  // Row scaled by sqrt(w): X'WX = sum of (sqrt(w) x)(sqrt(w) x)'.
+  block_.row(buffered_) = std::sqrt(weight * p * (1.0 - p)) * row.transpose();
+  if (++buffered_ == kBlock) Flush();
+}
+
+void NewtonAccumulator::AddEvaluation(bool label, double logit) {
+  evaluation_rows += 1;
+  evaluation_loss += Softplus(logit) - (label ? logit : 0.0);
+  evaluation.Add(logit, label);
+}
+
+void NewtonAccumulator::Flush() {
+  if (!with_hessian || buffered_ == 0) return;
+  hessian.selfadjointView<Eigen::Lower>().rankUpdate(block_.topRows(buffered_).transpose());
+  buffered_ = 0;
+}
+
+void NewtonAccumulator::Merge(NewtonAccumulator& o) {
+  Flush();
+  o.Flush();
+  if (dim == 0) {
+    *this = o;
+    return;
+  }
+  if (o.dim == 0) return;
+  if (o.dim != dim) throw Error(ErrorCode::kInternal, "training states of different dimensions");
+  training_rows += o.training_rows;
+  loss += o.loss;
+  gradient += o.gradient;
+  if (with_hessian) hessian += o.hessian;
+  evaluation_rows += o.evaluation_rows;
+  evaluation_loss += o.evaluation_loss;
+  evaluation.Merge(o.evaluation);
+}
+
+std::vector<uint8_t> NewtonAccumulator::Serialize() {
+  Flush();
+  std::vector<double> g(gradient.data(), gradient.data() + gradient.size());
+  std::vector<double> h;
+  if (with_hessian) {
+    for (long c = 0; c < static_cast<long>(dim); ++c) {
+      for (long r = c; r < static_cast<long>(dim); ++r) h.push_back(hessian(r, c));
+    }
+  }
+  nlohmann::json j = {{"dim", dim}, {"with_hessian", with_hessian}, {"training_rows", training_rows},
+                      {"loss", loss}, {"gradient", g}, {"hessian", h}, {"evaluation_rows", evaluation_rows},
+                      {"evaluation_loss", evaluation_loss}, {"evaluation", evaluation.ToJson()}};
+  return nlohmann::json::to_cbor(j);
+}
+
+NewtonAccumulator NewtonAccumulator::Deserialize(const uint8_t* data, size_t size) {
+  nlohmann::json j = nlohmann::json::from_cbor(data, data + size);
+  NewtonAccumulator a(j.at("dim").get<size_t>(), j.at("with_hessian").get<bool>());
+  a.training_rows = j.at("training_rows");
+  a.loss = j.at("loss");
+  std::vector<double> g = j.at("gradient").get<std::vector<double>>();
+  for (size_t i = 0; i < g.size() && i < a.dim; ++i) a.gradient[static_cast<long>(i)] = g[i];
+  if (a.with_hessian) {
+    std::vector<double> h = j.at("hessian").get<std::vector<double>>();
+    size_t k = 0;
+    for (long c = 0; c < static_cast<long>(a.dim); ++c) {
+      for (long r = c; r < static_cast<long>(a.dim) && k < h.size(); ++r) a.hessian(r, c) = h[k++];
+    }
+  }
+  a.evaluation_rows = j.at("evaluation_rows");
+  a.evaluation_loss = j.at("evaluation_loss");
+  a.evaluation = ScoreHistogram::FromJson(j.at("evaluation"));
+  return a;
+}
+
+double Objective(double loss, const Eigen::VectorXd& beta, double l2) {
+  return loss + 0.5 * l2 * beta.tail(beta.size() - 1).squaredNorm();
+}
+
+NewtonStep ComputeNewtonStep(const NewtonAccumulator& pass, const Eigen::VectorXd& beta, double l2) {
+  const long d = static_cast<long>(pass.dim);
+  Eigen::VectorXd g = pass.gradient;
+  Eigen::MatrixXd h = pass.hessian.selfadjointView<Eigen::Lower>();
+  g.tail(d - 1) += l2 * beta.tail(d - 1);
+  h.diagonal().tail(d - 1).array() += l2;
+  // A tiny ridge keeps the system solvable when l2 = 0 and columns are collinear or constant.
+  h.diagonal().array() += 1e-10 * (1.0 + h.diagonal().cwiseAbs().maxCoeff());
+  Eigen::LDLT<Eigen::MatrixXd> ldlt(h);
+  NewtonStep step;
+  step.delta = -ldlt.solve(g);
+  if (ldlt.info() != Eigen::Success || !step.delta.allFinite()) {
+    throw Error(ErrorCode::kDataException, "training did not converge: the Newton system is singular",
+                "Increase the \"l2\" option.");
+  }
+  step.decrement = -g.dot(step.delta);
+  return step;
+}
+
+}  // namespace pgfraud

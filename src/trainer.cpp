@@ -1,0 +1,210 @@
+// Newton iterations with step halving, threshold choice and the model document.
+#include "trainer.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "errors.hpp"
+
+namespace pgfraud {
+namespace {
+
+const char* ColumnKindName(ColumnKind kind) {
+  switch (kind) {
+    case ColumnKind::kNumeric: return "numeric";
+    case ColumnKind::kCategorical: return "categorical";
+    case ColumnKind::kBoolean: return "boolean";
+    case ColumnKind::kTimestamp: return "timestamp";
+    case ColumnKind::kDate: return "date";
+  }
+  return "numeric";
+}
+
+ColumnKind ColumnKindFromName(const std::string& name) {
+  for (ColumnKind k : {ColumnKind::kNumeric, ColumnKind::kCategorical, ColumnKind::kBoolean, ColumnKind::kTimestamp,
+                       ColumnKind::kDate}) {
+    if (name == ColumnKindName(k)) return k;
+  }
+  throw Error(ErrorCode::kInternal, "unknown column kind in a training spec");
+}
+
+std::string Fixed(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json PassSpec::ToJson() const {
+  nlohmann::json cols = nlohmann::json::array();
+  for (const TrainingColumn& c : columns) cols.push_back({c.name, ColumnKindName(c.kind)});
+  nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
+                      {"category_capacity", category_capacity}, {"newton", newton}};
+  if (newton) {
+    j["encoding"] = encoding.ToJson();
+    j["beta"] = beta;
+    j["weights"] = {negative_weight, positive_weight};
+    j["with_hessian"] = with_hessian;
+    j["evaluate_all"] = evaluate_all;
+  }
+  return j;
+}
+
+PassSpec PassSpec::FromJson(const nlohmann::json& j) {
+  PassSpec s;
+  for (const auto& c : j.at("columns")) s.columns.push_back({c[0].get<std::string>(), ColumnKindFromName(c[1])});
+  s.label = j.at("label").get<std::string>();
+  s.seed = j.at("seed").get<uint64_t>();
+  s.holdout = j.at("holdout").get<double>();
+  s.category_capacity = j.at("category_capacity").get<size_t>();
+  s.newton = j.at("newton").get<bool>();
+  if (s.newton) {
+    s.encoding = Encoding::FromJson(j.at("encoding"));
+    s.beta = j.at("beta").get<std::vector<double>>();
+    s.negative_weight = j.at("weights")[0].get<double>();
+    s.positive_weight = j.at("weights")[1].get<double>();
+    s.with_hessian = j.at("with_hessian").get<bool>();
+    s.evaluate_all = j.at("evaluate_all").get<bool>();
+    if (s.beta.size() != s.encoding.dim) throw Error(ErrorCode::kInternal, "training spec beta does not fit");
+  }
+  return s;
+}
+
+PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(ReadingModel(spec_.columns, spec_.label)) {
+  if (spec_.newton) {
+    beta_ = Eigen::Map<const Eigen::VectorXd>(spec_.beta.data(), static_cast<long>(spec_.beta.size()));
+    x_.assign(spec_.encoding.dim, 0.0);
+  }
+}
+
+void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* values) const {
+  stats.Add(reading_, values, spec_.seed, spec_.holdout);
+}
+
+void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values) {
+  const size_t n = reading_.features.size();
+  std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
+  if (!label) return;
+  const bool holdout = InHoldout(RowHash(values, n, spec_.seed), spec_.holdout);
+  spec_.encoding.Encode(reading_, values, x_.data());
+  const double logit = beta_.dot(Eigen::Map<const Eigen::VectorXd>(x_.data(), static_cast<long>(x_.size())));
+  if (holdout || spec_.evaluate_all) acc.AddEvaluation(*label, logit);
+  if (!holdout) {
+    acc.AddTraining(x_.data(), *label, *label ? spec_.positive_weight : spec_.negative_weight, logit);
+  }
+}
+
+TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,
+                     const TrainingOptions& options, PassRunner& runner) {
+  TrainingResult result;
+  PassSpec spec;
+  spec.columns = columns;
+  spec.label = label;
+  spec.seed = options.seed;
+  spec.holdout = options.holdout;
+  spec.category_capacity = std::max<size_t>(1000, 20 * static_cast<size_t>(options.max_categories));
+
+  const TrainingStats stats = runner.Statistics(spec);
+  runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
+                  " for training, " + Fixed(stats.holdout_rows, 0) + " held out, " + Fixed(stats.null_labels, 0) +
+                  " without a label");
+  if (stats.training_rows == 0) {
+    throw Error(ErrorCode::kDataException, "no labelled rows to train on",
+                "The source is empty, every label is NULL, or every row fell in the holdout.");
+  }
+  if (stats.training_positives == 0 || stats.training_positives == stats.training_rows) {
+    throw Error(ErrorCode::kDataException, "training needs both fraudulent and legitimate rows",
+                "Every labelled training row has the same label.");
+  }
+  const Model reading = ReadingModel(columns, label);
+  spec.encoding = BuildEncoding(reading, stats, static_cast<size_t>(options.max_categories), &result.notices);
+  if (spec.encoding.features.empty()) {
+    throw Error(ErrorCode::kDataException, "no usable feature columns",
+                "Name numeric, text, boolean or date/time columns in the \"features\" option.");
+  }
+  for (const std::string& notice : result.notices) runner.Progress(notice);
+
+  const double n = stats.training_rows, pos = stats.training_positives;
+  if (options.balanced) {
+    spec.positive_weight = n / (2.0 * pos);
+    spec.negative_weight = n / (2.0 * (n - pos));
+  }
+  spec.newton = true;
+  const long dim = static_cast<long>(spec.encoding.dim);
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(dim);
+  // Start at the base rate: one Newton step fewer, and no wild first step on skewed data.
+  const double wpos = spec.positive_weight * pos, wneg = spec.negative_weight * (n - pos);
+  beta[0] = std::log(wpos / wneg);
+
+  Eigen::VectorXd previous_beta, previous_delta;
+  double previous_objective = std::numeric_limits<double>::infinity();
+  double step_length = 1.0;
+  int passes = 1, iterations = 0, halvings = 0;
+  bool converged = false;
+  double objective = 0.0;
+  while (iterations < options.max_iter) {
+    spec.beta.assign(beta.data(), beta.data() + dim);
+    NewtonAccumulator pass = runner.Newton(spec);
+    ++passes;
+    objective = Objective(pass.loss, beta, options.l2);
+    if (!std::isfinite(objective)) {
+      throw Error(ErrorCode::kDataException, "training diverged", "Increase the \"l2\" option.");
+    }
+    if (objective > previous_objective * (1 + 1e-12) && previous_beta.size() == dim && halvings < 30) {
+      // The full step went uphill: retry from the previous point with half the step.
+      step_length /= 2;
+      ++halvings;
+      beta = previous_beta + step_length * previous_delta;
+      continue;
+    }
+    ++iterations;
+    NewtonStep step = ComputeNewtonStep(pass, beta, options.l2);
+    runner.Progress("pass " + std::to_string(passes) + " (Newton " + std::to_string(iterations) +
+                    "): objective " + Fixed(objective, 6) + ", decrement " + Fixed(step.decrement, 9));
+    if (step.decrement / 2 <= options.tol * std::max(1.0, std::fabs(objective))) {
+      converged = true;
+      break;
+    }
+    previous_beta = beta;
+    previous_delta = step.delta;
+    previous_objective = objective;
+    step_length = 1.0;
+    beta += step.delta;
+  }
+  if (!converged) {
+    result.notices.push_back("training stopped after max_iter = " + std::to_string(options.max_iter) +
+                             " Newton iterations without converging");
+    runner.Progress(result.notices.back());
+  }
+
+  // The evaluation pass at the final coefficients: holdout rows, or every row in-sample.
+  spec.beta.assign(beta.data(), beta.data() + dim);
+  spec.with_hessian = false;
+  const bool in_sample = stats.holdout_rows == 0;
+  spec.evaluate_all = in_sample;
+  NewtonAccumulator evaluation = runner.Newton(spec);
+  ++passes;
+  const double threshold = ChooseThreshold(evaluation.evaluation, options.threshold);
+  result.metrics = Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
+  runner.Progress("pass " + std::to_string(passes) + " (evaluation): " + Fixed(result.metrics.rows, 0) +
+                  (in_sample ? " training rows (in-sample)" : " holdout rows") +
+                  (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
+
+  result.model = spec.encoding.ToModel(reading, spec.beta.data());
+  result.model.threshold = threshold;
+  result.model.label = label;
+  result.model.metrics = result.metrics.ToJson();
+  result.model.metrics["in_sample"] = in_sample;
+  result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
+  result.training = {{"options", options.given}, {"rows", stats.rows}, {"null_labels", stats.null_labels},
+                     {"training_rows", stats.training_rows}, {"training_positives", stats.training_positives},
+                     {"holdout_rows", stats.holdout_rows}, {"holdout_positives", stats.holdout_positives},
+                     {"passes", passes}, {"newton_iterations", iterations}, {"step_halvings", halvings},
+                     {"converged", converged}, {"objective", objective}, {"l2", options.l2},
+                     {"class_weight", options.balanced ? "balanced" : "none"}, {"seed", options.seed},
+                     {"holdout", options.holdout}, {"notices", result.notices}};
+  return result;
+}
+
+}  // namespace pgfraud

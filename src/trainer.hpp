@@ -1,0 +1,83 @@
+// The training driver: a statistics pass, Newton passes until convergence, an evaluation
+// pass. The passes themselves run wherever the rows are (the glue runs them as parallel
+// aggregates through SPI); this file only decides what each pass computes.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "encoding.hpp"
+#include "metrics.hpp"
+#include "model.hpp"
+#include "newton.hpp"
+#include "training_data.hpp"
+#include "training_options.hpp"
+#include "training_stats.hpp"
+
+namespace pgfraud {
+
+// What one pass over the source computes; serialised as the aggregate's spec argument.
+struct PassSpec {
+  std::vector<TrainingColumn> columns;
+  std::string label;
+  uint64_t seed = 42;
+  double holdout = 0.2;
+  size_t category_capacity = 1000;
+  // Newton and evaluation passes only:
+  bool newton = false;
+  Encoding encoding;
+  std::vector<double> beta;
+  double positive_weight = 1.0;
+  double negative_weight = 1.0;
+  bool with_hessian = true;
+  bool evaluate_all = false;  // in-sample metrics: every row is an evaluation row
+
+  nlohmann::json ToJson() const;
+  static PassSpec FromJson(const nlohmann::json& j);
+};
+
+// A spec made ready for rows: the reading model the glue plans columns with, and scratch.
+class PassContext {
+ public:
+  explicit PassContext(PassSpec spec);
+
+  const PassSpec& spec() const { return spec_; }
+  const Model& reading() const { return reading_; }
+
+  void AddToStatistics(TrainingStats& stats, const FeatureValue* values) const;
+  void AddToNewton(NewtonAccumulator& acc, const FeatureValue* values);
+
+ private:
+  PassSpec spec_;
+  Model reading_;
+  Eigen::VectorXd beta_;
+  std::vector<double> x_;
+};
+
+// Runs passes over the source; implemented by the glue (SPI) and by tests (in memory).
+class PassRunner {
+ public:
+  virtual ~PassRunner() = default;
+  virtual TrainingStats Statistics(const PassSpec& spec) = 0;
+  virtual NewtonAccumulator Newton(const PassSpec& spec) = 0;
+  // A progress line, e.g. "pass 3: 800000 rows, loss 0.231". May throw to cancel.
+  virtual void Progress(const std::string& message) = 0;
+};
+
+// The outcome of Train: the model (threshold and metrics set) and what to record about it.
+struct TrainingResult {
+  Model model;
+  Metrics metrics;
+  nlohmann::json training;  // rows, passes, convergence, options
+  std::vector<std::string> notices;
+};
+
+// Trains a model on `columns` to predict `label`; throws Error(kDataException) when the
+// data cannot give one (no rows, one class, no usable feature).
+TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,
+                     const TrainingOptions& options, PassRunner& runner);
+
+}  // namespace pgfraud

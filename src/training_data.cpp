@@ -1,0 +1,99 @@
+// Reading model for training rows, label parsing and the holdout hash.
+#include "training_data.hpp"
+
+#include <cstring>
+
+#include "errors.hpp"
+
+namespace pgfraud {
+namespace {
+
+uint64_t Mix(uint64_t h, uint64_t x) noexcept {
+  // FNV-1a over the 8 bytes of x.
+  for (int i = 0; i < 8; ++i) {
+    h ^= (x >> (8 * i)) & 0xff;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+uint64_t Avalanche(uint64_t x) noexcept {
+  // splitmix64's finaliser: every input bit moves every output bit.
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+Feature ReadingFeature(const std::string& name, FeatureKind kind) {
+  Feature f;
+  f.name = name;
+  f.kind = kind;
+  f.Prepare();
+  return f;
+}
+
+}  // namespace
+
+Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label) {
+  Model m;
+  for (const TrainingColumn& c : columns) {
+    switch (c.kind) {
+      case ColumnKind::kNumeric: m.features.push_back(ReadingFeature(c.name, FeatureKind::kNumeric)); break;
+      case ColumnKind::kCategorical: m.features.push_back(ReadingFeature(c.name, FeatureKind::kCategorical)); break;
+      case ColumnKind::kBoolean: m.features.push_back(ReadingFeature(c.name, FeatureKind::kBoolean)); break;
+      case ColumnKind::kTimestamp:
+        m.features.push_back(ReadingFeature(c.name, FeatureKind::kHourOfDay));
+        m.features.push_back(ReadingFeature(c.name, FeatureKind::kDayOfWeek));
+        break;
+      case ColumnKind::kDate: m.features.push_back(ReadingFeature(c.name, FeatureKind::kDayOfWeek)); break;
+    }
+  }
+  m.features.push_back(ReadingFeature(label, FeatureKind::kBoolean));
+  return m;
+}
+
+std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value) {
+  bool out;
+  try {
+    if (!ReadBool(label, value, &out)) return std::nullopt;
+  } catch (const Error&) {
+    throw Error(ErrorCode::kInvalidParameterValue, "label column \"" + label.name + "\" has a value that is not a label",
+                "Labels are boolean, 0/1, or text true/false, yes/no, y/n, t/f, 1/0; NULL labels are skipped.");
+  }
+  return out;
+}
+
+uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexcept {
+  uint64_t h = Mix(0xcbf29ce484222325ULL, seed);
+  for (size_t i = 0; i < count; ++i) {
+    const FeatureValue& v = values[i];
+    h = Mix(h, static_cast<uint64_t>(v.kind));
+    switch (v.kind) {
+      case FeatureValue::Kind::kNumber: {
+        double x = v.number == 0.0 ? 0.0 : v.number;  // -0 and 0 are one value
+        uint64_t bits;
+        std::memcpy(&bits, &x, sizeof bits);
+        h = Mix(h, bits);
+        break;
+      }
+      case FeatureValue::Kind::kBool:
+        h = Mix(h, v.flag ? 1 : 0);
+        break;
+      case FeatureValue::Kind::kText:
+      case FeatureValue::Kind::kOther:
+        for (char c : v.text) {
+          h ^= static_cast<unsigned char>(c);
+          h *= 0x100000001b3ULL;
+        }
+        h = Mix(h, v.text.size());
+        break;
+      case FeatureValue::Kind::kMissing:
+        break;
+    }
+  }
+  return Avalanche(h);
+}
+
+}  // namespace pgfraud

@@ -1,0 +1,39 @@
+// What training reads from each row: the columns, their kinds, the label, the holdout split.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "feature_value.hpp"
+#include "model.hpp"
+
+namespace pgfraud {
+
+// How a source column feeds the model, inferred from its SQL type.
+enum class ColumnKind { kNumeric, kCategorical, kBoolean, kTimestamp, kDate };
+
+// One source column used for training.
+struct TrainingColumn {
+  std::string name;
+  ColumnKind kind;
+};
+
+// The model whose features the glue reads from each row: one per column (hour_of_day and
+// day_of_week for a timestamp, day_of_week for a date), and the label last, as a boolean.
+Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label);
+
+// The label of a row: true (fraud), false, or nullopt for NULL; throws Error on other values.
+std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value);
+
+// A deterministic 64-bit hash of a row's values: the same row lands on the same side of the
+// holdout split in every pass, in every worker, and on every run with the same seed.
+uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexcept;
+
+// True when a row with this hash belongs to the holdout fraction.
+inline bool InHoldout(uint64_t hash, double fraction) noexcept {
+  return static_cast<double>(hash >> 11) * 0x1.0p-53 < fraction;
+}
+
+}  // namespace pgfraud

@@ -1,0 +1,43 @@
+// The options of train_fraud_model (DESIGN.md, "train_fraud_model options").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pgfraud {
+
+// How the decision threshold is chosen on the evaluation rows.
+struct ThresholdStrategy {
+  enum class Kind { kF1, kPrecision, kRecall, kAlertRate, kFixed };
+  Kind kind = Kind::kF1;
+  double target = 0.0;  // precision, recall or alert rate to reach; the value for kFixed
+};
+
+// Parsed and validated training options, with DESIGN.md's defaults.
+struct TrainingOptions {
+  std::vector<std::string> features;  // empty: every usable column but the label
+  std::vector<std::string> exclude;
+  double l2 = 1.0;                    // lambda on the summed log-loss; lambda = 1/C
+  bool balanced = false;              // class_weight "balanced"
+  int max_iter = 50;                  // Newton iterations (one pass over the data each)
+  double tol = 1e-8;                  // on the Newton decrement, relative to the objective
+  double holdout = 0.2;
+  uint64_t seed = 42;
+  ThresholdStrategy threshold;
+  bool activate = true;
+  int max_categories = 50;
+
+  // The options as given, for the model's "training" record.
+  nlohmann::json given = nlohmann::json::object();
+};
+
+// Parses the options object; throws Error(kInvalidParameterValue) naming the bad option.
+TrainingOptions ParseTrainingOptions(const nlohmann::json& options);
+
+// The document spelling of a strategy, e.g. {"strategy": "precision", "target": 0.9}.
+nlohmann::json ThresholdStrategyJson(const ThresholdStrategy& strategy);
+
+}  // namespace pgfraud

@@ -1,0 +1,76 @@
+// The first training pass: counts, means and spreads, and frequent categories, mergeable
+// across parallel workers, in memory bounded by the number of columns.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "feature_value.hpp"
+#include "model.hpp"
+
+namespace pgfraud {
+
+// Running count, mean and sum of squared deviations (Welford; Chan et al. to merge).
+struct RunningMoments {
+  double count = 0.0;
+  double mean = 0.0;
+  double m2 = 0.0;
+
+  void Add(double x) noexcept;
+  void Merge(const RunningMoments& other) noexcept;
+  // Population standard deviation, as scikit-learn's StandardScaler.
+  double StdDev() const noexcept;
+};
+
+// Frequencies of a text column's values. Exact up to `capacity` distinct values; beyond,
+// the Misra-Gries summary keeps the frequent ones (any value more frequent than n/capacity).
+class CategoryCounter {
+ public:
+  explicit CategoryCounter(size_t capacity = 1000) : capacity_(capacity) {}
+
+  void Add(std::string_view value);
+  void Merge(const CategoryCounter& other);
+  // The `k` most frequent values with their counts, most frequent first (ties by value).
+  std::vector<std::pair<std::string, double>> Top(size_t k) const;
+  bool Pruned() const noexcept { return pruned_; }
+
+  nlohmann::json ToJson() const;
+  static CategoryCounter FromJson(const nlohmann::json& j);
+
+ private:
+  void PruneIfFull();
+
+  size_t capacity_;
+  bool pruned_ = false;
+  std::unordered_map<std::string, double> counts_;
+};
+
+// The statistics of the training rows, per feature of the reading model.
+class TrainingStats {
+ public:
+  TrainingStats() = default;
+  TrainingStats(const Model& reading, size_t category_capacity);
+
+  // Adds one row (values aligned with the reading model's features, label last).
+  void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout);
+  void Merge(const TrainingStats& other);
+
+  std::vector<uint8_t> Serialize() const;
+  static TrainingStats Deserialize(const uint8_t* data, size_t size);
+
+  double rows = 0;            // rows read
+  double null_labels = 0;     // skipped
+  double training_rows = 0;
+  double training_positives = 0;
+  double holdout_rows = 0;
+  double holdout_positives = 0;
+  std::vector<RunningMoments> moments;     // numeric and boolean features (booleans as 0/1)
+  std::vector<CategoryCounter> categories; // categorical features
+};
+
+}  // namespace pgfraud
