@@ -197,5 +197,45 @@ void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* 
   }
 }
 
+void RowReader::Reset(MemoryContext cxt, size_t features) {
+  context = cxt;
+  row_type = InvalidOid;
+  PgCall([this, features] {
+    if (plans != nullptr) pfree(plans);
+    plans = static_cast<ColumnPlan*>(MemoryContextAllocZero(context, sizeof(ColumnPlan) * (features + 1)));
+  });
+}
+
+void RowReader::Read(const Model& model, HeapTupleHeader row, FeatureValue* values) {
+  Oid type = HeapTupleHeaderGetTypeId(row);
+  int32 typmod = HeapTupleHeaderGetTypMod(row);
+  if (row_type != type || row_typmod != typmod || desc == nullptr) {
+    row_type = InvalidOid;  // stays invalid if planning fails
+    PgCall([&] {
+      MemoryContext old = MemoryContextSwitchTo(context);
+      TupleDesc looked_up = lookup_rowtype_tupdesc(type, typmod);
+      TupleDesc copy = CreateTupleDescCopy(looked_up);
+      ReleaseTupleDesc(looked_up);
+      if (desc != nullptr) FreeTupleDesc(desc);
+      if (datums != nullptr) pfree(datums);
+      if (nulls != nullptr) pfree(nulls);
+      desc = copy;
+      datums = static_cast<Datum*>(palloc(sizeof(Datum) * (copy->natts + 1)));
+      nulls = static_cast<bool*>(palloc(sizeof(bool) * (copy->natts + 1)));
+      MemoryContextSwitchTo(old);
+    });
+    PlanColumns(model, desc, plans);
+    row_type = type;
+    row_typmod = typmod;
+  }
+  HeapTupleData tuple;
+  tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+  ItemPointerSetInvalid(&tuple.t_self);
+  tuple.t_tableOid = InvalidOid;
+  tuple.t_data = row;
+  heap_deform_tuple(&tuple, desc, datums, nulls);
+  RowFeatureValues(model, plans, datums, nulls, values);
+}
+
 }  // namespace glue
 }  // namespace pgfraud

@@ -28,5 +28,23 @@ void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans);
 void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* datums, const bool* nulls,
                       FeatureValue* values);
 
+// Reads rows of one composite type into feature values for one model, planning the columns
+// once per row type. Lives in `context` (a function's or an aggregate's memory).
+struct RowReader {
+  MemoryContext context;
+  Oid row_type;
+  int32 row_typmod;
+  TupleDesc desc;
+  ColumnPlan* plans;  // one per feature, sized by Reset
+  Datum* datums;
+  bool* nulls;
+
+  // Prepares for `features` features (after the model changed); forgets the row plan.
+  void Reset(MemoryContext cxt, size_t features);
+
+  // Deforms `row` and fills values (one per feature of `model`).
+  void Read(const Model& model, HeapTupleHeader row, FeatureValue* values);
+};
+
 }  // namespace glue
 }  // namespace pgfraud

@@ -36,7 +36,7 @@ double ScoreRow(FunctionCallInfo fcinfo) {
   HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
-  LoadRowValues(state, row);
+  state.rows.Read(model.model, row, state.values);
   return model.model.Score(state.values);
 }
 

@@ -19,13 +19,7 @@ struct ScoreState {
   size_t model_name_len;
   FeatureValue* values;  // one per feature of `model`
   JsonbScratch jsonb;    // jsonb key positions and the last key layout
-  // Typed rows: the plan for the row type last seen.
-  Oid row_type;
-  int32 row_typmod;
-  TupleDesc row_desc;
-  ColumnPlan* plans;
-  Datum* datums;
-  bool* nulls;
+  RowReader rows;        // typed rows: the plan for the row type last seen
 };
 
 // The call site's state, created in fn_mcxt on first use.
@@ -33,9 +27,6 @@ ScoreState& StateOf(FunctionCallInfo fcinfo);
 
 // The model for this call: the cached one while nothing changed, else re-resolved by name.
 const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std::string_view name);
-
-// Deforms a row and fills state.values for the resolved model, planning the row type once.
-void LoadRowValues(ScoreState& state, HeapTupleHeader row);
 
 // The model name argument `argno` as a view of the text datum, or "default" when absent.
 std::string_view ModelNameArg(FunctionCallInfo fcinfo, int argno);

@@ -235,3 +235,54 @@ CREATE FUNCTION @extschema@.fraud_explain(tx jsonb, model text DEFAULT 'default'
     AS 'MODULE_PATHNAME', 'fraud_explain_jsonb';
 COMMENT ON FUNCTION @extschema@.fraud_explain(jsonb, text) IS
     'Each feature''s contribution to the log-odds of a transaction, largest absolute contribution first';
+
+-----------------------------------------------------------------------------
+-- Training
+-----------------------------------------------------------------------------
+
+-- One pass over the rows: statistics or Newton sums, as the spec says. Parallel safe, with
+-- combine/serialize/deserialize, so PostgreSQL can split a pass across workers.
+CREATE FUNCTION @extschema@.fraud_train_pass_step(internal, anyelement, text) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_pass_step';
+CREATE FUNCTION @extschema@.fraud_train_pass_combine(internal, internal) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_pass_combine';
+CREATE FUNCTION @extschema@.fraud_train_pass_serialize(internal) RETURNS bytea
+    LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_pass_serialize';
+CREATE FUNCTION @extschema@.fraud_train_pass_deserialize(bytea, internal) RETURNS internal
+    LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_pass_deserialize';
+CREATE FUNCTION @extschema@.fraud_train_pass_final(internal) RETURNS bytea
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_pass_final';
+COMMENT ON FUNCTION @extschema@.fraud_train_pass_step(internal, anyelement, text) IS
+    'pg_fraud internal: transition function of fraud_train_pass';
+COMMENT ON FUNCTION @extschema@.fraud_train_pass_combine(internal, internal) IS
+    'pg_fraud internal: combine function of fraud_train_pass';
+COMMENT ON FUNCTION @extschema@.fraud_train_pass_serialize(internal) IS
+    'pg_fraud internal: serialize function of fraud_train_pass';
+COMMENT ON FUNCTION @extschema@.fraud_train_pass_deserialize(bytea, internal) IS
+    'pg_fraud internal: deserialize function of fraud_train_pass';
+COMMENT ON FUNCTION @extschema@.fraud_train_pass_final(internal) IS
+    'pg_fraud internal: final function of fraud_train_pass';
+
+CREATE AGGREGATE @extschema@.fraud_train_pass(anyelement, text) (
+    SFUNC = @extschema@.fraud_train_pass_step,
+    STYPE = internal,
+    COMBINEFUNC = @extschema@.fraud_train_pass_combine,
+    SERIALFUNC = @extschema@.fraud_train_pass_serialize,
+    DESERIALFUNC = @extschema@.fraud_train_pass_deserialize,
+    FINALFUNC = @extschema@.fraud_train_pass_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fraud_train_pass(anyelement, text) IS
+    'pg_fraud internal: one training pass over rows (statistics or Newton sums), used by train_fraud_model';
+
+CREATE FUNCTION @extschema@.train_fraud_model(source regclass, label name DEFAULT 'is_fraud',
+                                              model text DEFAULT 'default', options jsonb DEFAULT '{}')
+    RETURNS @extschema@.fraud_models
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'train_fraud_model';
+COMMENT ON FUNCTION @extschema@.train_fraud_model(regclass, name, text, jsonb) IS
+    'Trains L2-regularised logistic regression on a labelled table, stores it as the next version of a model, and returns the stored row';
+
+REVOKE ALL ON FUNCTION @extschema@.train_fraud_model(regclass, name, text, jsonb) FROM PUBLIC;

@@ -1,0 +1,171 @@
+// The training pass aggregate fraud_train_pass(row, spec): one pass of statistics or of
+// Newton sums over the rows it is given, with combine/serialize/deserialize so that a
+// parallel plan splits the pass across workers.
+//
+// The state is a C++ object owned by the aggregate's memory context: a reset callback
+// deletes it when the context goes, so an error or a cancel leaks nothing.
+#include <memory>
+#include <string>
+
+#include "errors.hpp"
+#include "guard.hpp"
+#include "row_values.hpp"
+#include "trainer.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+struct PassState {
+  bool newton = false;
+  TrainingStats stats;
+  NewtonAccumulator newton_sums;
+  // Transition-only: the parsed spec and the row reader (not serialised).
+  std::unique_ptr<PassContext> context;
+  std::string spec_text;
+  RowReader reader{};
+  FeatureValue* values = nullptr;
+};
+
+void DeleteState(void* arg) { delete static_cast<PassState*>(arg); }
+
+// A new state in the aggregate context, deleted with it.
+PassState* NewState(MemoryContext aggregate_context) {
+  auto state = std::make_unique<PassState>();
+  PgCall([&] {
+    auto* callback = static_cast<MemoryContextCallback*>(MemoryContextAlloc(aggregate_context, sizeof(MemoryContextCallback)));
+    callback->func = DeleteState;
+    callback->arg = state.get();
+    MemoryContextRegisterResetCallback(aggregate_context, callback);
+  });
+  return state.release();  // owned by the context from here on
+}
+
+MemoryContext AggregateContext(FunctionCallInfo fcinfo) {
+  MemoryContext cxt;
+  if (!AggCheckCallContext(fcinfo, &cxt)) {
+    throw Error(ErrorCode::kInternal, "fraud_train_pass support function called outside an aggregate");
+  }
+  return cxt;
+}
+
+// Parses the spec on the first row (and again only if a later row brings another spec).
+void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
+  std::string_view given(VARDATA_ANY(spec), VARSIZE_ANY_EXHDR(spec));
+  if (state.context && given == state.spec_text) return;
+  state.spec_text.assign(given);
+  PassSpec parsed = PassSpec::FromJson(nlohmann::json::parse(state.spec_text));
+  state.newton = parsed.newton;
+  state.context = std::make_unique<PassContext>(std::move(parsed));
+  const Model& reading = state.context->reading();
+  if (state.newton) {
+    state.newton_sums = NewtonAccumulator(state.context->spec().encoding.dim, state.context->spec().with_hessian);
+  } else {
+    state.stats = TrainingStats(reading, state.context->spec().category_capacity);
+  }
+  const size_t n = reading.features.size();
+  state.values = PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });
+  state.reader.Reset(cxt, n);
+}
+
+bytea* Serialize(PassState& state) {
+  std::vector<uint8_t> bytes = state.newton ? state.newton_sums.Serialize() : state.stats.Serialize();
+  return PgCall([&] {
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + bytes.size() + 1));
+    SET_VARSIZE(out, VARHDRSZ + bytes.size() + 1);
+    VARDATA(out)[0] = state.newton ? 'N' : 'S';
+    memcpy(VARDATA(out) + 1, bytes.data(), bytes.size());
+    return out;
+  });
+}
+
+}  // namespace
+}  // namespace glue
+}  // namespace pgfraud
+
+using pgfraud::glue::Guard;
+using pgfraud::glue::PassState;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(fraud_train_pass_step);
+// Transition: adds one row. Arguments: state, row, spec (JSON text).
+Datum fraud_train_pass_step(PG_FUNCTION_ARGS) {
+  CHECK_FOR_INTERRUPTS();  // before any C++ object exists: a cancel here unwinds nothing
+  return Guard([&] {
+    MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
+    PassState* state = PG_ARGISNULL(0) ? pgfraud::glue::NewState(cxt) : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(2)) {
+      throw pgfraud::Error(pgfraud::ErrorCode::kInvalidParameterValue, "fraud_train_pass needs a spec");
+    }
+    pgfraud::glue::EnsureContext(*state, PG_GETARG_TEXT_PP(2), cxt);
+    if (!PG_ARGISNULL(1)) {
+      HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(1);
+      state->reader.Read(state->context->reading(), row, state->values);
+      if (state->newton) {
+        state->context->AddToNewton(state->newton_sums, state->values);
+      } else {
+        state->context->AddToStatistics(state->stats, state->values);
+      }
+    }
+    return PointerGetDatum(state);
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_train_pass_combine);
+// Combine: merges the second state into the first.
+Datum fraud_train_pass_combine(PG_FUNCTION_ARGS) {
+  return Guard([&]() -> Datum {
+    pgfraud::glue::AggregateContext(fcinfo);
+    if (PG_ARGISNULL(1)) return PG_ARGISNULL(0) ? (Datum)0 : PG_GETARG_DATUM(0);
+    auto* other = reinterpret_cast<PassState*>(PG_GETARG_POINTER(1));
+    if (PG_ARGISNULL(0)) return PointerGetDatum(other);  // created in the aggregate context already
+    auto* state = reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
+    if (state->newton) {
+      state->newton_sums.Merge(other->newton_sums);
+    } else {
+      state->stats.Merge(other->stats);
+    }
+    return PointerGetDatum(state);
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_train_pass_serialize);
+// Serialize: the state as bytea (a kind byte, then CBOR).
+Datum fraud_train_pass_serialize(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    pgfraud::glue::AggregateContext(fcinfo);
+    return PointerGetDatum(pgfraud::glue::Serialize(*reinterpret_cast<PassState*>(PG_GETARG_POINTER(0))));
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_train_pass_deserialize);
+// Deserialize: a new state in the aggregate context from bytea.
+Datum fraud_train_pass_deserialize(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes));
+    const size_t size = VARSIZE_ANY_EXHDR(bytes);
+    if (size < 1) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "empty training state");
+    PassState* state = pgfraud::glue::NewState(cxt);
+    state->newton = data[0] == 'N';
+    if (state->newton) {
+      state->newton_sums = pgfraud::NewtonAccumulator::Deserialize(data + 1, size - 1);
+    } else {
+      state->stats = pgfraud::TrainingStats::Deserialize(data + 1, size - 1);
+    }
+    return PointerGetDatum(state);
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_train_pass_final);
+// Final: the serialised state, which train_fraud_model reads back.
+Datum fraud_train_pass_final(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+  return Guard([&] {
+    return PointerGetDatum(pgfraud::glue::Serialize(*reinterpret_cast<PassState*>(PG_GETARG_POINTER(0))));
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,251 @@
+// train_fraud_model: reads the source's columns, runs the training passes as SPI queries of
+// the fraud_train_pass aggregate (as the caller: privileges and row-level security apply),
+// and stores the model through fraud_import_model in the caller's transaction.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "errors.hpp"
+#include "guard.hpp"
+#include "model_document.hpp"
+#include "trainer.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+// What the source table offers: its qualified name and usable columns.
+struct Source {
+  std::string qualified_name;
+  std::vector<TrainingColumn> columns;
+  std::vector<std::string> skipped;  // columns of types training cannot use
+};
+
+bool IsLabelType(Oid type) {
+  return type == BOOLOID || type == INT2OID || type == INT4OID || type == INT8OID || type == NUMERICOID ||
+         type == FLOAT4OID || type == FLOAT8OID || type == TEXTOID || type == VARCHAROID || type == BPCHAROID;
+}
+
+// The column kind a SQL type gives, or false when training cannot use the type.
+bool KindOfType(Oid type, ColumnKind* kind) {
+  switch (type) {
+    case INT2OID: case INT4OID: case INT8OID: case NUMERICOID: case FLOAT4OID: case FLOAT8OID:
+      *kind = ColumnKind::kNumeric;
+      return true;
+    case BOOLOID:
+      *kind = ColumnKind::kBoolean;
+      return true;
+    case TEXTOID: case VARCHAROID: case BPCHAROID: case NAMEOID:
+      *kind = ColumnKind::kCategorical;
+      return true;
+    case TIMESTAMPOID: case TIMESTAMPTZOID:
+      *kind = ColumnKind::kTimestamp;
+      return true;
+    case DATEOID:
+      *kind = ColumnKind::kDate;
+      return true;
+    default:
+      if (type_is_enum(type)) {
+        *kind = ColumnKind::kCategorical;
+        return true;
+      }
+      return false;
+  }
+}
+
+bool Contains(const std::vector<std::string>& names, const char* name) {
+  for (const std::string& n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Reads the source relation's columns and checks the label and the requested features.
+Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions& options) {
+  struct Attribute {
+    std::string name;
+    Oid type;
+  };
+  std::vector<Attribute> attributes;
+  Source source;
+  char relkind = 0;
+  PgCall([&] {
+    relkind = get_rel_relkind(relid);
+    source.qualified_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    TupleDesc desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
+    for (int i = 0; i < desc->natts; ++i) {
+      Form_pg_attribute att = TupleDescAttr(desc, i);
+      if (!att->attisdropped) attributes.push_back({NameStr(att->attname), getBaseType(att->atttypid)});
+    }
+    ReleaseTupleDesc(desc);
+  });
+  if (relkind != RELKIND_RELATION && relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+      relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_FOREIGN_TABLE) {
+    throw Error(ErrorCode::kDatatypeMismatch, "source must be a table, a view or a materialized view");
+  }
+  const Attribute* label_attribute = nullptr;
+  for (const Attribute& a : attributes) {
+    if (a.name == label) label_attribute = &a;
+  }
+  if (label_attribute == nullptr) {
+    throw Error(ErrorCode::kUndefinedColumn, "label column \"" + label + "\" does not exist in the source",
+                "Name the label column in the second argument, e.g. train_fraud_model('tx', 'is_fraud').");
+  }
+  if (!IsLabelType(label_attribute->type)) {
+    throw Error(ErrorCode::kDatatypeMismatch, "label column \"" + label + "\" has a type that cannot be a label",
+                "A label is boolean, an integer 0/1, or text such as Y/N, yes/no, true/false.");
+  }
+  for (const std::string& wanted : options.features) {
+    bool found = false;
+    for (const Attribute& a : attributes) found = found || a.name == wanted;
+    if (!found) throw Error(ErrorCode::kUndefinedColumn, "feature column \"" + wanted + "\" does not exist in the source");
+    if (wanted == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a feature");
+  }
+  for (const Attribute& a : attributes) {
+    if (a.name == label || Contains(options.exclude, a.name.c_str())) continue;
+    const bool listed = Contains(options.features, a.name.c_str());
+    if (!options.features.empty() && !listed) continue;
+    ColumnKind kind;
+    bool usable = false;
+    PgCall([&] { usable = KindOfType(a.type, &kind); });
+    if (!usable) {
+      if (listed) {
+        throw Error(ErrorCode::kDatatypeMismatch, "feature column \"" + a.name + "\" has a type training cannot use",
+                    "Features are numbers, text, enums, booleans, timestamps and dates.");
+      }
+      source.skipped.push_back(a.name);
+      continue;
+    }
+    source.columns.push_back({a.name, kind});
+  }
+  return source;
+}
+
+// Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
+class SpiRunner : public PassRunner {
+ public:
+  SpiRunner(std::string query) : query_(std::move(query)), start_(std::chrono::steady_clock::now()) {}
+
+  TrainingStats Statistics(const PassSpec& spec) override {
+    std::vector<uint8_t> bytes = RunPass(spec);
+    if (bytes.empty()) return TrainingStats();
+    return TrainingStats::Deserialize(bytes.data(), bytes.size());
+  }
+
+  NewtonAccumulator Newton(const PassSpec& spec) override {
+    std::vector<uint8_t> bytes = RunPass(spec);
+    if (bytes.empty()) return NewtonAccumulator(spec.encoding.dim, spec.with_hessian);
+    return NewtonAccumulator::Deserialize(bytes.data(), bytes.size());
+  }
+
+  void Progress(const std::string& message) override {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, " (%.2f s)", elapsed);
+    const std::string line = message + suffix;
+    PgCall([&] {
+      CHECK_FOR_INTERRUPTS();
+      ereport(NOTICE, (errmsg("train_fraud_model: %s", line.c_str())));
+    });
+  }
+
+ private:
+  // The serialised aggregate state of one pass (without its kind byte); empty for no rows.
+  std::vector<uint8_t> RunPass(const PassSpec& spec) {
+    const std::string spec_text = spec.ToJson().dump();
+    std::vector<uint8_t> out;
+    PgCall([&] {
+      CHECK_FOR_INTERRUPTS();
+      Oid types[1] = {TEXTOID};
+      Datum values[1] = {CStringGetTextDatum(spec_text.c_str())};
+      int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true, 1);
+      if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "pg_fraud: training pass returned no row");
+      bool isnull;
+      Datum result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+      if (!isnull) {
+        bytea* bytes = DatumGetByteaPP(result);
+        const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes));
+        out.assign(data + 1, data + VARSIZE_ANY_EXHDR(bytes));
+      }
+      SPI_freetuptable(SPI_tuptable);
+    });
+    return out;
+  }
+
+  std::string query_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Trains and stores; returns the stored fraud_models row.
+Datum TrainFraudModel(FunctionCallInfo fcinfo) {
+  for (int i = 0; i < 4; ++i) {
+    if (PG_ARGISNULL(i)) throw Error(ErrorCode::kInvalidParameterValue, "train_fraud_model arguments must not be null");
+  }
+  const Oid relid = PG_GETARG_OID(0);
+  const std::string label = NameStr(*PG_GETARG_NAME(1));
+  const std::string model_name = PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
+  if (model_name.empty()) throw Error(ErrorCode::kInvalidParameterValue, "model name must not be empty");
+  Jsonb* options_jsonb = PG_GETARG_JSONB_P(3);
+  const std::string options_text = PgCall([&] {
+    return std::string(JsonbToCString(nullptr, &options_jsonb->root, VARSIZE(options_jsonb)));
+  });
+  const TrainingOptions options = ParseTrainingOptions(nlohmann::json::parse(options_text));
+
+  // Privileges first: nothing about the source is revealed to a caller who may not read it.
+  PgCall([relid] {
+    Oid user = GetUserId();
+    if (pg_class_aclcheck(relid, user, ACL_SELECT) != ACLCHECK_OK &&
+        pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK) {
+      aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+    }
+  });
+  Source source = DescribeSource(relid, label, options);
+  for (const std::string& name : source.skipped) {
+    PgCall([&] {
+      ereport(NOTICE, (errmsg("train_fraud_model: column \"%s\" has a type training cannot use and is left out",
+                              name.c_str())));
+    });
+  }
+  if (source.columns.empty()) {
+    throw Error(ErrorCode::kDataException, "no usable feature columns",
+                "Features are numbers, text, enums, booleans, timestamps and dates other than the label.");
+  }
+  const std::string schema = PgCall([&] {
+    return std::string(quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
+  });
+  PgCall([] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
+  });
+  SpiRunner runner("SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t");
+  TrainingResult result = Train(source.columns, label, options, runner);
+
+  result.training["source"] = source.qualified_name;
+  result.model.training = result.training;
+  const std::string document = ModelToJson(result.model).dump();
+  const std::string insert = "SELECT * FROM " + schema + ".fraud_import_model($1::jsonb, $2, $3)";
+  return PgCall([&] {
+    Oid types[3] = {TEXTOID, TEXTOID, BOOLOID};
+    Datum values[3] = {CStringGetTextDatum(document.c_str()), CStringGetTextDatum(model_name.c_str()),
+                       BoolGetDatum(options.activate)};
+    if (SPI_execute_with_args(insert.c_str(), 3, types, values, nullptr, false, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+      elog(ERROR, "pg_fraud: storing the model failed");
+    }
+    Datum row = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+    SPI_finish();
+    return row;
+  });
+}
+
+}  // namespace
+}  // namespace glue
+}  // namespace pgfraud
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(train_fraud_model);
+// train_fraud_model(source regclass, label name, model text, options jsonb) RETURNS fraud_models
+Datum train_fraud_model(PG_FUNCTION_ARGS) {
+  return pgfraud::glue::Guard([&] { return pgfraud::glue::TrainFraudModel(fcinfo); });
+}
+
+}  // extern "C"
