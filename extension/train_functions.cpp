@@ -192,7 +192,12 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   const TrainingOptions options = ParseTrainingOptions(nlohmann::json::parse(options_text));
 
   // Privileges first: nothing about the source is revealed to a caller who may not read it.
+  // The lock, held to the end of the transaction, makes a concurrent DROP wait for training.
   PgCall([relid] {
+    LockRelationOid(relid, AccessShareLock);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("source relation was dropped")));
+    }
     Oid user = GetUserId();
     if (pg_class_aclcheck(relid, user, ACL_SELECT) != ACLCHECK_OK &&
         pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK) {
@@ -220,6 +225,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   TrainingResult result = Train(source.columns, label, options, runner);
 
   result.training["source"] = source.qualified_name;
+  result.training["skipped_columns"] = source.skipped;
   result.model.training = result.training;
   const std::string document = ModelToJson(result.model).dump();
   const std::string insert = "SELECT * FROM " + schema + ".fraud_import_model($1::jsonb, $2, $3)";

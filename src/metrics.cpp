@@ -174,10 +174,11 @@ Metrics Evaluate(const ScoreHistogram& h, double log_loss_sum, double threshold)
 
 nlohmann::json Metrics::ToJson() const {
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"rows", rows}, {"positives", positives}, {"roc_auc", opt(roc_auc)}, {"pr_auc", opt(pr_auc)},
-          {"log_loss", opt(log_loss)}, {"threshold", threshold}, {"precision", opt(precision)},
-          {"recall", opt(recall)}, {"f1", opt(f1)},
-          {"confusion", {{"tp", tp}, {"fp", fp}, {"tn", tn}, {"fn", fn}}}};
+  auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
+  return {{"rows", count(rows)}, {"positives", count(positives)}, {"roc_auc", opt(roc_auc)},
+          {"pr_auc", opt(pr_auc)}, {"log_loss", opt(log_loss)}, {"threshold", threshold},
+          {"precision", opt(precision)}, {"recall", opt(recall)}, {"f1", opt(f1)},
+          {"confusion", {{"tp", count(tp)}, {"fp", count(fp)}, {"tn", count(tn)}, {"fn", count(fn)}}}};
 }
 
 }  // namespace pgfraud

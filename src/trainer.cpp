@@ -86,7 +86,7 @@ void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values
   const size_t n = reading_.features.size();
   std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
   if (!label) return;
-  const bool holdout = InHoldout(RowHash(values, n, spec_.seed), spec_.holdout);
+  const bool holdout = InHoldout(HoldoutHash(values, n, *label, spec_.seed), spec_.holdout);
   spec_.encoding.Encode(reading_, values, x_.data());
   const double logit = beta_.dot(Eigen::Map<const Eigen::VectorXd>(x_.data(), static_cast<long>(x_.size())));
   if (holdout || spec_.evaluate_all) acc.AddEvaluation(*label, logit);
@@ -197,9 +197,11 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   result.model.metrics = result.metrics.ToJson();
   result.model.metrics["in_sample"] = in_sample;
   result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
-  result.training = {{"options", options.given}, {"rows", stats.rows}, {"null_labels", stats.null_labels},
-                     {"training_rows", stats.training_rows}, {"training_positives", stats.training_positives},
-                     {"holdout_rows", stats.holdout_rows}, {"holdout_positives", stats.holdout_positives},
+  auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
+  result.training = {{"options", options.given}, {"rows", count(stats.rows)}, {"null_labels", count(stats.null_labels)},
+                     {"training_rows", count(stats.training_rows)},
+                     {"training_positives", count(stats.training_positives)},
+                     {"holdout_rows", count(stats.holdout_rows)}, {"holdout_positives", count(stats.holdout_positives)},
                      {"passes", passes}, {"newton_iterations", iterations}, {"step_halvings", halvings},
                      {"converged", converged}, {"objective", objective}, {"l2", options.l2},
                      {"class_weight", options.balanced ? "balanced" : "none"}, {"seed", options.seed},

@@ -31,6 +31,12 @@ std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value);
 // holdout split in every pass, in every worker, and on every run with the same seed.
 uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexcept;
 
+// The holdout hash of a training row: its feature values (all but the last, the label) and
+// its parsed label, so that 1, true and 'Y' put a row on the same side.
+inline uint64_t HoldoutHash(const FeatureValue* values, size_t count, bool label, uint64_t seed) noexcept {
+  return RowHash(values, count - 1, seed ^ (label ? 0x9e3779b97f4a7c15ULL : 0ULL));
+}
+
 // True when a row with this hash belongs to the holdout fraction.
 inline bool InHoldout(uint64_t hash, double fraction) noexcept {
   return static_cast<double>(hash >> 11) * 0x1.0p-53 < fraction;

@@ -95,7 +95,7 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     null_labels += 1;
     return;
   }
-  if (InHoldout(RowHash(values, n, seed), holdout)) {
+  if (InHoldout(HoldoutHash(values, n, *label, seed), holdout)) {
     holdout_rows += 1;
     holdout_positives += *label ? 1 : 0;
     return;

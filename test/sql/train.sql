@@ -1,0 +1,166 @@
+-- train_fraud_model: column kinds, label forms, options, bad input, sources of every kind.
+-- Progress NOTICEs carry timings; the training record in the document is checked instead.
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+-- Deterministic pseudo-random numbers in [0, 1) from an integer.
+CREATE FUNCTION pg_temp.u(i int, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+  SELECT ((hashint4(i * 7919 + salt)::int8 + 2147483648) % 1000000) / 1000000.0
+$$;
+CREATE TYPE channel AS ENUM ('web', 'pos', 'app');
+CREATE TABLE tx AS
+SELECT i AS id,
+       round((pg_temp.u(i, 1) * 500)::numeric, 2) AS amount,
+       (ARRAY['US', 'GB', 'NG', 'FR'])[1 + (pg_temp.u(i, 2) * 4)::int % 4] AS country,
+       (ARRAY['web', 'pos', 'app'])[1 + (pg_temp.u(i, 3) * 3)::int % 3]::channel AS channel,
+       pg_temp.u(i, 4) < 0.3 AS new_device,
+       timestamp '2024-01-01' + (pg_temp.u(i, 5) * 30 * 86400) * interval '1 second' AS created_at,
+       '{"note": 1}'::jsonb AS extra,
+       false AS is_fraud
+  FROM generate_series(1, 4000) i;
+UPDATE tx SET is_fraud = pg_temp.u(id, 6) < 1 / (1 + exp(-(-3 + amount / 150 + (country = 'NG')::int * 1.5
+                                                       + new_device::int + (extract(hour FROM created_at) < 5)::int)));
+SELECT count(*) AS rows, sum(is_fraud::int) AS frauds FROM tx;
+
+-- A model from every usable column; jsonb is left out with a notice, id is numeric.
+SELECT name, version, active, label, algorithm, source, threshold > 0 AND threshold < 1 AS threshold_ok,
+       (metrics ->> 'roc_auc')::float8 > 0.75 AS learns, metrics ->> 'in_sample' AS in_sample,
+       (SELECT array_agg(f ->> 'name' || ':' || (f ->> 'kind') ORDER BY f ->> 'name', f ->> 'kind')
+          FROM jsonb_array_elements(document -> 'features') f) AS features
+  FROM train_fraud_model('tx', options => '{"exclude": ["id"]}');
+SELECT document -> 'training' -> 'rows' AS rows, document -> 'training' -> 'null_labels' AS null_labels,
+       document -> 'training' -> 'skipped_columns' AS skipped, (document -> 'training' ->> 'passes')::int > 3 AS passes,
+       (document -> 'training' ->> 'holdout_rows')::int BETWEEN 700 AND 900 AS holdout_about_20_percent,
+       document -> 'training' -> 'converged' AS converged
+  FROM fraud_models WHERE name = 'default' AND version = 1;
+-- The stored metrics: ROC and PR AUC, log-loss, and a confusion matrix that adds up.
+SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(metrics) k) AS metric_keys,
+       (metrics -> 'confusion' ->> 'tp')::int + (metrics -> 'confusion' ->> 'fp')::int +
+       (metrics -> 'confusion' ->> 'tn')::int + (metrics -> 'confusion' ->> 'fn')::int = (metrics ->> 'rows')::int AS adds_up
+  FROM fraud_models WHERE name = 'default' AND version = 1;
+-- The trained model scores rows of the table at once.
+SELECT count(*) = 4000 AS scored, avg(fraud_score(t)) BETWEEN 0.05 AND 0.5 AS plausible FROM tx t;
+
+-- Label forms: 0/1 integers, Y/N, yes/no and true/false text; NULL labels are skipped and counted.
+CREATE TABLE tx_int AS SELECT amount, country, is_fraud::int AS label FROM tx;
+CREATE TABLE tx_yn AS SELECT amount, country, CASE WHEN is_fraud THEN 'Y' ELSE 'N' END AS label FROM tx;
+CREATE TABLE tx_words AS SELECT amount, country, CASE WHEN is_fraud THEN 'yes' ELSE 'no' END AS label FROM tx;
+UPDATE tx_words SET label = NULL WHERE amount < 10;
+SELECT t, (SELECT (document -> 'training' ->> 'null_labels')::int FROM train_fraud_model(t::regclass, 'label', 'labels'))
+  FROM unnest(ARRAY['tx_int', 'tx_yn', 'tx_words']) AS t;
+SELECT count(*) AS expected_null_labels FROM tx_words WHERE label IS NULL;
+-- The same labels in any spelling give the same model.
+SELECT count(DISTINCT round((document ->> 'intercept')::numeric, 9)) AS distinct_intercepts
+  FROM fraud_models WHERE name = 'labels' AND version <= 2;
+
+-- Bad labels and label columns.
+UPDATE tx_yn SET label = 'maybe' WHERE amount < 5;
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx_yn', 'label', 'bad')$$);
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'no_such_column', 'bad')$$);
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'extra', 'bad')$$);
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'created_at', 'bad')$$);
+
+-- Data that cannot give a model.
+CREATE TABLE empty_tx (amount numeric, is_fraud boolean);
+SELECT pg_temp.outcome($$SELECT train_fraud_model('empty_tx', 'is_fraud', 'bad')$$);
+CREATE TABLE one_class AS SELECT amount, false AS is_fraud FROM tx;
+SELECT pg_temp.outcome($$SELECT train_fraud_model('one_class', 'is_fraud', 'bad')$$);
+CREATE TABLE no_features AS SELECT extra, is_fraud FROM tx;
+SELECT pg_temp.outcome($$SELECT train_fraud_model('no_features', 'is_fraud', 'bad')$$);
+CREATE TABLE only_nulls AS SELECT amount, NULL::boolean AS is_fraud FROM tx;
+SELECT pg_temp.outcome($$SELECT train_fraud_model('only_nulls', 'is_fraud', 'bad')$$);
+SELECT count(*) AS bad_models_stored FROM fraud_models WHERE name = 'bad';
+
+-- Options: unknown, out of range, wrong types, unknown columns.
+SELECT o, pg_temp.outcome(format('SELECT train_fraud_model(%L, %L, %L, %L)', 'tx', 'is_fraud', 'bad', o))
+  FROM unnest(ARRAY['{"l3": 1}', '{"holdout": 1.5}', '{"l2": -1}', '{"max_iter": "ten"}',
+                    '{"features": ["nope"]}', '{"features": ["extra"]}', '{"features": ["is_fraud"]}',
+                    '{"threshold": {"strategy": "precision"}}', '{"threshold": {"strategy": "magic"}}',
+                    '{"class_weight": "heavy"}', '[]']) AS o;
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'is_fraud', '')$$);
+SELECT pg_temp.outcome($$SELECT train_fraud_model(NULL, 'is_fraud', 'x')$$);
+
+-- Awkward columns: constant, collinear, an identifier with a value per row, 100,000 distinct texts.
+CREATE TABLE awkward AS
+SELECT amount, amount * 2 AS amount_twice, 7 AS constant, 'id-' || id AS identifier,
+       'v' || (pg_temp.u(id, 9) * 100000)::int AS wide_text, is_fraud
+  FROM tx;
+INSERT INTO awkward
+SELECT pg_temp.u(i, 1) * 500, pg_temp.u(i, 1) * 1000, 7, 'id-x' || i,
+       CASE WHEN pg_temp.u(i, 10) < 0.5 THEN 'common' || (pg_temp.u(i, 11) * 20)::int ELSE 'w' || i END,
+       pg_temp.u(i, 8) < 0.1
+  FROM generate_series(1, 96000) i;
+SELECT count(DISTINCT wide_text) > 50000 AS wide_text_is_wide FROM awkward;
+SELECT (SELECT array_agg(f ->> 'name' ORDER BY f ->> 'name') FROM jsonb_array_elements(document -> 'features') f) AS kept,
+       abs((SELECT (f ->> 'weight')::float8 FROM jsonb_array_elements(document -> 'features') f WHERE f ->> 'name' = 'constant')) < 1e-9 AS constant_weight_zero,
+       round(((SELECT (f ->> 'weight')::float8 FROM jsonb_array_elements(document -> 'features') f WHERE f ->> 'name' = 'amount') /
+              (SELECT (f ->> 'weight')::float8 FROM jsonb_array_elements(document -> 'features') f WHERE f ->> 'name' = 'amount_twice'))::numeric, 6) AS collinear_weight_ratio,
+       (SELECT count(*) FROM jsonb_object_keys((SELECT f -> 'weights' FROM jsonb_array_elements(document -> 'features') f WHERE f ->> 'name' = 'wide_text'))) AS wide_text_categories,
+       document -> 'training' -> 'converged' AS converged,
+       document -> 'training' -> 'notices' AS notices
+  FROM train_fraud_model('awkward', 'is_fraud', 'awkward');
+
+-- Perfectly separable data converges to finite weights thanks to L2.
+CREATE TABLE separable AS SELECT i::float8 AS x, i > 500 AS is_fraud FROM generate_series(1, 1000) i;
+SELECT document -> 'training' -> 'converged' AS converged, (metrics ->> 'roc_auc')::float8 AS auc,
+       (document -> 'features' -> 0 ->> 'weight')::float8 BETWEEN 1 AND 1e6 AS finite_weight
+  FROM train_fraud_model('separable', 'is_fraud', 'separable');
+
+-- Views and partitioned tables are sources like tables.
+CREATE VIEW tx_view AS SELECT amount, country, new_device, is_fraud FROM tx WHERE amount > 20;
+SELECT version, (document -> 'training' ->> 'rows')::int = (SELECT count(*) FROM tx_view) AS all_view_rows
+  FROM train_fraud_model('tx_view', 'is_fraud', 'from_view');
+CREATE TABLE tx_parts (amount numeric, country text, is_fraud boolean) PARTITION BY RANGE (amount);
+CREATE TABLE tx_parts_low PARTITION OF tx_parts FOR VALUES FROM (MINVALUE) TO (250);
+CREATE TABLE tx_parts_high PARTITION OF tx_parts FOR VALUES FROM (250) TO (MAXVALUE);
+INSERT INTO tx_parts SELECT amount, country, is_fraud FROM tx;
+SELECT version, (document -> 'training' ->> 'rows')::int AS rows
+  FROM train_fraud_model('tx_parts', 'is_fraud', 'from_partitions');
+
+-- activate => false keeps the current version; holdout 0 gives in-sample metrics.
+SELECT version, active, metrics -> 'in_sample' AS in_sample
+  FROM train_fraud_model('tx_int', 'label', 'labels', '{"activate": false, "holdout": 0}');
+SELECT version FROM fraud_models WHERE name = 'labels' AND active;
+
+-- Threshold strategies, checked on the stored confusion matrix.
+SELECT s ->> 'strategy' AS strategy,
+       CASE s ->> 'strategy'
+         WHEN 'alert_rate' THEN ((m -> 'confusion' ->> 'tp')::float8 + (m -> 'confusion' ->> 'fp')::float8) / (m ->> 'rows')::float8 <= 0.05
+         WHEN 'precision' THEN (m ->> 'precision')::float8 >= 0.5
+         WHEN 'recall' THEN (m ->> 'recall')::float8 >= 0.9
+         ELSE (m ->> 'f1')::float8 > 0 END AS target_met
+  FROM unnest(ARRAY['{"strategy": "f1"}', '{"strategy": "alert_rate", "target": 0.05}',
+                    '{"strategy": "precision", "target": 0.5}', '{"strategy": "recall", "target": 0.9}']::jsonb[]) AS s,
+       LATERAL (SELECT metrics AS m FROM train_fraud_model('tx', 'is_fraud', 'thresholds',
+                jsonb_build_object('threshold', s, 'exclude', '["id"]'::jsonb))) t;
+
+-- The training pass is a parallel aggregate: a parallel plan splits it across workers.
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT fraud_train_pass(t, '{}') FROM awkward t;
+-- ... and training under that plan gives the same model as without it.
+CREATE TEMP TABLE parallel_model AS SELECT document FROM train_fraud_model('tx', 'is_fraud', 'par', '{"exclude": ["id"]}');
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_model AS SELECT document FROM train_fraud_model('tx', 'is_fraud', 'par', '{"exclude": ["id"]}');
+SELECT abs((p.document ->> 'intercept')::float8 - (s.document ->> 'intercept')::float8) < 1e-9 AS same_intercept,
+       p.document -> 'metrics' -> 'confusion' = s.document -> 'metrics' -> 'confusion' AS same_confusion
+  FROM parallel_model p, serial_model s;
+RESET ALL;
+SET client_min_messages = warning;
+
+-- A statement timeout stops training promptly and leaves no model behind.
+SET statement_timeout = '50ms';
+\set VERBOSITY terse
+SELECT train_fraud_model('awkward', 'is_fraud', 'cancelled');
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT count(*) AS cancelled_models FROM fraud_models WHERE name = 'cancelled';
+
+DELETE FROM fraud_models;
