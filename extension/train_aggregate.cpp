@@ -23,6 +23,7 @@ struct PassState {
   // Transition-only: the parsed spec and the row reader (not serialised).
   std::unique_ptr<PassContext> context;
   std::string spec_text;
+  const void* spec_pointer = nullptr;  // the spec datum of the last row: a Const is one pointer
   RowReader reader{};
   FeatureValue* values = nullptr;
 };
@@ -51,7 +52,9 @@ MemoryContext AggregateContext(FunctionCallInfo fcinfo) {
 
 // Parses the spec on the first row (and again only if a later row brings another spec).
 void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
+  if (state.context && state.spec_pointer == spec) return;
   std::string_view given(VARDATA_ANY(spec), VARSIZE_ANY_EXHDR(spec));
+  state.spec_pointer = spec;
   if (state.context && given == state.spec_text) return;
   state.spec_text.assign(given);
   PassSpec parsed = PassSpec::FromJson(nlohmann::json::parse(state.spec_text));

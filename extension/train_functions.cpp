@@ -158,7 +158,7 @@ class SpiRunner : public PassRunner {
       CHECK_FOR_INTERRUPTS();
       Oid types[1] = {TEXTOID};
       Datum values[1] = {CStringGetTextDatum(spec_text.c_str())};
-      int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true, 1);
+      int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true, 0);  // a row limit would forbid a parallel plan
       if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "pg_fraud: training pass returned no row");
       bool isnull;
       Datum result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);

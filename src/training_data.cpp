@@ -8,13 +8,10 @@
 namespace pgfraud {
 namespace {
 
-uint64_t Mix(uint64_t h, uint64_t x) noexcept {
-  // FNV-1a over the 8 bytes of x.
-  for (int i = 0; i < 8; ++i) {
-    h ^= (x >> (8 * i)) & 0xff;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
+// One multiply-xorshift round per 64-bit word: fast, and Avalanche() finishes the mixing.
+inline uint64_t Mix(uint64_t h, uint64_t x) noexcept {
+  h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
 
 uint64_t Avalanche(uint64_t x) noexcept {
@@ -66,34 +63,44 @@ std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value) {
 }
 
 uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexcept {
-  uint64_t h = Mix(0xcbf29ce484222325ULL, seed);
+  // Each value is hashed on its own and the results summed: the multiplications of different
+  // values do not wait for each other (a chained hash was 12% of a training pass).
+  uint64_t sum = Mix(0xcbf29ce484222325ULL, seed);
   for (size_t i = 0; i < count; ++i) {
     const FeatureValue& v = values[i];
-    h = Mix(h, static_cast<uint64_t>(v.kind));
+    uint64_t word = static_cast<uint64_t>(v.kind) << 56;
     switch (v.kind) {
       case FeatureValue::Kind::kNumber: {
         double x = v.number == 0.0 ? 0.0 : v.number;  // -0 and 0 are one value
         uint64_t bits;
         std::memcpy(&bits, &x, sizeof bits);
-        h = Mix(h, bits);
+        word ^= bits;
         break;
       }
       case FeatureValue::Kind::kBool:
-        h = Mix(h, v.flag ? 1 : 0);
+        word ^= v.flag ? 1 : 0;
         break;
       case FeatureValue::Kind::kText:
-      case FeatureValue::Kind::kOther:
-        for (char c : v.text) {
-          h ^= static_cast<unsigned char>(c);
-          h *= 0x100000001b3ULL;
+      case FeatureValue::Kind::kOther: {
+        uint64_t h = v.text.size();
+        size_t j = 0;
+        for (; j + 8 <= v.text.size(); j += 8) {
+          uint64_t chunk;
+          std::memcpy(&chunk, v.text.data() + j, sizeof chunk);
+          h = Mix(h, chunk);
         }
-        h = Mix(h, v.text.size());
+        uint64_t tail = 0;
+        std::memcpy(&tail, v.text.data() + j, v.text.size() - j);
+        word ^= Mix(h, tail);
         break;
+      }
       case FeatureValue::Kind::kMissing:
         break;
     }
+    // The position enters the hash, so equal values in different columns do not cancel.
+    sum += Mix(word, 0x632be59bd9b4e019ULL * (i + 1));
   }
-  return Avalanche(h);
+  return Avalanche(sum);
 }
 
 }  // namespace pgfraud
