@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # `make bench`: builds, starts a throwaway cluster, runs every benchmark, writes bench/results.md.
-# Sizes: BENCH_ROWS (default 1000000), BENCH_RUNS (default 3).
+# Sizes: BENCH_ROWS (default 1000000), BENCH_MEMORY_ROWS (default 10000000), BENCH_RUNS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 make -j2 >/dev/null && make install >/dev/null
-export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3}
+export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMORY_ROWS=${BENCH_MEMORY_ROWS:-10000000}
 pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchronous_commit=off \
-  bash -c 'cd bench && PGDATABASE=postgres /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"' \
+  bash -c 'cd bench && export PGDATABASE=postgres &&
+           /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
+           /usr/bin/python3 training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BENCH_MEMORY_ROWS"' \
   | tee bench/out.txt
 {
   echo "# pg_fraud benchmark results"

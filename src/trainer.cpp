@@ -131,6 +131,8 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     spec.negative_weight = n / (2.0 * (n - pos));
   }
   spec.newton = true;
+  const bool in_sample = stats.holdout_rows == 0;
+  spec.evaluate_all = in_sample;  // every Newton pass also evaluates, so the last one is reused
   const long dim = static_cast<long>(spec.encoding.dim);
   Eigen::VectorXd beta = Eigen::VectorXd::Zero(dim);
   // Start at the base rate: one Newton step fewer, and no wild first step on skewed data.
@@ -143,6 +145,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   int passes = 1, iterations = 0, halvings = 0;
   bool converged = false;
   double objective = 0.0;
+  NewtonAccumulator evaluation;  // the last pass, when it was run at the final beta
   while (iterations < options.max_iter) {
     spec.beta.assign(beta.data(), beta.data() + dim);
     NewtonAccumulator pass = runner.Newton(spec);
@@ -164,6 +167,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                     "): objective " + Fixed(objective, 6) + ", decrement " + Fixed(step.decrement, 9));
     if (step.decrement / 2 <= options.tol * std::max(1.0, std::fabs(objective))) {
       converged = true;
+      evaluation = std::move(pass);  // beta stays where this pass was run: its evaluation holds
       break;
     }
     previous_beta = beta;
@@ -178,16 +182,16 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     runner.Progress(result.notices.back());
   }
 
-  // The evaluation pass at the final coefficients: holdout rows, or every row in-sample.
-  spec.beta.assign(beta.data(), beta.data() + dim);
-  spec.with_hessian = false;
-  const bool in_sample = stats.holdout_rows == 0;
-  spec.evaluate_all = in_sample;
-  NewtonAccumulator evaluation = runner.Newton(spec);
-  ++passes;
+  if (!converged) {
+    // The last step moved beta after the last pass: one more pass, without the Hessian.
+    spec.beta.assign(beta.data(), beta.data() + dim);
+    spec.with_hessian = false;
+    evaluation = runner.Newton(spec);
+    ++passes;
+  }
   const double threshold = ChooseThreshold(evaluation.evaluation, options.threshold);
   result.metrics = Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
-  runner.Progress("pass " + std::to_string(passes) + " (evaluation): " + Fixed(result.metrics.rows, 0) +
+  runner.Progress("evaluation: " + Fixed(result.metrics.rows, 0) +
                   (in_sample ? " training rows (in-sample)" : " holdout rows") +
                   (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
 
