@@ -1,5 +1,6 @@
-// Model cache: loads active models by a direct scan (no privilege needed to score), and is
-// flushed by a relcache callback that the statement trigger on fraud_models fires on commit.
+// Model cache: loads active models and their rules by direct scans (no privilege is needed
+// to score), and is flushed by a relcache callback that the statement triggers on
+// fraud_models and fraud_rules fire, delivered at commit to every backend.
 #include "model_cache.hpp"
 
 #include <memory>
@@ -15,16 +16,26 @@ namespace glue {
 namespace {
 
 std::unordered_map<std::string, std::unique_ptr<CachedModel>> g_models;
+MemoryContext g_cache_context = nullptr;  // rule jsonpaths; reset with every flush
 uint64_t g_generation = 1;
+uint64_t g_schema_epoch = 1;
 bool g_stale = false;
 Oid g_models_relid = InvalidOid;
+Oid g_rules_relid = InvalidOid;
 
-// A row of fraud_models as found by FetchModelRow; document is palloc'd JSON text.
+// A row of fraud_models as found by FetchActiveModelRow; document is palloc'd JSON text.
 struct ModelRow {
   bool found;
   char* document;
   int32 version;
   int64 id;
+};
+
+// A row of fraud_rules, its jsonpath copied into the cache context.
+struct RuleRow {
+  char* name;
+  bool allow;
+  Datum path;
 };
 
 // Attribute number of a column of `desc` by name, or an internal error when absent.
@@ -33,8 +44,21 @@ AttrNumber ColumnNumber(TupleDesc desc, const char* name) {
     Form_pg_attribute att = TupleDescAttr(desc, i);
     if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0) return att->attnum;
   }
-  elog(ERROR, "pg_fraud: fraud_models has no column %s", name);
+  elog(ERROR, "pg_fraud: table of pg_fraud has no column %s", name);
 }
+
+// True when the text column `att` of the tuple equals `value`.
+bool TextColumnEquals(HeapTuple tuple, AttrNumber att, TupleDesc desc, const char* value) {
+  bool isnull;
+  Datum d = heap_getattr(tuple, att, desc, &isnull);
+  if (isnull) return false;
+  char* column_text = TextDatumGetCString(d);
+  bool equal = strcmp(column_text, value) == 0;
+  pfree(column_text);
+  return equal;
+}
+
+Snapshot CurrentSnapshot() { return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(); }
 
 // Scans fraud_models for the active row of `name` (PostgreSQL code; run it through PgCall).
 ModelRow FetchActiveModelRow(Oid relid, const char* name) {
@@ -46,19 +70,12 @@ ModelRow FetchActiveModelRow(Oid relid, const char* name) {
   AttrNumber version_att = ColumnNumber(desc, "version");
   AttrNumber id_att = ColumnNumber(desc, "id");
   AttrNumber document_att = ColumnNumber(desc, "document");
-  Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
-  TableScanDesc scan = table_beginscan(rel, snapshot, 0, nullptr);
+  TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
   HeapTuple tuple;
   while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
     bool isnull;
     Datum active = heap_getattr(tuple, active_att, desc, &isnull);
-    if (isnull || !DatumGetBool(active)) continue;
-    Datum row_name = heap_getattr(tuple, name_att, desc, &isnull);
-    if (isnull) continue;
-    char* row_name_text = TextDatumGetCString(row_name);
-    bool match = strcmp(row_name_text, name) == 0;
-    pfree(row_name_text);
-    if (!match) continue;
+    if (isnull || !DatumGetBool(active) || !TextColumnEquals(tuple, name_att, desc, name)) continue;
     Jsonb* document = DatumGetJsonbP(heap_getattr(tuple, document_att, desc, &isnull));
     row.found = true;
     row.document = JsonbToCString(nullptr, &document->root, VARSIZE(document));
@@ -71,9 +88,54 @@ ModelRow FetchActiveModelRow(Oid relid, const char* name) {
   return row;
 }
 
+// Scans fraud_rules for the enabled rules of `model` (PostgreSQL code; run it through PgCall).
+List* FetchRules(Oid relid, const char* model) {
+  List* rules = NIL;
+  Relation rel = table_open(relid, AccessShareLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  AttrNumber model_att = ColumnNumber(desc, "model");
+  AttrNumber name_att = ColumnNumber(desc, "name");
+  AttrNumber predicate_att = ColumnNumber(desc, "predicate");
+  AttrNumber action_att = ColumnNumber(desc, "action");
+  AttrNumber enabled_att = ColumnNumber(desc, "enabled");
+  TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
+  HeapTuple tuple;
+  while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+    bool isnull;
+    Datum enabled = heap_getattr(tuple, enabled_att, desc, &isnull);
+    if (isnull || !DatumGetBool(enabled) || !TextColumnEquals(tuple, model_att, desc, model)) continue;
+    Datum predicate = heap_getattr(tuple, predicate_att, desc, &isnull);
+    if (isnull) continue;
+    RuleRow* rule = static_cast<RuleRow*>(palloc(sizeof(RuleRow)));
+    rule->name = TextDatumGetCString(heap_getattr(tuple, name_att, desc, &isnull));
+    rule->allow = TextColumnEquals(tuple, action_att, desc, "allow");
+    MemoryContext old = MemoryContextSwitchTo(g_cache_context);
+    rule->path = PointerGetDatum(PG_DETOAST_DATUM_COPY(predicate));
+    MemoryContextSwitchTo(old);
+    rules = lappend(rules, rule);
+  }
+  table_endscan(scan);
+  table_close(rel, AccessShareLock);
+  return rules;
+}
+
 void OnRelcacheInvalidation(Datum, Oid relid) {
   // Called at arbitrary points: only flags here; ActiveModel flushes on its next call.
-  if (relid == InvalidOid || relid == g_models_relid) g_stale = true;
+  ++g_schema_epoch;
+  if (relid == InvalidOid || relid == g_models_relid || relid == g_rules_relid) g_stale = true;
+}
+
+// Finds the extension's tables through the schema of one of its functions.
+void LocateTables(Oid fn_oid) {
+  PgCall([fn_oid] {
+    Oid schema = get_func_namespace(fn_oid);
+    g_models_relid = get_relname_relid("fraud_models", schema);
+    g_rules_relid = get_relname_relid("fraud_rules", schema);
+  });
+  if (g_models_relid == InvalidOid || g_rules_relid == InvalidOid) {
+    throw Error(ErrorCode::kUndefinedObject, "the tables of pg_fraud do not exist",
+                "Reinstall the extension with DROP EXTENSION and CREATE EXTENSION pg_fraud.");
+  }
 }
 
 }  // namespace
@@ -82,22 +144,18 @@ uint64_t ModelCacheGeneration() noexcept { return g_generation; }
 
 bool ModelCacheStale() noexcept { return g_stale; }
 
-void RegisterModelCacheCallback() { CacheRegisterRelcacheCallback(OnRelcacheInvalidation, (Datum)0); }
+uint64_t SchemaEpoch() noexcept { return g_schema_epoch; }
 
-Oid ModelsRelation(Oid fn_oid) {
-  if (g_models_relid != InvalidOid && !g_stale) return g_models_relid;
-  Oid relid = PgCall([fn_oid] { return get_relname_relid("fraud_models", get_func_namespace(fn_oid)); });
-  if (relid == InvalidOid) {
-    throw Error(ErrorCode::kUndefinedObject, "table fraud_models of pg_fraud does not exist",
-                "Reinstall the extension with DROP EXTENSION and CREATE EXTENSION pg_fraud.");
-  }
-  return relid;
+void RegisterModelCacheCallback() {
+  CacheRegisterRelcacheCallback(OnRelcacheInvalidation, (Datum)0);
+  g_cache_context = AllocSetContextCreate(TopMemoryContext, "pg_fraud model cache", ALLOCSET_SMALL_SIZES);
 }
 
 const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   if (g_stale) {
     g_models.clear();
-    g_models_relid = InvalidOid;
+    MemoryContextReset(g_cache_context);  // nothing points into it any more
+    g_models_relid = g_rules_relid = InvalidOid;
     ++g_generation;
     g_stale = false;
   }
@@ -105,10 +163,10 @@ const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   auto found = g_models.find(key);
   if (found != g_models.end()) return *found->second;
 
-  g_models_relid = ModelsRelation(fn_oid);
-  Oid relid = g_models_relid;
+  if (g_models_relid == InvalidOid) LocateTables(fn_oid);
+  const Oid models = g_models_relid, rules_relid = g_rules_relid;
   const char* key_text = key.c_str();
-  ModelRow row = PgCall([relid, key_text] { return FetchActiveModelRow(relid, key_text); });
+  ModelRow row = PgCall([models, key_text] { return FetchActiveModelRow(models, key_text); });
   if (!row.found) {
     throw Error(ErrorCode::kUndefinedObject, "model \"" + key + "\" does not exist or has no active version",
                 "Train one with train_fraud_model or import one with fraud_import_model.");
@@ -119,7 +177,18 @@ const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   entry->version = row.version;
   entry->id = row.id;
   entry->jsonb_order = JsonbKeyOrder(entry->model);
-  PgCall([&row] { pfree(row.document); });
+  List* rules = PgCall([rules_relid, key_text] { return FetchRules(rules_relid, key_text); });
+  ListCell* cell;
+  foreach (cell, rules) {
+    const RuleRow* rule = static_cast<const RuleRow*>(lfirst(cell));
+    entry->rules.push_back(CachedRule{rule->name, rule->allow, rule->path});
+  }
+  std::sort(entry->rules.begin(), entry->rules.end(),
+            [](const CachedRule& a, const CachedRule& b) { return a.name < b.name; });
+  PgCall([&row, rules] {
+    pfree(row.document);
+    list_free_deep(rules);
+  });
   const CachedModel& result = *entry;
   g_models[key] = std::move(entry);
   return result;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model.hpp"
 #include "pg_headers.hpp"
@@ -11,13 +12,21 @@
 namespace pgfraud {
 namespace glue {
 
-// One model version as loaded from fraud_models.
+// An enabled rule of fraud_rules: a jsonpath predicate and what a match does.
+struct CachedRule {
+  std::string name;
+  bool allow;     // action 'allow' (clears the flag); otherwise 'flag'
+  Datum path;     // jsonpath, copied into the cache's memory context
+};
+
+// One model version as loaded from fraud_models, with its enabled rules.
 struct CachedModel {
   Model model;
   std::string name;
   int32 version = 0;
   int64 id = 0;
   std::vector<uint32_t> jsonb_order;  // feature indices in jsonb key order (JsonbKeyOrder)
+  std::vector<CachedRule> rules;      // sorted by name
 };
 
 // The active version of model `name`, loaded on first use after an invalidation.
@@ -31,11 +40,12 @@ uint64_t ModelCacheGeneration() noexcept;
 // True when an invalidation arrived since the last flush (the next lookup flushes).
 bool ModelCacheStale() noexcept;
 
+// Counts relcache invalidations of any relation: a column plan made for a row type is
+// valid while it is unchanged (ALTER TABLE invalidates the table's relcache entry).
+uint64_t SchemaEpoch() noexcept;
+
 // Registers the relcache callback that marks the cache stale; once, from _PG_init.
 void RegisterModelCacheCallback();
-
-// The OID of fraud_models in the extension's schema (looked up once per flush).
-Oid ModelsRelation(Oid fn_oid);
 
 }  // namespace glue
 }  // namespace pgfraud

@@ -44,5 +44,11 @@ extern "C" {
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "commands/async.h"
+#include "utils/json.h"
+#include "utils/fmgroids.h"
+#include "nodes/makefuncs.h"
+#include "utils/relcache.h"
+#include "access/genam.h"
 #include "utils/typcache.h"
 }

@@ -8,6 +8,7 @@
 
 #include "errors.hpp"
 #include "guard.hpp"
+#include "model_cache.hpp"
 #include "numeric_decode.hpp"
 
 namespace pgfraud {
@@ -206,27 +207,37 @@ void RowReader::Reset(MemoryContext cxt, size_t features) {
   });
 }
 
+void RowReader::Plan(const Model& model, TupleDesc source, Oid type, int32 typmod) {
+  row_type = InvalidOid;  // stays invalid if planning fails
+  PgCall([&] {
+    MemoryContext old = MemoryContextSwitchTo(context);
+    TupleDesc copy = CreateTupleDescCopy(source);
+    if (desc != nullptr) FreeTupleDesc(desc);
+    if (datums != nullptr) pfree(datums);
+    if (nulls != nullptr) pfree(nulls);
+    desc = copy;
+    datums = static_cast<Datum*>(palloc(sizeof(Datum) * (copy->natts + 1)));
+    nulls = static_cast<bool*>(palloc(sizeof(bool) * (copy->natts + 1)));
+    MemoryContextSwitchTo(old);
+  });
+  PlanColumns(model, desc, plans);
+  row_type = type;
+  row_typmod = typmod;
+  epoch = SchemaEpoch();
+}
+
 void RowReader::Read(const Model& model, HeapTupleHeader row, FeatureValue* values) {
   Oid type = HeapTupleHeaderGetTypeId(row);
   int32 typmod = HeapTupleHeaderGetTypMod(row);
-  if (row_type != type || row_typmod != typmod || desc == nullptr) {
-    row_type = InvalidOid;  // stays invalid if planning fails
-    PgCall([&] {
-      MemoryContext old = MemoryContextSwitchTo(context);
-      TupleDesc looked_up = lookup_rowtype_tupdesc(type, typmod);
-      TupleDesc copy = CreateTupleDescCopy(looked_up);
-      ReleaseTupleDesc(looked_up);
-      if (desc != nullptr) FreeTupleDesc(desc);
-      if (datums != nullptr) pfree(datums);
-      if (nulls != nullptr) pfree(nulls);
-      desc = copy;
-      datums = static_cast<Datum*>(palloc(sizeof(Datum) * (copy->natts + 1)));
-      nulls = static_cast<bool*>(palloc(sizeof(bool) * (copy->natts + 1)));
-      MemoryContextSwitchTo(old);
-    });
-    PlanColumns(model, desc, plans);
-    row_type = type;
-    row_typmod = typmod;
+  if (row_type != type || row_typmod != typmod || desc == nullptr || epoch != SchemaEpoch()) {
+    TupleDesc looked_up = PgCall([&] { return lookup_rowtype_tupdesc(type, typmod); });
+    try {
+      Plan(model, looked_up, type, typmod);
+    } catch (...) {
+      PgCall([&] { ReleaseTupleDesc(looked_up); });
+      throw;
+    }
+    PgCall([&] { ReleaseTupleDesc(looked_up); });
   }
   HeapTupleData tuple;
   tuple.t_len = HeapTupleHeaderGetDatumLength(row);
@@ -234,6 +245,14 @@ void RowReader::Read(const Model& model, HeapTupleHeader row, FeatureValue* valu
   tuple.t_tableOid = InvalidOid;
   tuple.t_data = row;
   heap_deform_tuple(&tuple, desc, datums, nulls);
+  RowFeatureValues(model, plans, datums, nulls, values);
+}
+
+void RowReader::ReadTuple(const Model& model, HeapTuple tuple, TupleDesc tuple_desc, FeatureValue* values) {
+  if (row_type != tuple_desc->tdtypeid || desc == nullptr || epoch != SchemaEpoch()) {
+    Plan(model, tuple_desc, tuple_desc->tdtypeid, -1);
+  }
+  heap_deform_tuple(tuple, tuple_desc, datums, nulls);
   RowFeatureValues(model, plans, datums, nulls, values);
 }
 

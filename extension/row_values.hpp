@@ -32,6 +32,7 @@ void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* 
 // once per row type. Lives in `context` (a function's or an aggregate's memory).
 struct RowReader {
   MemoryContext context;
+  uint64_t epoch;     // SchemaEpoch() when planned: ALTER TABLE makes a plan stale
   Oid row_type;
   int32 row_typmod;
   TupleDesc desc;
@@ -42,8 +43,14 @@ struct RowReader {
   // Prepares for `features` features (after the model changed); forgets the row plan.
   void Reset(MemoryContext cxt, size_t features);
 
-  // Deforms `row` and fills values (one per feature of `model`).
+  // Deforms `row` (a composite datum) and fills values (one per feature of `model`).
   void Read(const Model& model, HeapTupleHeader row, FeatureValue* values);
+
+  // The same for a table's tuple and its descriptor (a trigger's new row).
+  void ReadTuple(const Model& model, HeapTuple tuple, TupleDesc tuple_desc, FeatureValue* values);
+
+ private:
+  void Plan(const Model& model, TupleDesc source, Oid type, int32 typmod);
 };
 
 }  // namespace glue

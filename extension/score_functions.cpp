@@ -3,6 +3,7 @@
 #include "jsonb_values.hpp"
 #include "score_state.hpp"
 #include "errors.hpp"
+#include "rules.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -70,12 +71,16 @@ Datum fraud_score_row(PG_FUNCTION_ARGS) {
 }
 
 PG_FUNCTION_INFO_V1(fraud_is_fraud_jsonb);
-// fraud_is_fraud(tx jsonb[, model text]) -> boolean: score at or above the model threshold.
+// fraud_is_fraud(tx jsonb[, model text]) -> boolean: the score reaches the model threshold or
+// a 'flag' rule matches, unless an 'allow' rule matches.
 Datum fraud_is_fraud_jsonb(PG_FUNCTION_ARGS) {
   return Guard([&] {
-    double score = pgfraud::glue::ScoreJsonb(fcinfo, PG_GETARG_JSONB_P(0));
-    auto& state = pgfraud::glue::StateOf(fcinfo);
-    return BoolGetDatum(score >= state.model->model.threshold);
+    Jsonb* tx = PG_GETARG_JSONB_P(0);
+    double score = pgfraud::glue::ScoreJsonb(fcinfo, tx);
+    const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
+    pgfraud::glue::RuleVerdict rules;
+    if (!model.rules.empty()) rules = pgfraud::glue::EvaluateRules(model, tx, nullptr);
+    return BoolGetDatum(pgfraud::glue::Flagged(score, model.model.threshold, rules));
   });
 }
 

@@ -286,3 +286,103 @@ COMMENT ON FUNCTION @extschema@.train_fraud_model(regclass, name, text, jsonb) I
     'Trains L2-regularised logistic regression on a labelled table, stores it as the next version of a model, and returns the stored row';
 
 REVOKE ALL ON FUNCTION @extschema@.train_fraud_model(regclass, name, text, jsonb) FROM PUBLIC;
+
+-----------------------------------------------------------------------------
+-- Flagging on insert
+-----------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fraud_flag_trigger() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'fraud_flag_trigger';
+COMMENT ON FUNCTION @extschema@.fraud_flag_trigger() IS
+    'BEFORE INSERT row trigger: fraud_flag_trigger(model, flag_column, score_column[, version_column, rules_column, notify_channel]) scores and flags each new row';
+
+CREATE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
+    RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flag_column text := COALESCE(options ->> 'flag_column', 'is_flagged');
+    score_column text := COALESCE(options ->> 'score_column', 'fraud_score');
+    version_column text := COALESCE(options ->> 'version_column', '');
+    rules_column text := COALESCE(options ->> 'rules_column', '');
+    channel text := COALESCE(options ->> 'notify', '');
+    add_columns boolean;
+    unknown text;
+    missing text;
+    column_type text;
+    wanted RECORD;
+BEGIN
+    IF tab IS NULL OR model IS NULL OR options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'fraud_attach needs a table, a model name and an options object'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
+     WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns');
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns.';
+    END IF;
+    add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
+
+    -- The model must exist, and every feature must have a column: a clear error now, not a
+    -- wrong score later.
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m
+                    WHERE m.name OPERATOR(pg_catalog.=) model AND m.active) THEN
+        RAISE EXCEPTION 'model "%" does not exist or has no active version', model
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT string_agg(DISTINCT f ->> 'name', ', ') INTO missing
+      FROM @extschema@.fraud_models AS m, jsonb_array_elements(m.document -> 'features') AS f
+     WHERE m.name OPERATOR(pg_catalog.=) model AND m.active
+       AND NOT EXISTS (SELECT FROM pg_attribute AS a
+                        WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+                          AND lower(a.attname) OPERATOR(pg_catalog.=) lower(f ->> 'name'));
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'table % has no column for the features: %', tab, missing
+            USING ERRCODE = 'undefined_column';
+    END IF;
+
+    FOR wanted IN SELECT * FROM (VALUES (flag_column, 'boolean', ARRAY['boolean']),
+                                        (score_column, 'double precision', ARRAY['double precision', 'real', 'numeric']),
+                                        (version_column, 'integer', ARRAY['integer', 'bigint']),
+                                        (rules_column, 'text[]', ARRAY['text[]'])) AS w(name, create_as, accepted)
+                   WHERE w.name <> ''
+    LOOP
+        SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
+         WHERE a.attrelid = tab AND a.attname OPERATOR(pg_catalog.=) wanted.name AND NOT a.attisdropped;
+        IF column_type IS NULL AND add_columns THEN
+            EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', tab, wanted.name, wanted.create_as);
+        ELSIF column_type IS NULL THEN
+            RAISE EXCEPTION 'table % has no column "%"', tab, wanted.name USING ERRCODE = 'undefined_column',
+                HINT = 'Create it, or pass {"add_columns": true}.';
+        ELSIF NOT column_type = ANY (wanted.accepted) THEN
+            RAISE EXCEPTION 'column "%" of table % must be %', wanted.name, tab, array_to_string(wanted.accepted, ' or ')
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+    END LOOP;
+
+    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = tab AND t.tgname = 'fraud_flag' AND NOT t.tgisinternal) THEN
+        EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
+    END IF;
+    EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT ON %s FOR EACH ROW '
+                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L)',
+                   tab, model, flag_column, score_column, version_column, rules_column, channel);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) IS
+    'Creates (or replaces) the fraud_flag trigger on a table after checking its columns';
+
+CREATE FUNCTION @extschema@.fraud_detach(tab regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = tab AND t.tgname = 'fraud_flag' AND NOT t.tgisinternal) THEN
+        EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_detach(regclass) IS
+    'Removes the fraud_flag trigger from a table (nothing happens when there is none)';
+
+REVOKE ALL ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.fraud_detach(regclass) FROM PUBLIC;
