@@ -9,7 +9,8 @@ export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMOR
 pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchronous_commit=off \
   bash -c 'cd bench && export PGDATABASE=postgres &&
            /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
-           /usr/bin/python3 training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BENCH_MEMORY_ROWS"' \
+           /usr/bin/python3 training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BENCH_MEMORY_ROWS" && echo &&
+           /usr/bin/python3 insert.py --copy-rows "$BENCH_ROWS" --runs "$BENCH_RUNS"' \
   | tee bench/out.txt
 {
   echo "# pg_fraud benchmark results"

@@ -1,0 +1,109 @@
+"""Insert-path benchmark: the fraud_flag trigger against no trigger and a PL/pgSQL trigger.
+
+With synchronous_commit = off (CPU cost, not fsync, is compared):
+1. pgbench single-row INSERTs, 2 clients: TPS with the trigger / without any trigger
+2. per-insert overhead of the trigger / of a PL/pgSQL trigger computing the same model
+3. COPY of --copy-rows rows with the trigger / without
+Medians of --runs alternated runs.
+"""
+import argparse
+import io
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+
+from benchlib import connect, import_model, model_document, print_table
+
+N = 30
+COLUMNS = ", ".join(f"f{i}" for i in range(1, N + 1))
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def setup(cur, doc):
+    defs = ", ".join(f"f{i} float8" for i in range(1, N + 1))
+    for table in ("ins_plain", "ins_trigger", "ins_plpgsql"):
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, {defs}, is_flagged boolean, fraud_score float8)")
+    cur.execute("SELECT fraud_attach('ins_trigger', 'bench')")
+    terms = " + ".join(f"{f['weight']!r} * (COALESCE(NEW.{f['name']}, {f['mean']!r}) - {f['mean']!r}) / {f['scale']!r}"
+                       for f in doc["features"])
+    cur.execute(f"""CREATE OR REPLACE FUNCTION ins_plpgsql_flag() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                      NEW.fraud_score := 1 / (1 + exp(-({doc['intercept']!r} + {terms})));
+                      NEW.is_flagged := NEW.fraud_score >= {doc['threshold']!r};
+                      RETURN NEW;
+                    END $$""")
+    cur.execute("CREATE TRIGGER flag BEFORE INSERT ON ins_plpgsql FOR EACH ROW EXECUTE FUNCTION ins_plpgsql_flag()")
+
+
+def pgbench(table, seconds, clients):
+    values = ", ".join("random() * 2 - 1" for _ in range(N))
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(f"INSERT INTO {table} ({COLUMNS}) VALUES ({values});\n")
+    out = subprocess.run([PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients), "-T", str(seconds),
+                          "-f", script.name], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
+def copy_time(conn, table, data):
+    cur = conn.cursor()
+    cur.execute(f"TRUNCATE {table}")
+    start = time.perf_counter()
+    cur.copy_expert(f"COPY {table} ({COLUMNS}) FROM STDIN", io.StringIO(data))
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--copy-rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS pg_fraud")
+    cur.execute("DELETE FROM fraud_models WHERE name = 'bench'")
+    doc = model_document(N)
+    import_model(cur, doc, "bench")
+    setup(cur, doc)
+    cur.execute("ALTER SYSTEM SET synchronous_commit = off")
+    cur.execute("SELECT pg_reload_conf()")
+
+    plain, trig, plp = [], [], []
+    for _ in range(args.runs):
+        plain.append(pgbench("ins_plain", args.seconds, 2))
+        trig.append(pgbench("ins_trigger", args.seconds, 2))
+        plp.append(pgbench("ins_plpgsql", args.seconds, 2))
+    p, t, q = statistics.median(plain), statistics.median(trig), statistics.median(plp)
+    ours = 1 / t - 1 / p
+    theirs = 1 / q - 1 / p
+    rows = [("pgbench INSERT TPS, trigger / none", f"{t:.0f} tps", f"{p:.0f} tps", f"{t / p:.3f}", ">= 0.95",
+             "yes" if t / p >= 0.95 else "no"),
+            ("per-insert overhead, trigger / PL/pgSQL trigger", f"{ours * 1e6:.1f} us", f"{theirs * 1e6:.1f} us",
+             f"{ours / theirs:.3f}", "<= 0.333", "yes" if ours / theirs <= 1 / 3 else "no")]
+
+    rng = random.Random(7)
+    lines = ["\t".join(f"{rng.uniform(-1, 1):.6f}" for _ in range(N)) for _ in range(args.copy_rows)]
+    data = "\n".join(lines) + "\n"
+    with_trigger, without = [], []
+    for _ in range(args.runs):
+        without.append(copy_time(conn, "ins_plain", data))
+        with_trigger.append(copy_time(conn, "ins_trigger", data))
+    a, b = statistics.median(with_trigger), statistics.median(without)
+    rows.append((f"COPY {args.copy_rows} rows, throughput with trigger / without", f"{a:.2f} s", f"{b:.2f} s",
+                 f"{b / a:.3f}", ">= 0.8", "yes" if b / a >= 0.8 else "no"))
+    cur.execute("ALTER SYSTEM RESET synchronous_commit")
+    cur.execute("SELECT pg_reload_conf()")
+    print_table(rows, f"Insert path, {N}-feature model, synchronous_commit = off (median of {args.runs})")
+    print(json.dumps({"insert": rows}))
+
+
+if __name__ == "__main__":
+    main()
