@@ -8,6 +8,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "aggregate_state.hpp"
 #include "guard.hpp"
 #include "row_values.hpp"
 #include "trainer.hpp"
@@ -27,28 +28,6 @@ struct PassState {
   RowReader reader{};
   FeatureValue* values = nullptr;
 };
-
-void DeleteState(void* arg) { delete static_cast<PassState*>(arg); }
-
-// A new state in the aggregate context, deleted with it.
-PassState* NewState(MemoryContext aggregate_context) {
-  auto state = std::make_unique<PassState>();
-  PgCall([&] {
-    auto* callback = static_cast<MemoryContextCallback*>(MemoryContextAlloc(aggregate_context, sizeof(MemoryContextCallback)));
-    callback->func = DeleteState;
-    callback->arg = state.get();
-    MemoryContextRegisterResetCallback(aggregate_context, callback);
-  });
-  return state.release();  // owned by the context from here on
-}
-
-MemoryContext AggregateContext(FunctionCallInfo fcinfo) {
-  MemoryContext cxt;
-  if (!AggCheckCallContext(fcinfo, &cxt)) {
-    throw Error(ErrorCode::kInternal, "fraud_train_pass support function called outside an aggregate");
-  }
-  return cxt;
-}
 
 // Parses the spec on the first row (and again only if a later row brings another spec).
 void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
@@ -72,14 +51,7 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
 }
 
 bytea* Serialize(PassState& state) {
-  std::vector<uint8_t> bytes = state.newton ? state.newton_sums.Serialize() : state.stats.Serialize();
-  return PgCall([&] {
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + bytes.size() + 1));
-    SET_VARSIZE(out, VARHDRSZ + bytes.size() + 1);
-    VARDATA(out)[0] = state.newton ? 'N' : 'S';
-    memcpy(VARDATA(out) + 1, bytes.data(), bytes.size());
-    return out;
-  });
+  return ToBytea(state.newton ? 'N' : 'S', state.newton ? state.newton_sums.Serialize() : state.stats.Serialize());
 }
 
 }  // namespace
@@ -97,7 +69,7 @@ Datum fraud_train_pass_step(PG_FUNCTION_ARGS) {
   CHECK_FOR_INTERRUPTS();  // before any C++ object exists: a cancel here unwinds nothing
   return Guard([&] {
     MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
-    PassState* state = PG_ARGISNULL(0) ? pgfraud::glue::NewState(cxt) : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
+    PassState* state = PG_ARGISNULL(0) ? pgfraud::glue::NewAggregateState<PassState>(cxt) : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(2)) {
       throw pgfraud::Error(pgfraud::ErrorCode::kInvalidParameterValue, "fraud_train_pass needs a spec");
     }
@@ -151,7 +123,7 @@ Datum fraud_train_pass_deserialize(PG_FUNCTION_ARGS) {
     const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes));
     const size_t size = VARSIZE_ANY_EXHDR(bytes);
     if (size < 1) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "empty training state");
-    PassState* state = pgfraud::glue::NewState(cxt);
+    PassState* state = pgfraud::glue::NewAggregateState<PassState>(cxt);
     state->newton = data[0] == 'N';
     if (state->newton) {
       state->newton_sums = pgfraud::NewtonAccumulator::Deserialize(data + 1, size - 1);

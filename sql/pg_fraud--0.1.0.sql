@@ -43,12 +43,27 @@ CREATE TABLE @extschema@.fraud_rules (
 COMMENT ON TABLE @extschema@.fraud_rules IS
     'pg_fraud: named jsonpath rules per model; action flag or allow';
 
+CREATE TABLE @extschema@.fraud_attachments (
+    tab            regclass PRIMARY KEY,
+    model          text NOT NULL,
+    flag_column    text NOT NULL,
+    score_column   text NOT NULL,
+    version_column text NOT NULL DEFAULT '',
+    rules_column   text NOT NULL DEFAULT '',
+    time_column    text NOT NULL DEFAULT '',
+    notify         text NOT NULL DEFAULT '',
+    attached_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.fraud_attachments IS
+    'pg_fraud: tables with the fraud_flag trigger, as fraud_attach set them up (read by the BI views)';
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_models', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_attachments', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_models_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_rules_id_seq', '');
 
-REVOKE ALL ON @extschema@.fraud_models, @extschema@.fraud_rules FROM PUBLIC;
+REVOKE ALL ON @extschema@.fraud_models, @extschema@.fraud_rules, @extschema@.fraud_attachments FROM PUBLIC;
 
 -----------------------------------------------------------------------------
 -- Model cache invalidation: a committed change reaches every backend's cache
@@ -317,10 +332,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
-     WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns');
+     WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns.';
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column.';
     END IF;
     add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
 
@@ -367,6 +382,21 @@ BEGIN
     EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT ON %s FOR EACH ROW '
                    'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L)',
                    tab, model, flag_column, score_column, version_column, rules_column, channel);
+
+    -- The time column of the BI views: as given, else the first timestamp column, else none.
+    INSERT INTO @extschema@.fraud_attachments AS a
+        (tab, model, flag_column, score_column, version_column, rules_column, time_column, notify)
+    VALUES (tab, model, flag_column, score_column, version_column, rules_column,
+            COALESCE(options ->> 'time_column',
+                     (SELECT a.attname::text FROM pg_attribute AS a
+                       WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                       ORDER BY a.attnum LIMIT 1), ''),
+            channel)
+    ON CONFLICT (tab) DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
+        score_column = EXCLUDED.score_column, version_column = EXCLUDED.version_column,
+        rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,
+        notify = EXCLUDED.notify, attached_at = pg_catalog.now();
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) IS
@@ -379,6 +409,7 @@ BEGIN
     IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = tab AND t.tgname = 'fraud_flag' AND NOT t.tgisinternal) THEN
         EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
     END IF;
+    DELETE FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_detach(regclass) IS
@@ -386,3 +417,213 @@ COMMENT ON FUNCTION @extschema@.fraud_detach(regclass) IS
 
 REVOKE ALL ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.fraud_detach(regclass) FROM PUBLIC;
+
+-----------------------------------------------------------------------------
+-- Model lifecycle: versions, thresholds, evaluation, drift
+-----------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fraud_activate_model(model text, version integer)
+    RETURNS @extschema@.fraud_models
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stored @extschema@.fraud_models;
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pg_fraud.model:' || model));
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m
+                    WHERE m.name OPERATOR(pg_catalog.=) fraud_activate_model.model
+                      AND m.version OPERATOR(pg_catalog.=) fraud_activate_model.version) THEN
+        RAISE EXCEPTION 'model "%" has no version %', model, version USING ERRCODE = 'undefined_object';
+    END IF;
+    UPDATE @extschema@.fraud_models AS m SET active = false
+     WHERE m.name OPERATOR(pg_catalog.=) fraud_activate_model.model AND m.active;
+    UPDATE @extschema@.fraud_models AS m SET active = true
+     WHERE m.name OPERATOR(pg_catalog.=) fraud_activate_model.model
+       AND m.version OPERATOR(pg_catalog.=) fraud_activate_model.version
+    RETURNING * INTO stored;
+    RETURN stored;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_activate_model(text, integer) IS
+    'Makes a stored version of a model the active one (roll forward or back); every version is kept';
+
+CREATE FUNCTION @extschema@.fraud_set_threshold(model text, threshold float8)
+    RETURNS @extschema@.fraud_models
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stored @extschema@.fraud_models;
+BEGIN
+    IF threshold IS NULL OR threshold < 0 OR threshold > 1 OR threshold <> threshold THEN
+        RAISE EXCEPTION 'threshold must be between 0 and 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE @extschema@.fraud_models AS m
+       SET threshold = fraud_set_threshold.threshold,
+           document = pg_catalog.jsonb_set(m.document, '{threshold}', pg_catalog.to_jsonb(fraud_set_threshold.threshold))
+     WHERE m.name OPERATOR(pg_catalog.=) fraud_set_threshold.model AND m.active
+    RETURNING * INTO stored;
+    IF stored.id IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist or has no active version', model USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN stored;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_set_threshold(text, float8) IS
+    'Sets the decision threshold of the active version of a model';
+
+-- One pass over rows with the active model: evaluation, drift or threshold choice.
+CREATE FUNCTION @extschema@.fraud_monitor_step(internal, anyelement, text, text, jsonb) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_monitor_step';
+CREATE FUNCTION @extschema@.fraud_monitor_combine(internal, internal) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_monitor_combine';
+CREATE FUNCTION @extschema@.fraud_monitor_serialize(internal) RETURNS bytea
+    LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_monitor_serialize';
+CREATE FUNCTION @extschema@.fraud_monitor_deserialize(bytea, internal) RETURNS internal
+    LANGUAGE C STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_monitor_deserialize';
+CREATE FUNCTION @extschema@.fraud_monitor_final(internal) RETURNS jsonb
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_monitor_final';
+COMMENT ON FUNCTION @extschema@.fraud_monitor_step(internal, anyelement, text, text, jsonb) IS
+    'pg_fraud internal: transition function of fraud_monitor';
+COMMENT ON FUNCTION @extschema@.fraud_monitor_combine(internal, internal) IS
+    'pg_fraud internal: combine function of fraud_monitor';
+COMMENT ON FUNCTION @extschema@.fraud_monitor_serialize(internal) IS
+    'pg_fraud internal: serialize function of fraud_monitor';
+COMMENT ON FUNCTION @extschema@.fraud_monitor_deserialize(bytea, internal) IS
+    'pg_fraud internal: deserialize function of fraud_monitor';
+COMMENT ON FUNCTION @extschema@.fraud_monitor_final(internal) IS
+    'pg_fraud internal: final function of fraud_monitor';
+CREATE AGGREGATE @extschema@.fraud_monitor(anyelement, text, text, jsonb) (
+    SFUNC = @extschema@.fraud_monitor_step,
+    STYPE = internal,
+    COMBINEFUNC = @extschema@.fraud_monitor_combine,
+    SERIALFUNC = @extschema@.fraud_monitor_serialize,
+    DESERIALFUNC = @extschema@.fraud_monitor_deserialize,
+    FINALFUNC = @extschema@.fraud_monitor_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fraud_monitor(anyelement, text, text, jsonb) IS
+    'pg_fraud internal: one pass of evaluation or drift counts over rows (row, model, label, request)';
+
+CREATE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT 'is_fraud', model text DEFAULT 'default')
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
+                   model, label, '{"mode": "evaluate"}', source) INTO result;
+    IF result IS NULL THEN
+        RAISE NOTICE 'fraud_evaluate: % has no rows', source;
+        RETURN jsonb_build_object('rows', 0, 'positives', 0);
+    END IF;
+    IF result -> 'roc_auc' = 'null'::jsonb THEN
+        RAISE NOTICE 'fraud_evaluate: % has no % rows: ROC and PR AUC are undefined (NULL)', source,
+            CASE WHEN (result ->> 'positives')::int = 0 THEN 'fraudulent' ELSE 'legitimate' END;
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_evaluate(regclass, name, text) IS
+    'Evaluates the active model on a labelled table: ROC AUC, PR AUC, log-loss, precision, recall, F1, confusion matrix at the threshold, ROC and PR curve points';
+
+CREATE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jsonb, label name DEFAULT 'is_fraud',
+                                                   model text DEFAULT 'default')
+    RETURNS float8
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
+                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), source) INTO result;
+    RETURN (result #>> '{}')::float8;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_choose_threshold(regclass, jsonb, name, text) IS
+    'The threshold a strategy (f1, precision, recall, alert_rate) picks on a labelled table; apply it with fraud_set_threshold';
+
+CREATE FUNCTION @extschema@.fraud_drift(source regclass, model text DEFAULT 'default')
+    RETURNS TABLE(feature text, psi float8, band text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, '', '{"mode": "drift"}', source)
+       INTO result;
+    RETURN QUERY SELECT r.feature, r.psi, r.band
+                   FROM jsonb_to_recordset(COALESCE(result, '[]')) AS r(feature text, psi float8, band text);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_drift(regclass, text) IS
+    'Population stability index of each feature and of the score on a table against the training reference: stable < 0.1 <= watch <= 0.25 < shift';
+
+-----------------------------------------------------------------------------
+-- Views for BI tools
+-----------------------------------------------------------------------------
+
+CREATE VIEW @extschema@.fraud_model_versions AS
+SELECT m.name, m.version, m.active, m.created_at, m.created_by, m.source, m.label, m.threshold,
+       (m.metrics ->> 'roc_auc')::float8 AS roc_auc, (m.metrics ->> 'pr_auc')::float8 AS pr_auc,
+       (m.metrics ->> 'log_loss')::float8 AS log_loss, (m.metrics ->> 'precision')::float8 AS "precision",
+       (m.metrics ->> 'recall')::float8 AS recall, (m.metrics ->> 'f1')::float8 AS f1,
+       (m.metrics ->> 'rows')::bigint AS evaluation_rows, (m.metrics ->> 'in_sample')::boolean AS in_sample,
+       pg_catalog.jsonb_array_length(m.document -> 'features') AS features
+  FROM @extschema@.fraud_models AS m;
+COMMENT ON VIEW @extschema@.fraud_model_versions IS
+    'Every model version with its holdout metrics, for BI tools';
+
+CREATE FUNCTION @extschema@.fraud_activity()
+    RETURNS TABLE(table_name regclass, day date, model_version integer, scored bigint, flagged bigint, mean_score float8)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+BEGIN
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments ORDER BY tab::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, %s, %s, count(*), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s GROUP BY 2, 3',
+            a.tab,
+            CASE WHEN a.time_column = '' THEN 'NULL::date' ELSE format('%I::date', a.time_column) END,
+            CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
+            a.flag_column, a.score_column, a.tab);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_activity() IS
+    'Scored and flagged transactions per day, attached table and model version';
+CREATE VIEW @extschema@.fraud_daily_activity AS SELECT * FROM @extschema@.fraud_activity();
+COMMENT ON VIEW @extschema@.fraud_daily_activity IS
+    'Scored and flagged transactions per day, attached table and model version, for BI tools';
+
+CREATE FUNCTION @extschema@.fraud_reasons()
+    RETURNS TABLE(table_name regclass, reason text, flagged bigint)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+BEGIN
+    -- A flagged row's reasons: the rules that fired, and its feature with the largest
+    -- positive contribution under the active model.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments ORDER BY tab::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, r, count(*) FROM (
+               SELECT (SELECT e.feature FROM @extschema@.fraud_explain(to_jsonb(t), %L) AS e
+                        WHERE e.contribution > 0 LIMIT 1) AS r FROM %s AS t WHERE %I
+               %s) AS s WHERE r IS NOT NULL GROUP BY r',
+            a.tab, a.model, a.tab, a.flag_column,
+            CASE WHEN a.rules_column = '' THEN ''
+                 ELSE format('UNION ALL SELECT ''rule: '' || unnest(%I) FROM %s WHERE %I', a.rules_column, a.tab, a.flag_column) END);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_reasons() IS
+    'How often each reason (top feature or fired rule) appears among flagged rows, per attached table';
+CREATE VIEW @extschema@.fraud_flag_reasons AS
+SELECT table_name, reason, flagged FROM @extschema@.fraud_reasons() ORDER BY table_name, flagged DESC, reason;
+COMMENT ON VIEW @extschema@.fraud_flag_reasons IS
+    'The most frequent reasons among flagged rows, per attached table, for BI tools';
+
+REVOKE ALL ON FUNCTION @extschema@.fraud_activate_model(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.fraud_set_threshold(text, float8) FROM PUBLIC;

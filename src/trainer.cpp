@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "errors.hpp"
+#include "reference.hpp"
 
 namespace pgfraud {
 namespace {
@@ -196,6 +197,9 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                   (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
 
   result.model = spec.encoding.ToModel(reading, spec.beta.data());
+  AttachReferences(result.model, spec.encoding, stats);
+  result.model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
+                                     {"rows", in_sample ? "training" : "holdout"}};
   result.model.threshold = threshold;
   result.model.label = label;
   result.model.metrics = result.metrics.ToJson();

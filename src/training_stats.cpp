@@ -85,7 +85,24 @@ CategoryCounter CategoryCounter::FromJson(const nlohmann::json& j) {
 }
 
 TrainingStats::TrainingStats(const Model& reading, size_t category_capacity)
-    : moments(reading.features.size()), categories(reading.features.size(), CategoryCounter(category_capacity)) {}
+    : moments(reading.features.size()),
+      categories(reading.features.size(), CategoryCounter(category_capacity)),
+      slots(reading.features.size()) {
+  for (size_t i = 0; i < reading.features.size(); ++i) {
+    if (reading.features[i].kind == FeatureKind::kHourOfDay) slots[i].assign(25, 0.0);
+    if (reading.features[i].kind == FeatureKind::kDayOfWeek) slots[i].assign(8, 0.0);
+  }
+}
+
+void TrainingStats::AddToSample(SampleRow row) {
+  if (sample.size() >= kSampleSize && !(row < sample.front())) return;
+  sample.push_back(std::move(row));
+  std::push_heap(sample.begin(), sample.end());
+  if (sample.size() > kSampleSize) {
+    std::pop_heap(sample.begin(), sample.end());
+    sample.pop_back();
+  }
+}
 
 void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout) {
   const size_t n = reading.features.size();
@@ -102,13 +119,17 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
   }
   training_rows += 1;
   training_positives += *label ? 1 : 0;
+  SampleRow sampled{RowHash(values, n - 1, seed ^ 0x5bd1e9955bd1e995ULL), std::vector<double>(n - 1, NAN)};
   std::string buffer;
   for (size_t i = 0; i + 1 < n; ++i) {
     const Feature& f = reading.features[i];
     switch (f.kind) {
       case FeatureKind::kNumeric: {
         double x;
-        if (ReadNumber(f, values[i], &x)) moments[i].Add(x);
+        if (ReadNumber(f, values[i], &x)) {
+          moments[i].Add(x);
+          sampled.numbers[i] = x;
+        }
         break;
       }
       case FeatureKind::kBoolean: {
@@ -121,10 +142,13 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
         if (ReadCategory(f, values[i], &buffer, &category)) categories[i].Add(category);
         break;
       }
-      default:
-        ReadSlot(f, values[i]);  // validates the value; time features need no statistics
+      default: {
+        int slot = ReadSlot(f, values[i]);
+        slots[i][slot < 0 ? slots[i].size() - 1 : static_cast<size_t>(slot)] += 1.0;
+      }
     }
   }
+  AddToSample(std::move(sampled));
 }
 
 void TrainingStats::Merge(const TrainingStats& o) {
@@ -137,10 +161,16 @@ void TrainingStats::Merge(const TrainingStats& o) {
   if (moments.empty()) {
     moments = o.moments;
     categories = o.categories;
+    slots = o.slots;
+    sample = o.sample;
     return;
   }
   for (size_t i = 0; i < moments.size() && i < o.moments.size(); ++i) moments[i].Merge(o.moments[i]);
   for (size_t i = 0; i < categories.size() && i < o.categories.size(); ++i) categories[i].Merge(o.categories[i]);
+  for (size_t i = 0; i < slots.size() && i < o.slots.size(); ++i) {
+    for (size_t j = 0; j < slots[i].size() && j < o.slots[i].size(); ++j) slots[i][j] += o.slots[i][j];
+  }
+  for (const SampleRow& row : o.sample) AddToSample(row);
 }
 
 std::vector<uint8_t> TrainingStats::Serialize() const {
@@ -148,9 +178,16 @@ std::vector<uint8_t> TrainingStats::Serialize() const {
   for (const RunningMoments& r : moments) m.push_back({r.count, r.mean, r.m2});
   nlohmann::json c = nlohmann::json::array();
   for (const CategoryCounter& counter : categories) c.push_back(counter.ToJson());
+  nlohmann::json rows_sampled = nlohmann::json::array();
+  for (const SampleRow& row : sample) {
+    nlohmann::json numbers = nlohmann::json::array();
+    for (double x : row.numbers) numbers.push_back(std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x));
+    rows_sampled.push_back({row.priority, numbers});
+  }
   nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"training_rows", training_rows},
                       {"training_positives", training_positives}, {"holdout_rows", holdout_rows},
-                      {"holdout_positives", holdout_positives}, {"moments", m}, {"categories", c}};
+                      {"holdout_positives", holdout_positives}, {"moments", m}, {"categories", c},
+                      {"slots", slots}, {"sample", rows_sampled}};
   return nlohmann::json::to_cbor(j);
 }
 
@@ -165,6 +202,13 @@ TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
   s.holdout_positives = j.at("holdout_positives");
   for (const auto& r : j.at("moments")) s.moments.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<double>()});
   for (const auto& c : j.at("categories")) s.categories.push_back(CategoryCounter::FromJson(c));
+  s.slots = j.at("slots").get<std::vector<std::vector<double>>>();
+  for (const auto& r : j.at("sample")) {
+    SampleRow row{r[0].get<uint64_t>(), {}};
+    for (const auto& x : r[1]) row.numbers.push_back(x.is_null() ? NAN : x.get<double>());
+    s.sample.push_back(std::move(row));
+  }
+  std::make_heap(s.sample.begin(), s.sample.end());
   return s;
 }
 

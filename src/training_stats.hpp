@@ -50,6 +50,14 @@ class CategoryCounter {
   std::unordered_map<std::string, double> counts_;
 };
 
+// A row of the bottom-k sample that drift references are built from: the rows with the k
+// smallest hashes, so samples of parallel workers merge into the sample of the whole table.
+struct SampleRow {
+  uint64_t priority;
+  std::vector<double> numbers;  // per reading feature: the number, NaN when missing or not numeric
+  bool operator<(const SampleRow& o) const { return priority < o.priority; }
+};
+
 // The statistics of the training rows, per feature of the reading model.
 class TrainingStats {
  public:
@@ -71,6 +79,12 @@ class TrainingStats {
   double holdout_positives = 0;
   std::vector<RunningMoments> moments;     // numeric and boolean features (booleans as 0/1)
   std::vector<CategoryCounter> categories; // categorical features
+  std::vector<std::vector<double>> slots;  // time features: rows per hour or weekday, then missing
+  std::vector<SampleRow> sample;           // a max-heap by priority, at most kSampleSize rows
+  static constexpr size_t kSampleSize = 2000;
+
+ private:
+  void AddToSample(SampleRow row);
 };
 
 }  // namespace pgfraud

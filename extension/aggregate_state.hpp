@@ -1,0 +1,47 @@
+// C++ aggregate states owned by the aggregate's memory context.
+#pragma once
+
+#include <memory>
+
+#include "errors.hpp"
+#include "guard.hpp"
+
+namespace pgfraud {
+namespace glue {
+
+// A new State, deleted by a reset callback when the aggregate context goes: an error or a
+// cancel in the middle of a query leaks nothing.
+template <typename State>
+State* NewAggregateState(MemoryContext aggregate_context) {
+  auto state = std::make_unique<State>();
+  PgCall([&] {
+    auto* callback = static_cast<MemoryContextCallback*>(MemoryContextAlloc(aggregate_context, sizeof(MemoryContextCallback)));
+    callback->func = [](void* arg) { delete static_cast<State*>(arg); };
+    callback->arg = state.get();
+    MemoryContextRegisterResetCallback(aggregate_context, callback);
+  });
+  return state.release();  // owned by the context from here on
+}
+
+// The aggregate context of a support function call; an error outside an aggregate.
+inline MemoryContext AggregateContext(FunctionCallInfo fcinfo) {
+  MemoryContext cxt;
+  if (!AggCheckCallContext(fcinfo, &cxt)) {
+    throw Error(ErrorCode::kInternal, "an aggregate support function of pg_fraud was called outside an aggregate");
+  }
+  return cxt;
+}
+
+// A bytea holding a kind byte then `bytes`.
+inline bytea* ToBytea(char kind, const std::vector<uint8_t>& bytes) {
+  return PgCall([&] {
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + bytes.size() + 1));
+    SET_VARSIZE(out, VARHDRSZ + bytes.size() + 1);
+    VARDATA(out)[0] = kind;
+    memcpy(VARDATA(out) + 1, bytes.data(), bytes.size());
+    return out;
+  });
+}
+
+}  // namespace glue
+}  // namespace pgfraud
