@@ -393,7 +393,7 @@ BEGIN
                          AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
                        ORDER BY a.attnum LIMIT 1), ''),
             channel)
-    ON CONFLICT (tab) DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
+    ON CONFLICT ON CONSTRAINT fraud_attachments_pkey DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
         score_column = EXCLUDED.score_column, version_column = EXCLUDED.version_column,
         rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,
         notify = EXCLUDED.notify, attached_at = pg_catalog.now();

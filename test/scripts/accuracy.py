@@ -80,6 +80,14 @@ def compare(cur, name, frame, label, positive, numeric, categorical, l2=1.0):
           f"pg_fraud {auc_db:.4f}, scikit-learn {auc_sk:.4f}, difference {abs(auc_db - auc_sk):.5f}")
     check(f"{name}: average precision within 0.01 of scikit-learn", abs(ap_db - ap_sk) <= 0.01,
           f"pg_fraud {ap_db:.4f}, scikit-learn {ap_sk:.4f}")
+    # fraud_evaluate on the test rows agrees with scikit-learn's metrics of the same scores.
+    cur.execute(f"CREATE OR REPLACE VIEW {name}_test AS SELECT * FROM {name} WHERE split = 'test'")
+    cur.execute("SELECT fraud_evaluate(%s, %s, %s)", (f"{name}_test", label, name))
+    evaluation = cur.fetchone()[0]
+    check(f"{name}: fraud_evaluate ROC AUC = roc_auc_score of fraud_score (histogram precision 0.002)",
+          abs(evaluation["roc_auc"] - auc_db) <= 0.002, f"{evaluation['roc_auc']:.5f} vs {auc_db:.5f}")
+    check(f"{name}: fraud_evaluate PR AUC = average_precision_score of fraud_score (0.005)",
+          abs(evaluation["pr_auc"] - ap_db) <= 0.005, f"{evaluation['pr_auc']:.5f} vs {ap_db:.5f}")
     gap = float(np.max(np.abs(db - sk_sorted)))
     check(f"{name}: same objective, same probabilities (max gap < 0.01)", gap < 0.01, f"max |p_db - p_sk| = {gap:.2e}")
     return document
@@ -109,6 +117,7 @@ def main():
 
     # No preprocessing at all: every column as loaded, Y/N label, '?' as a category, dates.
     cur.execute("SET client_min_messages = notice")
+    del conn.notices[:]
     cur.execute("SELECT document FROM train_fraud_model('insurance', 'fraud_reported', 'insurance_raw', "
                 "'{\"exclude\": [\"row_id\", \"split\"]}')")
     doc = cur.fetchone()[0]
@@ -117,6 +126,8 @@ def main():
     check("insurance as loaded: trains, leaves out the identifier-like incident_location",
           "incident_location" not in names and "identifier" in notices and doc["metrics"]["roc_auc"] is not None,
           f"{len(doc['features'])} features, holdout ROC AUC {doc['metrics']['roc_auc']:.3f}")
+    check("training reports progress per pass as NOTICEs", "pass 2 (Newton 1)" in notices and "objective" in notices,
+          f"{sum('train_fraud_model: pass' in n for n in conn.notices)} progress lines")
     check("insurance as loaded: dates give day_of_week features",
           any(f["kind"] == "day_of_week" and f["name"] == "incident_date" for f in doc["features"]),
           "incident_date -> day_of_week")

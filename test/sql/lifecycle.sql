@@ -1,0 +1,125 @@
+-- Evaluate, thresholds, versions, drift and the BI views; every number is checked against an
+-- independent computation in SQL (rank-based ROC AUC, average precision, PSI by hand).
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+CREATE FUNCTION pg_temp.u(i int, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+  SELECT ((hashint4(i * 7919 + salt)::int8 + 2147483648) % 1000000) / 1000000.0
+$$;
+CREATE TABLE history AS
+SELECT i AS id, round((pg_temp.u(i, 1) * 500)::numeric, 2) AS amount,
+       (ARRAY['US', 'GB', 'NG', 'FR'])[1 + (pg_temp.u(i, 2) * 4)::int % 4] AS country,
+       false AS is_fraud
+  FROM generate_series(1, 3000) i;
+UPDATE history SET is_fraud = pg_temp.u(id, 6) < 1 / (1 + exp(-(-3 + amount / 150 + (country = 'NG')::int * 1.5)));
+CREATE TABLE recent AS SELECT id + 100000 AS id, amount, country,
+       CASE WHEN is_fraud THEN 'Y' ELSE 'N' END AS is_fraud FROM history WHERE id % 3 = 0;
+SELECT version FROM train_fraud_model('history', options => '{"exclude": ["id"]}');
+
+-- fraud_evaluate on new labelled rows (a text Y/N label where training had a boolean).
+CREATE TEMP TABLE ev AS SELECT fraud_evaluate('recent') AS e;
+SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(e) k) AS keys FROM ev;
+CREATE TEMP TABLE scored AS SELECT fraud_score(t) AS s, is_fraud = 'Y' AS y FROM recent t;
+-- ROC AUC by ranks (Mann-Whitney), average precision by its definition, log-loss, confusion.
+WITH ranked AS (SELECT y, avg(r) OVER (PARTITION BY s) AS r
+                  FROM (SELECT s, y, row_number() OVER (ORDER BY s) AS r FROM scored) q),
+     auc AS (SELECT (sum(r) FILTER (WHERE y) - count(*) FILTER (WHERE y) * (count(*) FILTER (WHERE y) + 1) / 2.0)
+                    / (count(*) FILTER (WHERE y) * count(*) FILTER (WHERE NOT y)) AS value FROM ranked),
+     ap AS (SELECT sum(prec) / count(*) AS value FROM (
+              SELECT y, count(*) FILTER (WHERE y) OVER w::float8 / count(*) OVER w AS prec
+                FROM scored WINDOW w AS (ORDER BY s DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) q WHERE y),
+     ll AS (SELECT avg(CASE WHEN y THEN -ln(s) ELSE -ln(1 - s) END) AS value FROM scored),
+     m AS (SELECT threshold FROM fraud_models WHERE active)
+SELECT abs((e ->> 'roc_auc')::float8 - auc.value) < 0.002 AS roc_auc_matches,
+       abs((e ->> 'pr_auc')::float8 - ap.value) < 0.005 AS pr_auc_matches,
+       abs((e ->> 'log_loss')::float8 - ll.value) < 1e-9 AS log_loss_matches,
+       (e -> 'confusion' ->> 'tp')::int = (SELECT count(*) FROM scored, m WHERE y AND s >= m.threshold) AS tp_matches,
+       (e -> 'confusion' ->> 'fp')::int = (SELECT count(*) FROM scored, m WHERE NOT y AND s >= m.threshold) AS fp_matches,
+       (e ->> 'rows')::int = 1000 AS rows_matches,
+       jsonb_array_length(e -> 'roc_curve') BETWEEN 10 AND 110 AS roc_points,
+       jsonb_array_length(e -> 'pr_curve') BETWEEN 10 AND 110 AS pr_points
+  FROM ev, auc, ap, ll;
+-- Curve points a BI tool can chart: monotone, from (0, 0) to (1, 1).
+SELECT (e -> 'roc_curve' -> 0) AS first_point, (e -> 'roc_curve' -> -1 ->> 'fpr')::float8 = 1 AS ends_at_fpr_1,
+       (e -> 'roc_curve' -> -1 ->> 'tpr')::float8 = 1 AS ends_at_tpr_1 FROM ev;
+
+-- Undefined metrics are NULL with a notice, not NaN.
+SET client_min_messages = notice;
+CREATE TABLE all_legit AS SELECT amount, country, false AS is_fraud FROM history LIMIT 100;
+SELECT e -> 'roc_auc' AS roc_auc, e -> 'pr_auc' AS pr_auc, e -> 'recall' AS recall, e -> 'rows' AS rows
+  FROM fraud_evaluate('all_legit') AS e;
+CREATE TABLE nothing (amount numeric, country text, is_fraud boolean);
+SELECT fraud_evaluate('nothing');
+SET client_min_messages = warning;
+-- Bad sources: a missing column, a label of an unusable type, an unknown model.
+CREATE TABLE no_country AS SELECT amount, is_fraud FROM history;
+SELECT pg_temp.outcome($$SELECT fraud_evaluate('no_country')$$);
+CREATE TABLE json_label AS SELECT amount, country, '{}'::jsonb AS is_fraud FROM history;
+SELECT pg_temp.outcome($$SELECT fraud_evaluate('json_label')$$);
+SELECT pg_temp.outcome($$SELECT fraud_evaluate('recent', 'is_fraud', 'nope')$$);
+
+-- Thresholds: chosen on new data by the training strategies, applied with fraud_set_threshold.
+SELECT strategy ->> 'strategy' AS strategy,
+       CASE strategy ->> 'strategy'
+         WHEN 'alert_rate' THEN (SELECT avg((s >= t)::int) FROM scored) <= 0.05
+         WHEN 'precision' THEN (SELECT avg(y::int) FROM scored WHERE s >= t) >= 0.6
+         WHEN 'recall' THEN (SELECT avg((s >= t)::int) FROM scored WHERE y) >= 0.8
+         ELSE t > 0 AND t < 1 END AS target_met
+  FROM unnest(ARRAY['{"strategy": "f1"}', '{"strategy": "alert_rate", "target": 0.05}',
+                    '{"strategy": "precision", "target": 0.6}', '{"strategy": "recall", "target": 0.8}']::jsonb[]) AS strategy,
+       LATERAL fraud_choose_threshold('recent', strategy) AS t;
+SELECT threshold, document -> 'threshold' AS in_document FROM fraud_set_threshold('default', 0.99);
+SELECT fraud_is_fraud('{"amount": 450, "country": "NG"}') AS flagged_at_099;
+SELECT threshold FROM fraud_set_threshold('default', 0.01);
+SELECT fraud_is_fraud('{"amount": 450, "country": "NG"}') AS flagged_at_001;
+SELECT pg_temp.outcome($$SELECT fraud_set_threshold('default', 1.5)$$);
+SELECT pg_temp.outcome($$SELECT fraud_set_threshold('default', 'NaN')$$);
+SELECT pg_temp.outcome($$SELECT fraud_set_threshold('nope', 0.5)$$);
+
+-- Versions: every version is kept; activation rolls forward and back.
+SELECT version FROM train_fraud_model('history', options => '{"exclude": ["id"], "l2": 1000}');
+SELECT name, version, active, roc_auc > 0.6 AS has_auc, features FROM fraud_model_versions ORDER BY version;
+SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 6) AS v2_score;
+SELECT version, active FROM fraud_activate_model('default', 1);
+SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 6) AS v1_score;
+SELECT pg_temp.outcome($$SELECT fraud_activate_model('default', 7)$$);
+SELECT version FROM fraud_models WHERE active;
+
+-- Drift: a copy of the training data is stable, a shifted copy is not; PSI checked by hand
+-- from the reference stored in the model document.
+CREATE TABLE same AS SELECT amount, country FROM history;
+CREATE TABLE shifted AS SELECT amount * 3 AS amount, CASE WHEN amount < 100 THEN 'NG' ELSE country END AS country FROM history;
+SELECT feature, round(psi::numeric, 6) AS psi, band FROM fraud_drift('same') ORDER BY feature;
+SELECT feature, band FROM fraud_drift('shifted') ORDER BY feature;
+WITH ref AS (SELECT f -> 'reference' AS r FROM fraud_models m, jsonb_array_elements(m.document -> 'features') f
+              WHERE m.active AND f ->> 'name' = 'amount'),
+     edges AS (SELECT array_agg(e::float8 ORDER BY o) AS e FROM ref, jsonb_array_elements_text(r -> 'edges') WITH ORDINALITY AS x(e, o)),
+     expected AS (SELECT o - 1 AS bucket, p::float8 AS p FROM ref, jsonb_array_elements_text(r -> 'proportions') WITH ORDINALITY AS x(p, o)),
+     actual AS (SELECT CASE WHEN amount IS NULL THEN array_length(e, 1) + 1
+                            ELSE (SELECT count(*) FROM unnest(e) AS edge WHERE edge <= amount) END AS bucket, count(*) AS n
+                  FROM shifted, edges GROUP BY 1),
+     psi AS (SELECT sum((greatest(coalesce(a.n, 0)::float8 / 3000, 1e-4) - greatest(x.p, 1e-4))
+                        * ln(greatest(coalesce(a.n, 0)::float8 / 3000, 1e-4) / greatest(x.p, 1e-4))) AS value
+               FROM expected x LEFT JOIN actual a USING (bucket))
+SELECT abs(psi.value - d.psi) < 1e-9 AS psi_matches, d.psi > 0.25 AS is_shift
+  FROM psi, fraud_drift('shifted') AS d WHERE d.feature = 'amount';
+
+-- BI views: activity per day and model version, reasons among flagged rows.
+CREATE TABLE live (id serial PRIMARY KEY, amount numeric, country text, created_at timestamptz DEFAULT '2024-05-01 10:00+00');
+SELECT fraud_attach('live', 'default', '{"add_columns": true, "version_column": "model_version", "rules_column": "fired"}');
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'big', '$.amount >= 450');
+INSERT INTO live (amount, country) SELECT amount, country FROM history WHERE id <= 200;
+INSERT INTO live (amount, country, created_at) SELECT amount, country, '2024-05-02 10:00+00' FROM history WHERE id > 200 AND id <= 300;
+SELECT table_name, day, model_version, scored, flagged = (SELECT count(*) FROM live WHERE is_flagged AND created_at::date = a.day) AS flagged_matches
+  FROM fraud_daily_activity a ORDER BY day;
+SELECT reason, flagged FROM fraud_flag_reasons WHERE table_name = 'live'::regclass ORDER BY flagged DESC, reason LIMIT 3;
+SELECT fraud_detach('live');
+SELECT count(*) AS attachments FROM fraud_attachments;
+
+DELETE FROM fraud_rules;
+DELETE FROM fraud_models;
