@@ -1,30 +1,70 @@
 #!/usr/bin/env bash
-# The demo itself, run inside pg_virtualenv (PGHOST, PGPORT, PGUSER set).
+# The demo itself, run inside pg_virtualenv (PGHOST, PGPORT, PGUSER set). Sizes:
+# DEMO_ROWS (labelled history, default 50000), DEMO_STREAM (new transactions, default 2000),
+# DEMO_RATE (transactions per second, default 200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PGDATABASE=postgres
-psql -X -q -v ON_ERROR_STOP=1 -v model="$(cat demo/model.json)" <<'SQL'
-\pset border 2
-\echo '== CREATE EXTENSION pg_fraud =='
+export PGDATABASE=${PGDATABASE:-postgres}
+DEMO_ROWS=${DEMO_ROWS:-50000}
+export DEMO_STREAM=${DEMO_STREAM:-2000} DEMO_RATE=${DEMO_RATE:-200}
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -v rows="$DEMO_ROWS" -P border=2 -P footer=off)
+
+"${PSQL[@]}" <<'SQL'
+\echo
+\echo '== 1. pg_fraud on a throwaway PostgreSQL =='
+DROP EXTENSION IF EXISTS pg_fraud CASCADE;
 CREATE EXTENSION pg_fraud;
-\echo '== import the shipped demo model =='
-SELECT name, version, active, threshold FROM fraud_import_model(:'model', 'default');
-\echo '== score generated transactions inside a query =='
-CREATE TABLE transactions AS
-SELECT i AS id,
-       round((10 + random() * 600)::numeric, 2) AS amount,
-       (ARRAY['US', 'GB', 'FR', 'NG', 'RU', 'DE'])[1 + (random() * 5)::int] AS country,
-       random() < 0.15 AS new_device,
-       timestamp '2024-05-01' + random() * interval '7 days' AS created_at
-  FROM generate_series(1, 20000) i;
-SELECT id, amount, country, new_device, created_at::time(0) AS at,
-       round(fraud_score(t)::numeric, 4) AS score
-  FROM transactions t ORDER BY fraud_score(t) DESC LIMIT 5;
-\echo '== why the top one was scored so high =='
-SELECT feature, value, round(contribution::numeric, 3) AS contribution
-  FROM fraud_explain((SELECT to_jsonb(t) FROM transactions t ORDER BY fraud_score(t) DESC LIMIT 1));
-\echo '== summary =='
-SELECT count(*) AS scored,
-       count(*) FILTER (WHERE fraud_score(t) >= (SELECT threshold FROM fraud_models WHERE active)) AS flagged
-  FROM transactions t;
+SELECT extversion AS "pg_fraud version", current_setting('server_version') AS "PostgreSQL" FROM pg_extension WHERE extname = 'pg_fraud';
+\echo
+\echo '== 2. a labelled history of card transactions from the built-in generator =='
+DROP TABLE IF EXISTS history, transactions;
+CREATE TABLE history AS SELECT * FROM fraud_generate_transactions(:rows, seed => 1);
+SELECT count(*) AS transactions, count(DISTINCT account_id) AS accounts, sum(is_fraud::int) AS fraudulent,
+       round(100.0 * avg(is_fraud::int), 2) AS "fraud %" FROM history;
+\echo
+\echo '== 3. train_fraud_model, inside the database (progress below) =='
+SET client_min_messages = notice;
+SELECT name, version, round(threshold::numeric, 3) AS threshold,
+       round((metrics ->> 'roc_auc')::numeric, 4) AS "holdout ROC AUC", round((metrics ->> 'pr_auc')::numeric, 4) AS "PR AUC",
+       round((metrics ->> 'precision')::numeric, 3) AS "precision", round((metrics ->> 'recall')::numeric, 3) AS recall
+  FROM train_fraud_model('history', 'is_fraud', 'default',
+       '{"exclude": ["id", "account_id", "home_country", "usual_amount"], "class_weight": "balanced",
+         "threshold": {"strategy": "precision", "target": 0.8}}');
+SET client_min_messages = warning;
+\echo 'Top coefficients (log-odds per standard deviation or per category):'
+SELECT f ->> 'name' AS feature, coalesce(w.key, '') AS value, round(coalesce(w.value::numeric, (f ->> 'weight')::numeric), 3) AS weight
+  FROM fraud_models m, jsonb_array_elements(m.document -> 'features') f
+  LEFT JOIN LATERAL jsonb_each_text(f -> 'weights') w ON true
+ WHERE m.active ORDER BY abs(coalesce(w.value::numeric, (f ->> 'weight')::numeric)) DESC LIMIT 8;
+\echo
+\echo '== 4. a live table: every insert scored and flagged by a trigger, with a rule =='
+CREATE TABLE transactions (LIKE history);
+ALTER TABLE transactions ADD PRIMARY KEY (id);
+SELECT 'fraud_flag trigger on transactions' AS attached
+  FROM fraud_attach('transactions', 'default', '{"add_columns": true, "version_column": "model_version",
+                    "rules_column": "fired_rules", "notify": "fraud_alerts"}');
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'amount_900', '$.amount >= 900');
+SELECT name, predicate, action FROM fraud_rules;
+\echo 'Streaming new transactions; each alert is printed as LISTEN receives it:'
+SQL
+
+RESULT=$(/usr/bin/python3 demo/stream.py | tee /dev/stderr | tail -1)
+THROUGHPUT=$(/usr/bin/python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['throughput']))" "$RESULT")
+
+"${PSQL[@]}" -v throughput="$THROUGHPUT" <<'SQL'
+\echo
+\echo '== 5. what a BI tool would show =='
+SELECT count(*) AS scored, count(*) FILTER (WHERE is_flagged) AS flagged,
+       count(*) FILTER (WHERE is_fraud) AS "actually fraud",
+       round(count(*) FILTER (WHERE is_flagged AND is_fraud)::numeric / nullif(count(*) FILTER (WHERE is_flagged), 0), 3) AS "precision",
+       round(count(*) FILTER (WHERE is_flagged AND is_fraud)::numeric / nullif(count(*) FILTER (WHERE is_fraud), 0), 3) AS recall,
+       :throughput AS "tx/s streamed"
+  FROM transactions;
+SELECT reason, flagged FROM fraud_flag_reasons LIMIT 5;
+\pset tuples_only on
+\pset border 0
+SELECT 'DEMO RESULT scored=' || count(*) || ' flagged=' || count(*) FILTER (WHERE is_flagged)
+       || ' precision=' || round(coalesce(count(*) FILTER (WHERE is_flagged AND is_fraud)::numeric / nullif(count(*) FILTER (WHERE is_flagged), 0), 0), 3)
+       || ' recall=' || round(coalesce(count(*) FILTER (WHERE is_flagged AND is_fraud)::numeric / nullif(count(*) FILTER (WHERE is_fraud), 0), 0), 3)
+       FROM transactions;
 SQL

@@ -627,3 +627,59 @@ COMMENT ON VIEW @extschema@.fraud_flag_reasons IS
 
 REVOKE ALL ON FUNCTION @extschema@.fraud_activate_model(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.fraud_set_threshold(text, float8) FROM PUBLIC;
+
+-----------------------------------------------------------------------------
+-- A generator of labelled card transactions, to try pg_fraud without real data
+-----------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fraud_generate_transactions(
+        n integer, seed integer DEFAULT 1, fraud_rate float8 DEFAULT 0.02,
+        start_at timestamptz DEFAULT '2024-01-01 00:00:00+00', first_id bigint DEFAULT 1)
+    RETURNS TABLE(id bigint, account_id integer, merchant_category text, country text, home_country text,
+                  channel text, new_device boolean, amount numeric, usual_amount numeric, amount_ratio float8,
+                  created_at timestamptz, is_fraud boolean)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+    -- Every draw is a hash of (row, draw number, seed): the same arguments give the same rows.
+    WITH draws AS (
+        SELECT g AS i,
+               (hashint8extended(g * 16 + 0, seed) & 281474976710655)::float8 / 281474976710656 AS u0,
+               (hashint8extended(g * 16 + 1, seed) & 281474976710655)::float8 / 281474976710656 AS u1,
+               (hashint8extended(g * 16 + 2, seed) & 281474976710655)::float8 / 281474976710656 AS u2,
+               (hashint8extended(g * 16 + 3, seed) & 281474976710655)::float8 / 281474976710656 AS u3,
+               (hashint8extended(g * 16 + 4, seed) & 281474976710655)::float8 / 281474976710656 AS u4,
+               (hashint8extended(g * 16 + 5, seed) & 281474976710655)::float8 / 281474976710656 AS u5,
+               (hashint8extended(g * 16 + 6, seed) & 281474976710655)::float8 / 281474976710656 AS u6,
+               (hashint8extended(g * 16 + 7, seed) & 281474976710655)::float8 / 281474976710656 AS u7,
+               (hashint8extended(g * 16 + 8, seed) & 281474976710655)::float8 / 281474976710656 AS u8,
+               (hashint8extended(g * 16 + 9, seed) & 281474976710655)::float8 / 281474976710656 AS u9
+          FROM generate_series(first_id, first_id + n - 1) AS g),
+    shaped AS (
+        SELECT d.*, d.u0 < fraud_rate AS fraud,
+               1 + (d.u1 * greatest(100, n / 20))::int AS account,
+               -- Accounts have a home country and a usual amount (a hash of the account alone).
+               (ARRAY['US', 'US', 'US', 'GB', 'DE', 'FR', 'CA'])[1 + (abs(hashint4(1 + (d.u1 * greatest(100, n / 20))::int)) % 7)] AS home,
+               round((exp(2.5 + 2.0 * (abs(hashint4(7 * (1 + (d.u1 * greatest(100, n / 20))::int))) % 1000) / 1000.0))::numeric, 2) AS usual
+          FROM draws AS d)
+    SELECT s.i,
+           s.account,
+           CASE WHEN s.fraud THEN (ARRAY['electronics', 'digital_goods', 'gambling', 'travel', 'grocery'])[1 + (s.u2 * 5)::int % 5]
+                ELSE (ARRAY['grocery', 'grocery', 'fuel', 'restaurants', 'retail', 'travel', 'electronics', 'digital_goods'])[1 + (s.u2 * 8)::int % 8] END,
+           CASE WHEN (s.fraud AND s.u3 < 0.6) OR (NOT s.fraud AND s.u3 < 0.04)
+                THEN (ARRAY['NG', 'RU', 'BR', 'ID', 'RO', 'US', 'GB'])[1 + (s.u4 * 7)::int % 7] ELSE s.home END,
+           s.home,
+           CASE WHEN s.fraud THEN (ARRAY['web', 'web', 'app', 'pos'])[1 + (s.u5 * 4)::int % 4]
+                ELSE (ARRAY['pos', 'pos', 'web', 'app'])[1 + (s.u5 * 4)::int % 4] END,
+           (s.fraud AND s.u6 < 0.55) OR (NOT s.fraud AND s.u6 < 0.05),
+           round((s.usual * CASE WHEN s.fraud AND s.u7 < 0.7 THEN 3 + 12 * s.u8 ELSE exp(0.6 * (s.u8 + s.u7 - 1)) END)::numeric, 2),
+           s.usual,
+           (s.usual * CASE WHEN s.fraud AND s.u7 < 0.7 THEN 3 + 12 * s.u8 ELSE exp(0.6 * (s.u8 + s.u7 - 1)) END / s.usual)::float8,
+           start_at + (s.i - first_id) * interval '37 seconds'
+             -- Fraud keeps night hours more often than daily life does.
+             + CASE WHEN s.fraud AND s.u9 < 0.5 THEN interval '1 hour' * ((24 + 2 - extract(hour FROM start_at + (s.i - first_id) * interval '37 seconds'))::int % 24)
+                    ELSE interval '0' END,
+           s.fraud
+      FROM shaped AS s
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_generate_transactions(integer, integer, float8, timestamptz, bigint) IS
+    'Realistic labelled card transactions (accounts, merchant categories, countries, channels, devices, amounts, times) with fraud patterns: unusual amounts, foreign countries, night time, new devices';
