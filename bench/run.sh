@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 make -j2 >/dev/null && make install >/dev/null
 export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMORY_ROWS=${BENCH_MEMORY_ROWS:-10000000}
+scripts/drop-stale-cluster.sh
 pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchronous_commit=off \
   bash -c 'cd bench && export PGDATABASE=postgres &&
            /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&

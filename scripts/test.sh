@@ -22,6 +22,7 @@ echo "== extension build =="
 if make -j2 >build/ext-build.log 2>&1 && make install >>build/ext-build.log 2>&1; then
   echo "built and installed pg_fraud"
   # 3. pg_regress, isolation specs and SQL-level scripts against a throwaway cluster.
+  scripts/drop-stale-cluster.sh
   pg_virtualenv -v 15 -o max_worker_processes=8 -o max_parallel_workers_per_gather=2 \
     scripts/pg-tests.sh
 else
