@@ -1,0 +1,277 @@
+"""Reliability and security checks that need more than one session or the server itself:
+sentinel values never leak, a killed training leaves no partial model, a statement timeout
+stops training promptly, memory stays flat, dump/restore keeps models and scores, and a soak
+of concurrent inserts while retraining loses nothing. Prints "N passed, N failed".
+Sizes: RELIABILITY_SCALE (default 1) multiplies the row counts."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import psycopg2
+
+SCALE = float(os.environ.get("RELIABILITY_SCALE", "1"))
+SENTINEL = "SENTINEL-4111-1111-1111-1111"
+RESULTS = []
+
+
+def check(name, ok, detail=""):
+    RESULTS.append(bool(ok))
+    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
+
+
+def connect(db="reliability"):
+    conn = psycopg2.connect(dbname=db)
+    conn.autocommit = True
+    return conn
+
+
+def server_log():
+    port = os.environ.get("PGPORT", "5432")
+    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 7 and fields[2] == port:
+            return fields[6]
+    return None
+
+
+def rss_anon_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def setup(cur):
+    cur.execute("DROP EXTENSION IF EXISTS pg_fraud CASCADE")
+    cur.execute("CREATE EXTENSION pg_fraud")
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("DROP TABLE IF EXISTS history, live, big")
+    cur.execute("CREATE TABLE history AS SELECT * FROM fraud_generate_transactions(%s, 3)", (int(20000 * SCALE),))
+    cur.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
+                   '{"exclude": ["id", "account_id", "home_country", "usual_amount"]}')""")
+
+
+def sentinels(conn, cur):
+    """Sentinel values in training rows and inserted rows never reach errors, notices,
+    notifications or the server log."""
+    messages = []
+    log = server_log()
+    log_start = os.path.getsize(log) if log and os.path.exists(log) else 0
+    cur.execute("CREATE TABLE live (LIKE history)")
+    cur.execute("ALTER TABLE live ADD PRIMARY KEY (id), ADD COLUMN card_number text, ALTER COLUMN amount TYPE text")
+    cur.execute("""SELECT fraud_attach('live', 'default', '{"add_columns": true, "notify": "alerts",
+                   "rules_column": "fired"}')""")
+    cur.execute("INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'big', '$.country == \"NG\"')")
+    listener = connect()
+    listener.cursor().execute("LISTEN alerts")
+    # Rows arrive by COPY into a staging table, then INSERT ... SELECT: no statement text and no
+    # COPY line (which PostgreSQL quotes in its own error context) holds their values.
+    good = f"1\t1\tgambling\tNG\tUS\tweb\tt\t5000\t10\t500\t2024-01-01 02:00:00+00\tt\t{SENTINEL}\n"
+    bad_amount = f"2\t1\tgambling\tNG\tUS\tweb\tt\t{SENTINEL}\t10\t500\t2024-01-01 02:00:00+00\tt\t{SENTINEL}\n"
+    columns = ("id, account_id, merchant_category, country, home_country, channel, new_device, amount, "
+               "usual_amount, amount_ratio, created_at, is_fraud, card_number")
+    cur.execute("CREATE TABLE staging AS SELECT * FROM live WITH NO DATA")
+    cur.copy_expert(f"COPY staging ({columns}) FROM STDIN", __import__("io").StringIO(good + bad_amount))
+    cur.execute("INSERT INTO live SELECT * FROM staging WHERE id = 1")
+    try:
+        cur.execute("INSERT INTO live SELECT * FROM staging WHERE id = 2")
+    except psycopg2.Error as e:
+        messages.append(str(e) + str(e.diag.message_detail))
+    # A label that is not a label, in a training source, also by COPY.
+    cur.execute("CREATE TABLE bad_labels (amount numeric, country text, is_fraud text)")
+    cur.copy_expert("COPY bad_labels FROM STDIN", __import__("io").StringIO(f"1\tUS\t{SENTINEL}\n2\tNG\tY\n"))
+    for sql in ["SELECT train_fraud_model('bad_labels', 'is_fraud', 'sentinel')",
+                "SELECT fraud_score(jsonb_build_object('amount', (SELECT card_number FROM live LIMIT 1)))",
+                "SELECT fraud_score((SELECT card_number FROM live LIMIT 1))",
+                "SELECT fraud_explain(jsonb_build_object('created_at', (SELECT card_number FROM live LIMIT 1)))"]:
+        try:
+            cur.execute(sql)
+            cur.fetchall()
+        except psycopg2.Error as e:
+            messages.append(str(e) + str(e.diag.message_detail))
+    messages += conn.notices
+    time.sleep(0.2)
+    listener.poll()
+    payloads = [n.payload for n in listener.notifies]
+    log_text = ""
+    if log and os.path.exists(log):
+        with open(log, errors="replace") as f:
+            f.seek(log_start)
+            log_text = f.read()
+    check("errors were raised for the sentinel rows", len(messages) >= 4, f"{len(messages)} errors")
+    leaks = [m for m in messages if SENTINEL in m]
+    check("no error or notice contains a sentinel value", not leaks, leaks[0] if leaks else "")
+    check("an alert was sent and holds no transaction value",
+          len(payloads) == 1 and SENTINEL not in payloads[0] and "5000" not in payloads[0], payloads[0] if payloads else "")
+    check("the server log holds no sentinel value", "ERROR" in log_text and SENTINEL not in log_text, log or "no log")
+
+
+def killed_training(cur):
+    """kill -9 of a backend in the middle of train_fraud_model: no partial model, and the
+    server comes back with the trigger working."""
+    cur.execute("CREATE TABLE big AS SELECT * FROM fraud_generate_transactions(%s, 4)", (int(300000 * SCALE),))
+    cur.execute("SELECT count(*) FROM fraud_models")
+    before = cur.fetchone()[0]
+    victim = connect()
+    vcur = victim.cursor()
+    vcur.execute("SELECT pg_backend_pid()")
+    pid = vcur.fetchone()[0]
+    thread = threading.Thread(target=lambda: _swallow(vcur, "SELECT train_fraud_model('big', 'is_fraud', 'killed')"))
+    thread.start()
+    time.sleep(1.0)
+    os.kill(pid, signal.SIGKILL)
+    thread.join()
+    for _ in range(60):  # crash recovery restarts every backend
+        try:
+            conn = connect()
+            break
+        except psycopg2.Error:
+            time.sleep(0.5)
+    cur = conn.cursor()
+    cur.execute("SELECT count(*), count(*) FILTER (WHERE name = 'killed') FROM fraud_models")
+    total, killed = cur.fetchone()
+    check("kill -9 during training: the model table holds no partial version", total == before and killed == 0,
+          f"{total} versions before and after")
+    cur.execute("INSERT INTO live (id, amount, country, created_at) VALUES (99, '10', 'US', now()) RETURNING fraud_score")
+    check("after crash recovery the trigger scores inserts", cur.fetchone()[0] is not None)
+    return conn, cur
+
+
+def _swallow(cur, sql):
+    try:
+        cur.execute(sql)
+    except psycopg2.Error:
+        pass
+
+
+def timeout(cur):
+    cur.execute("SET statement_timeout = '100ms'")
+    start = time.perf_counter()
+    try:
+        cur.execute("SELECT train_fraud_model('big', 'is_fraud', 'timeout')")
+        ok = False
+    except psycopg2.errors.QueryCanceled:
+        ok = True
+    elapsed = time.perf_counter() - start
+    cur.execute("RESET statement_timeout")
+    cur.execute("SELECT count(*) FROM fraud_models WHERE name = 'timeout'")
+    check("statement_timeout = 100ms cancels training within 1 s and stores nothing",
+          ok and elapsed < 1.0 and cur.fetchone()[0] == 0, f"cancelled after {elapsed:.3f} s")
+
+
+def memory(cur):
+    """Scoring many rows and inserting many rows through the trigger keeps backend memory flat."""
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    rows = int(200000 * SCALE)
+    samples = []
+    for _ in range(4):
+        cur.execute("SELECT sum(fraud_score(t)) FROM big t")
+        cur.execute("SELECT sum(fraud_score(to_jsonb(t))) FROM (SELECT * FROM big LIMIT %s) t", (rows,))
+        cur.execute("""INSERT INTO live (id, amount, country, created_at)
+                       SELECT 1000000 + id + %s, amount::text, country, created_at FROM big LIMIT %s""",
+                    (len(samples) * 10000000, rows // 4))
+        samples.append(rss_anon_kb(pid))
+    growth = (samples[-1] - samples[1]) / 1024
+    check("backend memory is flat over repeated scoring and trigger inserts", growth < 8,
+          f"RssAnon {samples[0] // 1024} -> {samples[-1] // 1024} MB")
+
+
+def dump_restore(cur):
+    """pg_dump/pg_restore keeps models, rules and attached tables: identical documents and scores."""
+    cur.execute("SELECT fraud_export_model('default')")
+    doc = cur.fetchone()[0]
+    cur.execute("SELECT sum(fraud_score(t)) FROM history t")
+    score = cur.fetchone()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = os.path.join(tmp, "db.dump")
+        subprocess.run(["pg_dump", "-Fc", "-f", dump, "reliability"], check=True)
+        subprocess.run(["dropdb", "--if-exists", "restored"], check=True)
+        subprocess.run(["createdb", "restored"], check=True)
+        subprocess.run(["pg_restore", "-d", "restored", dump], check=True, capture_output=True)
+    r = connect("restored").cursor()
+    r.execute("SELECT fraud_export_model('default')")
+    same_doc = r.fetchone()[0] == doc
+    r.execute("SELECT sum(fraud_score(t)) FROM history t")
+    same_score = r.fetchone()[0] == score
+    r.execute("SELECT count(*) FROM fraud_rules")
+    rules = r.fetchone()[0]
+    r.execute("INSERT INTO live (id, amount, country, created_at) VALUES (5, '10', 'NG', now()) RETURNING is_flagged, fired")
+    flagged, fired = r.fetchone()
+    check("dump/restore: identical model document and scores", same_doc and same_score)
+    check("dump/restore: rules and the attached trigger work", rules == 1 and flagged and fired == ["big"])
+
+
+def soak(cur):
+    """Concurrent single-row inserts while the model is retrained again and again."""
+    cur.execute("CREATE TABLE soak (id bigserial PRIMARY KEY, worker int, amount numeric, merchant_category text, "
+                "country text, channel text, new_device boolean, amount_ratio float8, created_at timestamptz)")
+    cur.execute("SELECT fraud_attach('soak', 'default', '{\"add_columns\": true, \"version_column\": \"v\"}')")
+    stop = threading.Event()
+    counts, errors = [0, 0, 0], []
+
+    def inserter(w):
+        c = connect().cursor()
+        while not stop.is_set():
+            try:
+                c.execute("""INSERT INTO soak (worker, amount, merchant_category, country, channel, new_device,
+                             amount_ratio, created_at) VALUES (%s, 100, 'grocery', 'US', 'pos', false, 1, now())""", (w,))
+                counts[w] += 1
+            except psycopg2.Error as e:
+                errors.append(str(e))
+
+    threads = [threading.Thread(target=inserter, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    trainer = connect().cursor()
+    trainer.execute("SET client_min_messages = warning")
+    retrains = 0
+    deadline = time.time() + 10 * SCALE
+    while time.time() < deadline:
+        trainer.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
+                           '{"exclude": ["id", "account_id", "home_country", "usual_amount"], "max_iter": 3}')""")
+        retrains += 1
+    stop.set()
+    for t in threads:
+        t.join()
+    cur.execute("SELECT count(*), count(*) FILTER (WHERE v IS NULL) FROM soak")
+    rows, unversioned = cur.fetchone()
+    cur.execute("""SELECT count(*) FROM (SELECT v < lag(v) OVER (PARTITION BY worker ORDER BY id) AS back FROM soak) s
+                   WHERE back""")
+    backwards = cur.fetchone()[0]
+    cur.execute("SELECT count(*) FROM soak s WHERE NOT EXISTS (SELECT FROM fraud_models m WHERE m.name = 'default' AND m.version = s.v)")
+    unknown = cur.fetchone()[0]
+    check("soak: no insert failed while retraining", not errors, f"{retrains} retrains, {sum(counts)} inserts")
+    check("soak: committed rows = attempted rows", rows == sum(counts), f"{rows} rows")
+    check("soak: every row carries a committed version, never going back per session",
+          unversioned == 0 and backwards == 0 and unknown == 0)
+
+
+def main():
+    conn = connect("postgres")
+    conn.cursor().execute("DROP DATABASE IF EXISTS reliability")
+    conn.cursor().execute("CREATE DATABASE reliability")
+    conn = connect()
+    cur = conn.cursor()
+    setup(cur)
+    sentinels(conn, cur)
+    conn, cur = killed_training(cur)
+    cur.execute("SET client_min_messages = warning")
+    timeout(cur)
+    memory(cur)
+    dump_restore(cur)
+    soak(cur)
+    passed = sum(RESULTS)
+    print(f"{passed} passed, {len(RESULTS) - passed} failed")
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
