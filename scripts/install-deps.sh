@@ -7,6 +7,7 @@ PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-common
   libeigen3-dev nlohmann-json3-dev libgtest-dev
   python3-sklearn python3-pandas python3-psycopg2 python3-numpy
+  clang libclang-rt-14-dev sqlsmith
 )
 if [ "${PG_FRAUD_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$PG_FRAUD_EXTRA_PACKAGES"
