@@ -77,6 +77,8 @@ def main():
     a, b = alternate(args.runs, lambda: timed(cur, q_typed), lambda: timed(cur, q_typed_sql))
     rows.append(("typed-row fraud_score(t) / SQL arithmetic", f"{a:.3f} s", f"{b:.3f} s", f"{a / b:.2f}", "<= 1.5",
                  "yes" if a / b <= 1.5 else "no"))
+    if not args.skip_setup:
+        cur.execute("DROP TABLE bench_jsonb, bench_typed")
     print_table(rows, f"Bulk scoring, {args.rows} rows x {N_FEATURES} features (median of {args.runs}, alternated)")
     print(json.dumps({"bulk_scoring": rows}))
 

@@ -152,6 +152,7 @@ def main():
         peak, elapsed = peak_private_memory(connect, args.memory_rows)
         rows.append((f"peak backend RssAnon, {args.memory_rows} rows ({elapsed:.0f} s)", f"{peak:.0f} MB", "-", "-",
                      "<= 256 MB", "yes" if peak <= 256 else "no"))
+    cur.execute("DROP TABLE IF EXISTS bench_train, bench_test, bench_coefficients")
     print_table(rows, f"Training, {args.rows} rows x {N_FEATURES} features (median of {args.runs}, alternated)")
     print(json.dumps({"training": rows}))
 

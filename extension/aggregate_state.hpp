@@ -32,6 +32,25 @@ inline MemoryContext AggregateContext(FunctionCallInfo fcinfo) {
   return cxt;
 }
 
+// The combine function of a C++ state: merge(first, second) folds the second into the first.
+// Either may be NULL (a worker that saw no rows); both NULL gives NULL.
+template <typename State, typename Merge>
+Datum CombineStates(FunctionCallInfo fcinfo, Merge merge) {
+  AggregateContext(fcinfo);
+  if (PG_ARGISNULL(1)) {
+    if (PG_ARGISNULL(0)) {
+      fcinfo->isnull = true;
+      return (Datum)0;
+    }
+    return PG_GETARG_DATUM(0);
+  }
+  auto* other = reinterpret_cast<State*>(PG_GETARG_POINTER(1));
+  if (PG_ARGISNULL(0)) return PointerGetDatum(other);  // created in the aggregate context already
+  auto* state = reinterpret_cast<State*>(PG_GETARG_POINTER(0));
+  merge(*state, *other);
+  return PointerGetDatum(state);
+}
+
 // A bytea holding a kind byte then `bytes`.
 inline bytea* ToBytea(char kind, const std::vector<uint8_t>& bytes) {
   return PgCall([&] {

@@ -7,6 +7,7 @@
 #include "jsonb_values.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "errors.hpp"
@@ -118,41 +119,82 @@ std::vector<uint32_t> JsonbKeyOrder(const Model& model) {
   return order;
 }
 
-void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
-                        FeatureValue* values, JsonbScratch& scratch) {
+namespace {
+
+// An object whose keys have been matched to the model's features (scratch.key_of).
+struct MatchedObject {
+  const JEntry* entries;
+  uint32_t pairs;
+  const char* base;
+  uint32_t keys_end;  // end offset of the last key: where the first value starts
+};
+
+// Checks that tx is an object and matches its keys (pass 1, or the remembered layout).
+MatchedObject MatchObject(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, JsonbScratch& scratch) {
   if (!JB_ROOT_IS_OBJECT(tx)) {
     throw Error(ErrorCode::kInvalidParameterValue, "transaction must be a JSON object",
                 "Pass one object with a key per feature, for example {\"amount\": 12.5}.");
   }
   const JsonbContainer* container = &tx->root;
-  const uint32_t pairs = JsonContainerSize(container);
-  const JEntry* entries = container->children;
-  const char* base = reinterpret_cast<const char*>(&entries[2 * pairs]);
-  const size_t n = order.size();
-  int32_t* key_of = scratch.key_of;
-
-  uint32_t end;
-  if (SameLayout(scratch, entries, pairs, base)) {
-    end = scratch.layout_size - static_cast<uint32_t>(sizeof(JEntry) * pairs);  // key_of still holds
+  MatchedObject m;
+  m.pairs = JsonContainerSize(container);
+  m.entries = container->children;
+  m.base = reinterpret_cast<const char*>(&m.entries[2 * m.pairs]);
+  if (SameLayout(scratch, m.entries, m.pairs, m.base)) {
+    m.keys_end = scratch.layout_size - static_cast<uint32_t>(sizeof(JEntry) * m.pairs);  // key_of still holds
   } else {
-    end = MatchKeys(model, order, entries, pairs, base, key_of);
-    RememberLayout(scratch, entries, pairs, base, end);
+    m.keys_end = MatchKeys(model, order, m.entries, m.pairs, m.base, scratch.key_of);
+    RememberLayout(scratch, m.entries, m.pairs, m.base, m.keys_end);
   }
+  return m;
+}
 
-  // Pass 2: walk the values in order, converting those whose key matched.
+// Pass 2: walks the values in order and calls visit(feature, entry, start, end) for each
+// feature whose key matched; stops early, returning false, when visit does.
+template <typename Visit>
+bool VisitMatched(const MatchedObject& m, const std::vector<uint32_t>& order, const int32_t* key_of, Visit visit) {
+  const size_t n = order.size();
   size_t next = 0;
-  while (next < n && key_of[order[next]] < 0) values[order[next++]] = FeatureValue::Missing();
-  for (uint32_t v = 0; v < pairs && next < n; ++v) {
+  while (next < n && key_of[order[next]] < 0) ++next;
+  uint32_t end = m.keys_end;
+  for (uint32_t v = 0; v < m.pairs && next < n; ++v) {
     const uint32_t start = end;
-    const JEntry entry = entries[pairs + v];
+    const JEntry entry = m.entries[m.pairs + v];
     end = EntryEnd(entry, end);
     while (next < n && key_of[order[next]] <= static_cast<int32_t>(v)) {
       const uint32_t f = order[next++];
-      values[f] = key_of[f] < 0 ? FeatureValue::Missing()
-                                : FromEntry(entry, base, start, end, model.features[f].kind);
+      if (key_of[f] >= 0 && !visit(f, entry, start, end)) return false;
     }
   }
-  for (; next < n; ++next) values[order[next]] = FeatureValue::Missing();
+  return true;
+}
+
+}  // namespace
+
+void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
+                        FeatureValue* values, JsonbScratch& scratch) {
+  const MatchedObject m = MatchObject(model, order, tx, scratch);
+  for (size_t f = 0; f < order.size(); ++f) values[f] = FeatureValue::Missing();
+  VisitMatched(m, order, scratch.key_of, [&](uint32_t f, JEntry entry, uint32_t start, uint32_t end) {
+    values[f] = FromEntry(entry, m.base, start, end, model.features[f].kind);
+    return true;
+  });
+}
+
+bool NumericLogit(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, JsonbScratch& scratch,
+                  double* logit) {
+  const MatchedObject m = MatchObject(model, order, tx, scratch);
+  double z = model.intercept;  // missing features add 0: they are imputed with the mean
+  const bool numeric = VisitMatched(m, order, scratch.key_of, [&](uint32_t f, JEntry entry, uint32_t start, uint32_t) {
+    if (!JBE_ISNUMERIC(entry)) return false;
+    const double x = NumericToDouble(reinterpret_cast<Numeric>(const_cast<char*>(m.base + INTALIGN(start))));
+    if (!std::isfinite(x)) return false;
+    const Feature& feature = model.features[f];
+    z += feature.per_unit * (x - feature.mean);
+    return true;
+  });
+  *logit = z;
+  return numeric;
 }
 
 }  // namespace glue

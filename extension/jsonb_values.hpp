@@ -36,5 +36,12 @@ inline void ResetJsonbScratch(JsonbScratch& scratch) { scratch.layout_size = 0; 
 void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
                         FeatureValue* values, JsonbScratch& scratch);
 
+// The logit of a model whose features are all numeric, read straight from tx without
+// building feature values; false when some value is not a finite JSON number (then the
+// caller takes the general path, which reports the problem). The order of summation is
+// that of the keys, so the last bits may differ from Model::Logit.
+bool NumericLogit(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, JsonbScratch& scratch,
+                  double* logit);
+
 }  // namespace glue
 }  // namespace pgfraud

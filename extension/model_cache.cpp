@@ -3,6 +3,7 @@
 // fraud_models and fraud_rules fire, delivered at commit to every backend.
 #include "model_cache.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <unordered_map>
 
@@ -177,6 +178,8 @@ const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   entry->version = row.version;
   entry->id = row.id;
   entry->jsonb_order = JsonbKeyOrder(entry->model);
+  entry->all_numeric = std::all_of(entry->model.features.begin(), entry->model.features.end(),
+                                   [](const Feature& f) { return f.kind == FeatureKind::kNumeric; });
   List* rules = PgCall([rules_relid, key_text] { return FetchRules(rules_relid, key_text); });
   ListCell* cell;
   foreach (cell, rules) {

@@ -103,18 +103,14 @@ Datum fraud_monitor_step(PG_FUNCTION_ARGS) {
 
 PG_FUNCTION_INFO_V1(fraud_monitor_combine);
 Datum fraud_monitor_combine(PG_FUNCTION_ARGS) {
-  return Guard([&]() -> Datum {
-    pgfraud::glue::AggregateContext(fcinfo);
-    if (PG_ARGISNULL(1)) return PG_ARGISNULL(0) ? (Datum)0 : PG_GETARG_DATUM(0);
-    auto* other = reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(1));
-    if (PG_ARGISNULL(0)) return PointerGetDatum(other);
-    auto* state = reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(0));
-    state->monitor.Merge(other->monitor);
-    if (state->model_name.empty()) {
-      state->model_name = other->model_name;
-      state->request = other->request;
-    }
-    return PointerGetDatum(state);
+  return Guard([&] {
+    return pgfraud::glue::CombineStates<MonitorState>(fcinfo, [](MonitorState& state, MonitorState& other) {
+      state.monitor.Merge(other.monitor);
+      if (state.model_name.empty()) {
+        state.model_name = other.model_name;
+        state.request = other.request;
+      }
+    });
   });
 }
 

@@ -13,6 +13,10 @@ namespace {
 double ScoreJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  double logit;
+  if (model.all_numeric && NumericLogit(model.model, model.jsonb_order, tx, state.jsonb, &logit)) {
+    return Model::Sigmoid(logit);
+  }
   JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.jsonb);
   return model.model.Score(state.values);
 }

@@ -90,18 +90,14 @@ Datum fraud_train_pass_step(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(fraud_train_pass_combine);
 // Combine: merges the second state into the first.
 Datum fraud_train_pass_combine(PG_FUNCTION_ARGS) {
-  return Guard([&]() -> Datum {
-    pgfraud::glue::AggregateContext(fcinfo);
-    if (PG_ARGISNULL(1)) return PG_ARGISNULL(0) ? (Datum)0 : PG_GETARG_DATUM(0);
-    auto* other = reinterpret_cast<PassState*>(PG_GETARG_POINTER(1));
-    if (PG_ARGISNULL(0)) return PointerGetDatum(other);  // created in the aggregate context already
-    auto* state = reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
-    if (state->newton) {
-      state->newton_sums.Merge(other->newton_sums);
-    } else {
-      state->stats.Merge(other->stats);
-    }
-    return PointerGetDatum(state);
+  return Guard([&] {
+    return pgfraud::glue::CombineStates<PassState>(fcinfo, [](PassState& state, PassState& other) {
+      if (state.newton) {
+        state.newton_sums.Merge(other.newton_sums);
+      } else {
+        state.stats.Merge(other.stats);
+      }
+    });
   });
 }
 

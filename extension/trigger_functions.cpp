@@ -37,10 +37,8 @@ struct TriggerTarget {
   std::vector<Oid> key_output;  // output functions of the key columns
   std::string table;            // schema-qualified, for notifications
   FmgrInfo to_jsonb{};          // to_jsonb(row) for rules, typed for this row type
-
-  ~TriggerTarget() {
-    if (context != nullptr) MemoryContextDelete(context);
-  }
+  // No destructor frees `context`: targets live as long as the backend, and static
+  // destructors run at process exit, when calling into PostgreSQL is no longer safe.
 };
 
 std::unordered_map<Oid, std::unique_ptr<TriggerTarget>> g_targets;  // by trigger OID

@@ -2,13 +2,7 @@
 -- the C++ objects are freed, and the session goes on.
 CREATE FUNCTION fraud_debug_throw(kind text) RETURNS text
     LANGUAGE C STRICT AS 'pg_fraud', 'fraud_debug_throw';
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/helpers.psql
 
 SELECT kind, pg_temp.outcome(format('SELECT fraud_debug_throw(%L)', kind))
   FROM unnest(ARRAY['bad_alloc', 'runtime_error', 'invalid_argument', 'int', 'pg_error', 'none']) AS kind;

@@ -1,11 +1,5 @@
 -- fraud_import_model validates and stores versions; fraud_export_model returns them unchanged.
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/helpers.psql
 
 CREATE TABLE docs (label text PRIMARY KEY, doc jsonb);
 INSERT INTO docs VALUES ('good', '{

@@ -1,16 +1,7 @@
 -- Evaluate, thresholds, versions, drift and the BI views; every number is checked against an
 -- independent computation in SQL (rank-based ROC AUC, average precision, PSI by hand).
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-CREATE FUNCTION pg_temp.u(i int, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
-  SELECT ((hashint4(i * 7919 + salt)::int8 + 2147483648) % 1000000) / 1000000.0
-$$;
+\i test/helpers.psql
 CREATE TABLE history AS
 SELECT i AS id, round((pg_temp.u(i, 1) * 500)::numeric, 2) AS amount,
        (ARRAY['US', 'GB', 'NG', 'FR'])[1 + (pg_temp.u(i, 2) * 4)::int % 4] AS country,

@@ -1,12 +1,6 @@
 -- fraud_score(jsonb) follows DESIGN.md's formula; each score is checked against the same
 -- formula written out independently in SQL.
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/helpers.psql
 
 SELECT version FROM fraud_import_model('{
   "format": "pg_fraud.model/1", "algorithm": "logistic_regression",

@@ -1,11 +1,5 @@
 -- fraud_score(row): the typed fast path reads columns directly and agrees with the jsonb form.
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/helpers.psql
 
 SELECT version FROM fraud_import_model('{
   "format": "pg_fraud.model/1", "algorithm": "logistic_regression",

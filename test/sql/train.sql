@@ -1,17 +1,7 @@
 -- train_fraud_model: column kinds, label forms, options, bad input, sources of every kind.
 -- Progress NOTICEs carry timings; the training record in the document is checked instead.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
--- Deterministic pseudo-random numbers in [0, 1) from an integer.
-CREATE FUNCTION pg_temp.u(i int, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
-  SELECT ((hashint4(i * 7919 + salt)::int8 + 2147483648) % 1000000) / 1000000.0
-$$;
+\i test/helpers.psql
 CREATE TYPE channel AS ENUM ('web', 'pos', 'app');
 CREATE TABLE tx AS
 SELECT i AS id,
@@ -145,6 +135,9 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT fraud_train_pass(t, '{}') FROM awkward t;
+-- Workers that see no rows hand over NULL states; combining two of them gives NULL.
+EXPLAIN (COSTS OFF) SELECT fraud_train_pass(t, '{}') FROM empty_tx t;
+SELECT fraud_train_pass(t, '{}') IS NULL AS no_rows_no_state FROM empty_tx t;
 -- ... and training under that plan gives the same model as without it.
 CREATE TEMP TABLE parallel_model AS SELECT document FROM train_fraud_model('tx', 'is_fraud', 'par', '{"exclude": ["id"]}');
 SET max_parallel_workers_per_gather = 0;

@@ -1,12 +1,6 @@
 -- Training is SECURITY INVOKER: the caller's table privileges and row-level security apply.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/helpers.psql
 CREATE ROLE regress_fraud_analyst;
 CREATE ROLE regress_fraud_nobody;
 GRANT EXECUTE ON FUNCTION train_fraud_model(regclass, name, text, jsonb),

@@ -1,13 +1,7 @@
 -- fraud_flag_trigger, fraud_attach/fraud_detach and rules: every inserted row is scored and
 -- flagged, whatever the column types, the insert path or the privileges of the inserter.
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i test/helpers.psql
 
 SELECT version FROM fraud_import_model('{
   "format": "pg_fraud.model/1", "algorithm": "logistic_regression", "intercept": -3, "threshold": 0.5,
