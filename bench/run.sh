@@ -11,7 +11,8 @@ pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchrono
   bash -c 'cd bench && export PGDATABASE=postgres &&
            /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
            /usr/bin/python3 training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BENCH_MEMORY_ROWS" && echo &&
-           /usr/bin/python3 insert.py --copy-rows "$BENCH_ROWS" --runs "$BENCH_RUNS"' \
+           /usr/bin/python3 insert.py --copy-rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
+           /usr/bin/python3 service.py' \
   | tee bench/out.txt
 {
   echo "# pg_fraud benchmark results"
