@@ -581,7 +581,9 @@ AS $$
 DECLARE
     a @extschema@.fraud_attachments;
 BEGIN
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments ORDER BY tab::text LOOP
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
         RETURN QUERY EXECUTE format(
             'SELECT %L::regclass, %s, %s, count(*), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s GROUP BY 2, 3',
             a.tab,
@@ -606,7 +608,9 @@ DECLARE
 BEGIN
     -- A flagged row's reasons: the rules that fired, and its feature with the largest
     -- positive contribution under the active model.
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments ORDER BY tab::text LOOP
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
         RETURN QUERY EXECUTE format(
             'SELECT %L::regclass, r, count(*) FROM (
                SELECT (SELECT e.feature FROM @extschema@.fraud_explain(to_jsonb(t), %L) AS e

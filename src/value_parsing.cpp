@@ -107,6 +107,11 @@ DateTimeParts ParseDateTime(std::string_view text, const std::string& feature) {
   bool ok = ReadDigits(s, 0, 4, &year) && s.size() >= 10 && s[4] == '-' &&
             ReadDigits(s, 5, 2, &month) && s[7] == '-' && ReadDigits(s, 8, 2, &day) &&
             month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  if (ok) {
+    static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    ok = day <= kDays[month - 1] && !(month == 2 && day == 29 && !leap);
+  }
   if (ok && s.size() > 10) {
     ok = (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && ReadDigits(s, 11, 2, &hour) &&
          hour <= 23 && (s.size() == 13 || s[13] == ':' || s[13] == '+' || s[13] == '-' ||

@@ -60,6 +60,9 @@ TEST(ParseDateTime, HourAndWeekday) {
   EXPECT_EQ(ParseDateTime("2000-02-29 23:59", "ts").day_of_week, 2);
   EXPECT_EQ(CodeOf([] { ParseDateTime("yesterday", "ts"); }), ErrorCode::kInvalidTextRepresentation);
   EXPECT_EQ(CodeOf([] { ParseDateTime("2024-13-01", "ts"); }), ErrorCode::kInvalidTextRepresentation);
+  EXPECT_EQ(CodeOf([] { ParseDateTime("2024-02-30", "ts"); }), ErrorCode::kInvalidTextRepresentation);
+  EXPECT_EQ(CodeOf([] { ParseDateTime("2023-02-29", "ts"); }), ErrorCode::kInvalidTextRepresentation);
+  EXPECT_EQ(ParseDateTime("2024-02-29", "ts").day_of_week, 4);
   EXPECT_EQ(CodeOf([] { ParseDateTime("2024-01-01 25:00", "ts"); }), ErrorCode::kInvalidTextRepresentation);
 }
 
