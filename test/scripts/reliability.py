@@ -144,6 +144,49 @@ def killed_training(cur):
     return conn, cur
 
 
+def killed_postmaster(cur):
+    """kill -9 of the postmaster and its children in the middle of a training, then a restart:
+    crash recovery leaves the old versions only, and the trigger works."""
+    cur.execute("SELECT count(*) FROM fraud_models")
+    before = cur.fetchone()[0]
+    cur.execute("SHOW data_directory")
+    data = cur.fetchone()[0]
+    with open(os.path.join(data, "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    port = os.environ.get("PGPORT", "5432")
+    cluster = next(l.split()[:2] for l in subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True)
+                   .stdout.splitlines() if l.split()[2] == port)
+    victim = connect()
+    thread = threading.Thread(target=lambda: _swallow(victim.cursor(), "SELECT train_fraud_model('big', 'is_fraud', 'killed_pm')"))
+    thread.start()
+    time.sleep(1.0)
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+    for pid in [postmaster] + [int(c) for c in children]:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    thread.join()
+    for _ in range(20):  # the killed processes may take a moment to release shared memory
+        if subprocess.run(["pg_ctlcluster", cluster[0], cluster[1], "start"], capture_output=True).returncode == 0:
+            break
+        time.sleep(1)
+    for _ in range(60):
+        try:
+            conn = connect()
+            break
+        except psycopg2.Error:
+            time.sleep(0.5)
+    cur = conn.cursor()
+    cur.execute("SELECT count(*), count(*) FILTER (WHERE name = 'killed_pm') FROM fraud_models")
+    total, killed = cur.fetchone()
+    check("kill -9 of the postmaster during training: after restart no partial version", total == before and killed == 0,
+          f"{total} versions")
+    cur.execute("INSERT INTO live (id, amount, country, created_at) VALUES (98, '10', 'US', now()) RETURNING fraud_score")
+    check("after the restart the trigger scores inserts", cur.fetchone()[0] is not None)
+    return conn, cur
+
+
 def _swallow(cur, sql):
     try:
         cur.execute(sql)
@@ -263,6 +306,8 @@ def main():
     setup(cur)
     sentinels(conn, cur)
     conn, cur = killed_training(cur)
+    if os.geteuid() == 0:  # restarting the cluster needs pg_ctlcluster as root
+        conn, cur = killed_postmaster(cur)
     cur.execute("SET client_min_messages = warning")
     timeout(cur)
     memory(cur)
