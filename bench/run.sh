@@ -5,14 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 make -j2 >/dev/null && make install >/dev/null
-export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMORY_ROWS=${BENCH_MEMORY_ROWS:-10000000}
+export BENCH_ROWS=${BENCH_ROWS:-1000000} BENCH_RUNS=${BENCH_RUNS:-3} BENCH_MEMORY_ROWS=${BENCH_MEMORY_ROWS:-10000000} \
+  BENCH_SCALING_SIZES=${BENCH_SCALING_SIZES:-100000,1000000,10000000}
 scripts/drop-stale-cluster.sh
 pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchronous_commit=off \
   bash -c 'cd bench && export PGDATABASE=postgres &&
            /usr/bin/python3 scoring.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
            /usr/bin/python3 training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BENCH_MEMORY_ROWS" && echo &&
            /usr/bin/python3 insert.py --copy-rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
-           /usr/bin/python3 service.py' \
+           /usr/bin/python3 service.py && echo &&
+           /usr/bin/python3 scaling.py --sizes "$BENCH_SCALING_SIZES"' \
   | tee bench/out.txt
 {
   echo "# pg_fraud benchmark results"
@@ -21,8 +23,11 @@ pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchrono
   echo "PostgreSQL $(pg_config --version | awk '{print $2}'), rows: $BENCH_ROWS, median of $BENCH_RUNS alternated runs."
   echo
   echo '```'
-  grep -v '^{' bench/out.txt
+  grep -v '^{' bench/out.txt | grep -v 'cluster 15/regress'
+  echo
+  (cd bench && /usr/bin/python3 summary.py <out.txt)
   echo '```'
 } >bench/results.md
+(cd bench && /usr/bin/python3 summary.py <out.txt)
 rm -f bench/out.txt
 echo "wrote bench/results.md"

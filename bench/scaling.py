@@ -1,0 +1,71 @@
+"""Scaling: time and peak private memory of training and of bulk scoring at growing sizes;
+the ratios between sizes show whether cost grows linearly."""
+import argparse
+import json
+import threading
+import time
+
+from benchlib import connect, print_table
+
+COLUMNS = ["amount", "amount_ratio", "merchant_category", "country", "channel", "new_device", "created_at"]
+
+
+def measured(cur, pid, sql):
+    """Wall seconds and peak RssAnon (MB) of the backend while sql runs."""
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("RssAnon:"):
+                            peak[0] = max(peak[0], int(line.split()[1]))
+            except OSError:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    start = time.perf_counter()
+    cur.execute(sql)
+    cur.fetchall()
+    elapsed = time.perf_counter() - start
+    done.set()
+    thread.join()
+    return elapsed, peak[0] / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS pg_fraud")
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("SET max_parallel_workers_per_gather = 0")  # one backend: its memory is the whole story
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    rows, previous = [], None
+    for n in sizes:
+        cur.execute("DROP TABLE IF EXISTS scale_tx")
+        cur.execute(f"CREATE TABLE scale_tx AS SELECT {', '.join(COLUMNS)}, is_fraud FROM fraud_generate_transactions(%s, 9)", (n,))
+        cur.execute("VACUUM ANALYZE scale_tx")
+        train, train_mb = measured(cur, pid, "SELECT version FROM train_fraud_model('scale_tx', 'is_fraud', 'scale')")
+        score, score_mb = measured(cur, pid, "SELECT sum(fraud_score(t, 'scale')) FROM scale_tx t")
+        if previous:
+            growth = n / previous[0]
+            rows.append((f"{previous[0]} -> {n} rows ({growth:.0f}x)", f"train {train / previous[1]:.1f}x",
+                         f"score {score / previous[2]:.1f}x", f"{train_mb:.0f} / {score_mb:.0f} MB", "~linear", "-"))
+        rows.append((f"{n} rows", f"train {train:.2f} s", f"score {score:.2f} s", f"{train_mb:.0f} / {score_mb:.0f} MB",
+                     "memory flat", "yes" if train_mb < 256 else "no"))
+        previous = (n, train, score)
+    cur.execute("DROP TABLE scale_tx")
+    print_table(rows, "Scaling: training and scoring time, peak backend RssAnon (train / score), 0 workers")
+    print(json.dumps({"scaling": rows}))
+
+
+if __name__ == "__main__":
+    main()
