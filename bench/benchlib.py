@@ -1,5 +1,6 @@
 """Shared helpers for pg_fraud benchmarks: connections, alternated timing, result tables."""
 import json
+import threading
 import os
 import statistics
 import time
@@ -62,3 +63,31 @@ def print_table(rows, title):
 def import_model(cur, doc, name="default"):
     cur.execute("SELECT version FROM fraud_import_model(%s::jsonb, %s)", (json.dumps(doc), name))
     return cur.fetchone()[0]
+
+
+def timed_peak_rss(cur, pid, sql):
+    """Runs sql; returns (wall seconds, peak RssAnon of backend `pid` in MB) sampled every 50 ms."""
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("RssAnon:"):
+                            peak[0] = max(peak[0], int(line.split()[1]))
+            except OSError:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    start = time.perf_counter()
+    try:
+        cur.execute(sql)
+        if cur.description is not None:
+            cur.fetchall()
+    finally:
+        done.set()
+        thread.join()
+    return time.perf_counter() - start, peak[0] / 1024.0

@@ -2,38 +2,9 @@
 the ratios between sizes show whether cost grows linearly."""
 import argparse
 import json
-import threading
-import time
-
-from benchlib import connect, print_table
+from benchlib import connect, print_table, timed_peak_rss
 
 COLUMNS = ["amount", "amount_ratio", "merchant_category", "country", "channel", "new_device", "created_at"]
-
-
-def measured(cur, pid, sql):
-    """Wall seconds and peak RssAnon (MB) of the backend while sql runs."""
-    peak, done = [0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    for line in f:
-                        if line.startswith("RssAnon:"):
-                            peak[0] = max(peak[0], int(line.split()[1]))
-            except OSError:
-                pass
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=sample)
-    thread.start()
-    start = time.perf_counter()
-    cur.execute(sql)
-    cur.fetchall()
-    elapsed = time.perf_counter() - start
-    done.set()
-    thread.join()
-    return elapsed, peak[0] / 1024
 
 
 def main():
@@ -53,8 +24,8 @@ def main():
         cur.execute("DROP TABLE IF EXISTS scale_tx")
         cur.execute(f"CREATE TABLE scale_tx AS SELECT {', '.join(COLUMNS)}, is_fraud FROM fraud_generate_transactions(%s, 9)", (n,))
         cur.execute("VACUUM ANALYZE scale_tx")
-        train, train_mb = measured(cur, pid, "SELECT version FROM train_fraud_model('scale_tx', 'is_fraud', 'scale')")
-        score, score_mb = measured(cur, pid, "SELECT sum(fraud_score(t, 'scale')) FROM scale_tx t")
+        train, train_mb = timed_peak_rss(cur, pid, "SELECT version FROM train_fraud_model('scale_tx', 'is_fraud', 'scale')")
+        score, score_mb = timed_peak_rss(cur, pid, "SELECT sum(fraud_score(t, 'scale')) FROM scale_tx t")
         if previous:
             growth = n / previous[0]
             rows.append((f"{previous[0]} -> {n} rows ({growth:.0f}x)", f"train {train / previous[1]:.1f}x",

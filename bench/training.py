@@ -10,7 +10,6 @@ Each timing is the median of --runs alternated runs (A B A B ...).
 import argparse
 import json
 import statistics
-import threading
 import time
 
 import numpy as np
@@ -19,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from benchlib import alternate, connect, print_table
+from benchlib import alternate, connect, print_table, timed_peak_rss
 
 N_FEATURES = 30
 WEIGHTS = [0.5, -0.4, 0.3, 0.2, -0.1] + [0.05 * ((i % 7) - 3) for i in range(5, N_FEATURES)]
@@ -79,30 +78,10 @@ def peak_private_memory(conn_factory, rows):
     make_table(cur, "bench_memory", rows, 0.3)
     cur.execute("SELECT pg_backend_pid()")
     pid = cur.fetchone()[0]
-    peak = [0]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    for line in f:
-                        if line.startswith("RssAnon:"):
-                            peak[0] = max(peak[0], int(line.split()[1]))
-            except OSError:
-                pass
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=sample)
-    thread.start()
     cur.execute("SET max_parallel_workers_per_gather = 0")
-    start = time.perf_counter()
-    cur.execute("SELECT version FROM train_fraud_model('bench_memory', 'is_fraud', 'bench_memory')")
-    elapsed = time.perf_counter() - start
-    done.set()
-    thread.join()
+    elapsed, peak = timed_peak_rss(cur, pid, "SELECT version FROM train_fraud_model('bench_memory', 'is_fraud', 'bench_memory')")
     cur.execute("DROP TABLE bench_memory")
-    return peak[0] / 1024.0, elapsed
+    return peak, elapsed
 
 
 def main():

@@ -19,6 +19,16 @@ SENTINEL = "SENTINEL-4111-1111-1111-1111"
 RESULTS = []
 
 
+def reconnect(attempts=60):
+    """A new connection once the server accepts them again (after crash recovery)."""
+    for _ in range(attempts):
+        try:
+            return connect()
+        except psycopg2.Error:
+            time.sleep(0.5)
+    return connect()
+
+
 def check(name, ok, detail=""):
     RESULTS.append(bool(ok))
     print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
@@ -128,12 +138,7 @@ def killed_training(cur):
     time.sleep(1.0)
     os.kill(pid, signal.SIGKILL)
     thread.join()
-    for _ in range(60):  # crash recovery restarts every backend
-        try:
-            conn = connect()
-            break
-        except psycopg2.Error:
-            time.sleep(0.5)
+    conn = reconnect()  # crash recovery restarts every backend
     cur = conn.cursor()
     cur.execute("SELECT count(*), count(*) FILTER (WHERE name = 'killed') FROM fraud_models")
     total, killed = cur.fetchone()
@@ -171,12 +176,7 @@ def killed_postmaster(cur):
         if subprocess.run(["pg_ctlcluster", cluster[0], cluster[1], "start"], capture_output=True).returncode == 0:
             break
         time.sleep(1)
-    for _ in range(60):
-        try:
-            conn = connect()
-            break
-        except psycopg2.Error:
-            time.sleep(0.5)
+    conn = reconnect()
     cur = conn.cursor()
     cur.execute("SELECT count(*), count(*) FILTER (WHERE name = 'killed_pm') FROM fraud_models")
     total, killed = cur.fetchone()
