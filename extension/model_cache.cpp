@@ -61,62 +61,58 @@ bool TextColumnEquals(HeapTuple tuple, AttrNumber att, TupleDesc desc, const cha
 
 Snapshot CurrentSnapshot() { return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(); }
 
-// Scans fraud_models for the active row of `name` (PostgreSQL code; run it through PgCall).
-ModelRow FetchActiveModelRow(Oid relid, const char* name) {
-  ModelRow row = {false, nullptr, 0, 0};
+// Scans a pg_fraud table for the rows whose boolean `flag` column is true and whose text
+// `key` column equals `value`, calling visit(tuple, desc) for each until it returns false.
+// PostgreSQL code: run it through PgCall.
+template <typename Visit>
+void ScanMatching(Oid relid, const char* flag, const char* key, const char* value, Visit visit) {
   Relation rel = table_open(relid, AccessShareLock);
   TupleDesc desc = RelationGetDescr(rel);
-  AttrNumber name_att = ColumnNumber(desc, "name");
-  AttrNumber active_att = ColumnNumber(desc, "active");
-  AttrNumber version_att = ColumnNumber(desc, "version");
-  AttrNumber id_att = ColumnNumber(desc, "id");
-  AttrNumber document_att = ColumnNumber(desc, "document");
+  const AttrNumber flag_att = ColumnNumber(desc, flag);
+  const AttrNumber key_att = ColumnNumber(desc, key);
   TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
   HeapTuple tuple;
   while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
     bool isnull;
-    Datum active = heap_getattr(tuple, active_att, desc, &isnull);
-    if (isnull || !DatumGetBool(active) || !TextColumnEquals(tuple, name_att, desc, name)) continue;
-    Jsonb* document = DatumGetJsonbP(heap_getattr(tuple, document_att, desc, &isnull));
-    row.found = true;
-    row.document = JsonbToCString(nullptr, &document->root, VARSIZE(document));
-    row.version = DatumGetInt32(heap_getattr(tuple, version_att, desc, &isnull));
-    row.id = DatumGetInt64(heap_getattr(tuple, id_att, desc, &isnull));
-    break;  // a unique partial index allows one active row per name
+    Datum set = heap_getattr(tuple, flag_att, desc, &isnull);
+    if (isnull || !DatumGetBool(set) || !TextColumnEquals(tuple, key_att, desc, value)) continue;
+    if (!visit(tuple, desc)) break;
   }
   table_endscan(scan);
   table_close(rel, AccessShareLock);
+}
+
+// The active row of fraud_models for `name` (PostgreSQL code; run it through PgCall).
+ModelRow FetchActiveModelRow(Oid relid, const char* name) {
+  ModelRow row = {false, nullptr, 0, 0};
+  ScanMatching(relid, "active", "name", name, [&row](HeapTuple tuple, TupleDesc desc) {
+    bool isnull;
+    Jsonb* document = DatumGetJsonbP(heap_getattr(tuple, ColumnNumber(desc, "document"), desc, &isnull));
+    row.found = true;
+    row.document = JsonbToCString(nullptr, &document->root, VARSIZE(document));
+    row.version = DatumGetInt32(heap_getattr(tuple, ColumnNumber(desc, "version"), desc, &isnull));
+    row.id = DatumGetInt64(heap_getattr(tuple, ColumnNumber(desc, "id"), desc, &isnull));
+    return false;  // a unique partial index allows one active row per name
+  });
   return row;
 }
 
-// Scans fraud_rules for the enabled rules of `model` (PostgreSQL code; run it through PgCall).
+// The enabled rules of `model` in fraud_rules (PostgreSQL code; run it through PgCall).
 List* FetchRules(Oid relid, const char* model) {
   List* rules = NIL;
-  Relation rel = table_open(relid, AccessShareLock);
-  TupleDesc desc = RelationGetDescr(rel);
-  AttrNumber model_att = ColumnNumber(desc, "model");
-  AttrNumber name_att = ColumnNumber(desc, "name");
-  AttrNumber predicate_att = ColumnNumber(desc, "predicate");
-  AttrNumber action_att = ColumnNumber(desc, "action");
-  AttrNumber enabled_att = ColumnNumber(desc, "enabled");
-  TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
-  HeapTuple tuple;
-  while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+  ScanMatching(relid, "enabled", "model", model, [&rules](HeapTuple tuple, TupleDesc desc) {
     bool isnull;
-    Datum enabled = heap_getattr(tuple, enabled_att, desc, &isnull);
-    if (isnull || !DatumGetBool(enabled) || !TextColumnEquals(tuple, model_att, desc, model)) continue;
-    Datum predicate = heap_getattr(tuple, predicate_att, desc, &isnull);
-    if (isnull) continue;
+    Datum predicate = heap_getattr(tuple, ColumnNumber(desc, "predicate"), desc, &isnull);
+    if (isnull) return true;
     RuleRow* rule = static_cast<RuleRow*>(palloc(sizeof(RuleRow)));
-    rule->name = TextDatumGetCString(heap_getattr(tuple, name_att, desc, &isnull));
-    rule->allow = TextColumnEquals(tuple, action_att, desc, "allow");
+    rule->name = TextDatumGetCString(heap_getattr(tuple, ColumnNumber(desc, "name"), desc, &isnull));
+    rule->allow = TextColumnEquals(tuple, ColumnNumber(desc, "action"), desc, "allow");
     MemoryContext old = MemoryContextSwitchTo(g_cache_context);
     rule->path = PointerGetDatum(PG_DETOAST_DATUM_COPY(predicate));
     MemoryContextSwitchTo(old);
     rules = lappend(rules, rule);
-  }
-  table_endscan(scan);
-  table_close(rel, AccessShareLock);
+    return true;
+  });
   return rules;
 }
 

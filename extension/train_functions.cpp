@@ -185,8 +185,9 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   const std::string label = NameStr(*PG_GETARG_NAME(1));
   const std::string model_name = PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
   if (model_name.empty()) throw Error(ErrorCode::kInvalidParameterValue, "model name must not be empty");
-  Jsonb* options_jsonb = PG_GETARG_JSONB_P(3);
+  // Detoasting may ereport; std::strings are alive here, so it goes through PgCall too.
   const std::string options_text = PgCall([&] {
+    Jsonb* options_jsonb = PG_GETARG_JSONB_P(3);
     return std::string(JsonbToCString(nullptr, &options_jsonb->root, VARSIZE(options_jsonb)));
   });
   const TrainingOptions options = ParseTrainingOptions(nlohmann::json::parse(options_text));
