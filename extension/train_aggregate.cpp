@@ -43,7 +43,7 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
   if (state.newton) {
     state.newton_sums = NewtonAccumulator(state.context->spec().encoding.dim, state.context->spec().with_hessian);
   } else {
-    state.stats = TrainingStats(reading, state.context->spec().category_capacity);
+    state.stats = state.context->NewStatistics();
   }
   const size_t n = reading.features.size();
   state.values = PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });

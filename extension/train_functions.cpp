@@ -124,7 +124,10 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
 // Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
 class SpiRunner : public PassRunner {
  public:
-  SpiRunner(std::string query) : query_(std::move(query)), start_(std::chrono::steady_clock::now()) {}
+  SpiRunner(std::string query, double estimated_rows)
+      : query_(std::move(query)), estimated_rows_(estimated_rows), start_(std::chrono::steady_clock::now()) {}
+
+  double EstimatedRows() override { return estimated_rows_; }
 
   TrainingStats Statistics(const PassSpec& spec) override {
     std::vector<uint8_t> bytes = RunPass(spec);
@@ -173,8 +176,23 @@ class SpiRunner : public PassRunner {
   }
 
   std::string query_;
+  double estimated_rows_;
   std::chrono::steady_clock::time_point start_;
 };
+
+// pg_class.reltuples of a table, materialized view or partitioned table; 0 when unknown.
+double EstimatedRows(Oid relid) {
+  return PgCall([relid] {
+    double rows = 0.0;
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (HeapTupleIsValid(tuple)) {
+      const auto* form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
+      if (form->reltuples > 0) rows = form->reltuples;
+      ReleaseSysCache(tuple);
+    }
+    return rows;
+  });
+}
 
 // Trains and stores; returns the stored fraud_models row.
 Datum TrainFraudModel(FunctionCallInfo fcinfo) {
@@ -222,7 +240,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   PgCall([] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
   });
-  SpiRunner runner("SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t");
+  SpiRunner runner("SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t",
+                   EstimatedRows(relid));
   TrainingResult result = Train(source.columns, label, options, runner);
 
   result.training["source"] = source.qualified_name;

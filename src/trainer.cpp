@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "errors.hpp"
 #include "reference.hpp"
@@ -35,13 +36,77 @@ std::string Fixed(double x, int digits) {
   return buf;
 }
 
+struct WarmStart {
+  Eigen::VectorXd beta;
+  size_t rows = 0;
+  int iterations = 0;
+};
+
+// Fits the model in memory on the training rows the statistics pass kept whole, with the
+// L2 penalty scaled to the sample's share of the training rows. Newton converges
+// quadratically, so from this point the passes over the table need two or three iterations
+// instead of four to eight. Returns nothing when the sample gives no usable point (too small,
+// one class, or no convergence, as on separable data): training then starts at the base rate.
+std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading, const TrainingStats& stats,
+                                     double l2, Eigen::VectorXd beta) {
+  constexpr size_t kMinimumRows = 200;
+  const size_t n = reading.features.size(), dim = spec.encoding.dim;
+  if (stats.whole.size() < kMinimumRows) return std::nullopt;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(stats.whole.size(), dim);
+  std::vector<bool> labels(stats.whole.size());
+  std::vector<FeatureValue> values;
+  size_t positives = 0;
+  for (size_t r = 0; r < stats.whole.size(); ++r) {
+    stats.whole[r].Restore(values);
+    std::optional<bool> label = ReadLabel(reading.features[n - 1], values[n - 1]);
+    if (!label) throw Error(ErrorCode::kInternal, "a sampled training row lost its label");
+    labels[r] = *label;
+    positives += *label ? 1 : 0;
+    spec.encoding.Encode(reading, values.data(), x.row(static_cast<long>(r)).data());
+  }
+  if (positives == 0 || positives == labels.size()) return std::nullopt;
+
+  const double share_l2 = l2 * static_cast<double>(labels.size()) / stats.training_rows;
+  Eigen::VectorXd previous_beta, previous_delta;
+  double previous_objective = std::numeric_limits<double>::infinity(), step_length = 1.0;
+  int halvings = 0;
+  for (int iteration = 1; iteration <= 50; ++iteration) {
+    NewtonAccumulator acc(dim, true);
+    const Eigen::VectorXd logits = x * beta;
+    for (size_t r = 0; r < labels.size(); ++r) {
+      acc.AddTraining(x.row(static_cast<long>(r)).data(), labels[r],
+                      labels[r] ? spec.positive_weight : spec.negative_weight, logits[static_cast<long>(r)]);
+    }
+    acc.Flush();
+    const double objective = Objective(acc.loss, beta, share_l2);
+    if (!std::isfinite(objective)) return std::nullopt;
+    if (objective > previous_objective * (1 + 1e-12) && previous_beta.size() > 0 && halvings < 30) {
+      step_length /= 2;
+      ++halvings;
+      beta = previous_beta + step_length * previous_delta;
+      continue;
+    }
+    const NewtonStep step = ComputeNewtonStep(acc, beta, share_l2);
+    if (step.decrement / 2 <= 1e-10 * std::max(1.0, std::fabs(objective))) {
+      return WarmStart{beta, labels.size(), iteration};
+    }
+    previous_beta = beta;
+    previous_delta = step.delta;
+    previous_objective = objective;
+    step_length = 1.0;
+    beta += step.delta;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 nlohmann::json PassSpec::ToJson() const {
   nlohmann::json cols = nlohmann::json::array();
   for (const TrainingColumn& c : columns) cols.push_back({c.name, ColumnKindName(c.kind)});
   nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
-                      {"category_capacity", category_capacity}, {"newton", newton}};
+                      {"category_capacity", category_capacity}, {"whole_rows", whole_rows},
+                      {"whole_cutoff", whole_cutoff}, {"newton", newton}};
   if (newton) {
     j["encoding"] = encoding.ToJson();
     j["beta"] = beta;
@@ -59,6 +124,8 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.seed = j.at("seed").get<uint64_t>();
   s.holdout = j.at("holdout").get<double>();
   s.category_capacity = j.at("category_capacity").get<size_t>();
+  s.whole_rows = j.at("whole_rows").get<size_t>();
+  s.whole_cutoff = j.at("whole_cutoff").get<uint64_t>();
   s.newton = j.at("newton").get<bool>();
   if (s.newton) {
     s.encoding = Encoding::FromJson(j.at("encoding"));
@@ -77,6 +144,10 @@ PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(Readi
     beta_ = Eigen::Map<const Eigen::VectorXd>(spec_.beta.data(), static_cast<long>(spec_.beta.size()));
     x_.assign(spec_.encoding.dim, 0.0);
   }
+}
+
+TrainingStats PassContext::NewStatistics() const {
+  return TrainingStats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff);
 }
 
 void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* values) const {
@@ -105,6 +176,17 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   spec.seed = options.seed;
   spec.holdout = options.holdout;
   spec.category_capacity = std::max<size_t>(1000, 20 * static_cast<size_t>(options.max_categories));
+  // At most ~4M values kept whole (32 MB of numbers per worker), however wide the table.
+  constexpr size_t kWholeValues = size_t{1} << 22;
+  spec.whole_rows = std::min(static_cast<size_t>(options.warm_start_rows), kWholeValues / (columns.size() + 1));
+  // Priorities are uniform hashes: with an estimate of the rows, only the lowest fraction can
+  // be among the whole_rows smallest, so parallel workers keep and send about whole_rows rows
+  // between them instead of whole_rows each (1.25: margin for an estimate that is too high).
+  const double expected = runner.EstimatedRows() * (1.0 - options.holdout);
+  if (spec.whole_rows > 0 && expected > 0) {
+    const double fraction = 1.25 * static_cast<double>(spec.whole_rows) / expected;
+    if (fraction < 1.0) spec.whole_cutoff = static_cast<uint64_t>(std::ldexp(fraction, 64));
+  }
 
   const TrainingStats stats = runner.Statistics(spec);
   runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
@@ -139,6 +221,12 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // Start at the base rate: one Newton step fewer, and no wild first step on skewed data.
   const double wpos = spec.positive_weight * pos, wneg = spec.negative_weight * (n - pos);
   beta[0] = std::log(wpos / wneg);
+  const std::optional<WarmStart> warm = FitOnSample(spec, reading, stats, options.l2, beta);
+  if (warm) {
+    beta = warm->beta;
+    runner.Progress("warm start: fitted on " + std::to_string(warm->rows) + " sampled training rows in " +
+                    std::to_string(warm->iterations) + " iterations");
+  }
 
   Eigen::VectorXd previous_beta, previous_delta;
   double previous_objective = std::numeric_limits<double>::infinity();
@@ -212,6 +300,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                      {"holdout_rows", count(stats.holdout_rows)}, {"holdout_positives", count(stats.holdout_positives)},
                      {"passes", passes}, {"newton_iterations", iterations}, {"step_halvings", halvings},
                      {"converged", converged}, {"objective", objective}, {"l2", options.l2},
+                     {"warm_start_rows", warm ? nlohmann::json(warm->rows) : nlohmann::json(nullptr)},
                      {"class_weight", options.balanced ? "balanced" : "none"}, {"seed", options.seed},
                      {"holdout", options.holdout}, {"notices", result.notices}};
   return result;

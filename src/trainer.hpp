@@ -26,6 +26,8 @@ struct PassSpec {
   uint64_t seed = 42;
   double holdout = 0.2;
   size_t category_capacity = 1000;
+  size_t whole_rows = 0;  // statistics pass: training rows to keep whole for the warm start
+  uint64_t whole_cutoff = UINT64_MAX;  // and only rows of a priority below this
   // Newton and evaluation passes only:
   bool newton = false;
   Encoding encoding;
@@ -47,6 +49,8 @@ class PassContext {
   const PassSpec& spec() const { return spec_; }
   const Model& reading() const { return reading_; }
 
+  // Empty statistics shaped for this spec, to add rows to.
+  TrainingStats NewStatistics() const;
   void AddToStatistics(TrainingStats& stats, const FeatureValue* values) const;
   void AddToNewton(NewtonAccumulator& acc, const FeatureValue* values);
 
@@ -63,6 +67,8 @@ class PassRunner {
   virtual ~PassRunner() = default;
   virtual TrainingStats Statistics(const PassSpec& spec) = 0;
   virtual NewtonAccumulator Newton(const PassSpec& spec) = 0;
+  // The planner's estimate of the source's rows, 0 when unknown (a view, never analysed).
+  virtual double EstimatedRows() { return 0.0; }
   // A progress line, e.g. "pass 3: 800000 rows, loss 0.231". May throw to cancel.
   virtual void Progress(const std::string& message) = 0;
 };

@@ -66,12 +66,13 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   TrainingOptions o;
   o.given = options;
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
-                                               "holdout", "seed", "threshold", "activate", "max_categories"};
+                                               "holdout", "seed", "threshold", "activate", "max_categories",
+                                               "warm_start_rows"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories.");
+          "activate, max_categories, warm_start_rows.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
@@ -93,6 +94,9 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   }
   if (options.contains("max_categories")) {
     o.max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));
+  }
+  if (options.contains("warm_start_rows")) {
+    o.warm_start_rows = static_cast<int>(Number(options["warm_start_rows"], "warm_start_rows", 0, 1000000));
   }
   return o;
 }

@@ -29,6 +29,9 @@ struct TrainingOptions {
   ThresholdStrategy threshold;
   bool activate = true;
   int max_categories = 50;
+  // Training rows kept whole in the statistics pass to fit a starting point in memory; the
+  // passes over the table then start near the optimum. 0: start at the base rate.
+  int warm_start_rows = 20000;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
 
 #include "training_data.hpp"
 
@@ -84,23 +87,159 @@ CategoryCounter CategoryCounter::FromJson(const nlohmann::json& j) {
   return c;
 }
 
-TrainingStats::TrainingStats(const Model& reading, size_t category_capacity)
+TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows,
+                             uint64_t whole_cutoff)
     : moments(reading.features.size()),
       categories(reading.features.size(), CategoryCounter(category_capacity)),
-      slots(reading.features.size()) {
+      slots(reading.features.size()),
+      whole_capacity(whole_rows),
+      whole_cutoff_(whole_cutoff) {
   for (size_t i = 0; i < reading.features.size(); ++i) {
     if (reading.features[i].kind == FeatureKind::kHourOfDay) slots[i].assign(25, 0.0);
     if (reading.features[i].kind == FeatureKind::kDayOfWeek) slots[i].assign(8, 0.0);
   }
 }
 
-void TrainingStats::AddToSample(SampleRow row) {
-  if (sample.size() >= kSampleSize && !(row < sample.front())) return;
-  sample.push_back(std::move(row));
-  std::push_heap(sample.begin(), sample.end());
-  if (sample.size() > kSampleSize) {
-    std::pop_heap(sample.begin(), sample.end());
-    sample.pop_back();
+namespace {
+
+// Bottom-k sampling: does a row of this priority enter a max-heap of at most k rows?
+template <typename Row>
+bool Enters(const std::vector<Row>& heap, size_t k, uint64_t priority) {
+  return k > 0 && (heap.size() < k || priority < heap.front().priority);
+}
+
+template <typename Row>
+void Keep(std::vector<Row>& heap, size_t k, Row row) {
+  if (!Enters(heap, k, row.priority)) return;
+  heap.push_back(std::move(row));
+  std::push_heap(heap.begin(), heap.end());
+  if (heap.size() > k) {
+    std::pop_heap(heap.begin(), heap.end());
+    heap.pop_back();
+  }
+}
+
+// A row with more text than this is not kept whole: the sample's memory stays bounded by
+// rows x (values + this), and such values are rarely among the frequent categories anyway.
+constexpr size_t kMaxStoredText = 1024;
+
+std::optional<StoredRow> Store(uint64_t priority, const FeatureValue* values, size_t n) {
+  size_t text_bytes = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (values[i].kind == FeatureValue::Kind::kText || values[i].kind == FeatureValue::Kind::kOther) {
+      text_bytes += values[i].text.size();
+    }
+  }
+  if (text_bytes > kMaxStoredText) return std::nullopt;
+  StoredRow row{priority, std::vector<uint8_t>(n), std::vector<double>(n, 0.0), {}};
+  for (size_t i = 0; i < n; ++i) {
+    const FeatureValue& v = values[i];
+    row.kinds[i] = static_cast<uint8_t>(v.kind);
+    if (v.kind == FeatureValue::Kind::kNumber) row.numbers[i] = v.number;
+    if (v.kind == FeatureValue::Kind::kBool) row.numbers[i] = v.flag ? 1.0 : 0.0;
+    if (v.kind == FeatureValue::Kind::kText || v.kind == FeatureValue::Kind::kOther) {
+      row.texts.emplace_back(static_cast<uint32_t>(i), std::string(v.text));
+    }
+  }
+  return row;
+}
+
+// Whole rows as one flat buffer: tens of thousands of them cross from each parallel worker,
+// and a JSON value per row would cost more than the pass. Per row: priority, value count,
+// kinds, numbers, text count, then (feature, length, bytes) per text.
+template <typename T>
+void Put(std::vector<uint8_t>& out, const T& x) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&x);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+
+void PackRows(const std::vector<StoredRow>& rows, std::vector<uint8_t>& out) {
+  size_t bytes = out.size();
+  for (const StoredRow& row : rows) {
+    bytes += 16 + row.kinds.size() * (1 + sizeof(double));
+    for (const auto& text : row.texts) bytes += 8 + text.second.size();
+  }
+  out.reserve(bytes);
+  for (const StoredRow& row : rows) {
+    Put(out, row.priority);
+    Put(out, static_cast<uint32_t>(row.kinds.size()));
+    out.insert(out.end(), row.kinds.begin(), row.kinds.end());
+    const auto* numbers = reinterpret_cast<const uint8_t*>(row.numbers.data());
+    out.insert(out.end(), numbers, numbers + row.numbers.size() * sizeof(double));
+    Put(out, static_cast<uint32_t>(row.texts.size()));
+    for (const auto& [i, text] : row.texts) {
+      Put(out, i);
+      Put(out, static_cast<uint32_t>(text.size()));
+      out.insert(out.end(), text.begin(), text.end());
+    }
+  }
+}
+
+class Unpacker {
+ public:
+  Unpacker(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  bool Done() const { return at_ == size_; }
+  size_t Left() const { return size_ - at_; }
+  void Skip(size_t n) {
+    if (n > Left()) throw std::runtime_error("corrupt training statistics");
+    at_ += n;
+  }
+  void Bytes(void* to, size_t n) {
+    if (n > Left()) throw std::runtime_error("corrupt training statistics");
+    if (n > 0) std::memcpy(to, data_ + at_, n);
+    at_ += n;
+  }
+  template <typename T>
+  T Get() {
+    T x;
+    Bytes(&x, sizeof x);
+    return x;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t at_ = 0;
+};
+
+std::vector<StoredRow> UnpackRows(Unpacker& u) {
+  std::vector<StoredRow> rows;
+  while (!u.Done()) {
+    StoredRow row{u.Get<uint64_t>(), {}, {}, {}};
+    const uint32_t n = u.Get<uint32_t>();
+    if (n > u.Left()) throw std::runtime_error("corrupt training statistics");
+    row.kinds.resize(n);
+    u.Bytes(row.kinds.data(), n);
+    row.numbers.resize(n);
+    u.Bytes(row.numbers.data(), n * sizeof(double));
+    const uint32_t texts = u.Get<uint32_t>();
+    if (texts > n) throw std::runtime_error("corrupt training statistics");
+    for (uint32_t t = 0; t < texts; ++t) {
+      const uint32_t i = u.Get<uint32_t>(), length = u.Get<uint32_t>();
+      if (i >= n || length > u.Left()) throw std::runtime_error("corrupt training statistics");
+      std::string text(length, '\0');
+      u.Bytes(text.data(), length);
+      row.texts.emplace_back(i, std::move(text));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+void StoredRow::Restore(std::vector<FeatureValue>& out) const {
+  out.assign(kinds.size(), FeatureValue::Missing());
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    switch (static_cast<FeatureValue::Kind>(kinds[i])) {
+      case FeatureValue::Kind::kNumber: out[i] = FeatureValue::Number(numbers[i]); break;
+      case FeatureValue::Kind::kBool: out[i] = FeatureValue::Bool(numbers[i] != 0.0); break;
+      default: break;
+    }
+  }
+  for (const auto& [i, text] : texts) {
+    out[i] = static_cast<FeatureValue::Kind>(kinds[i]) == FeatureValue::Kind::kText ? FeatureValue::Text(text)
+                                                                                  : FeatureValue::Other(text);
   }
 }
 
@@ -119,7 +258,8 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
   }
   training_rows += 1;
   training_positives += *label ? 1 : 0;
-  SampleRow sampled{RowHash(values, n - 1, seed ^ 0x5bd1e9955bd1e995ULL), std::vector<double>(n - 1, NAN)};
+  const uint64_t priority = RowHash(values, n - 1, seed ^ 0x5bd1e9955bd1e995ULL);
+  scratch_.assign(n - 1, NAN);
   std::string buffer;
   for (size_t i = 0; i + 1 < n; ++i) {
     const Feature& f = reading.features[i];
@@ -128,7 +268,7 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
         double x;
         if (ReadNumber(f, values[i], &x)) {
           moments[i].Add(x);
-          sampled.numbers[i] = x;
+          scratch_[i] = x;
         }
         break;
       }
@@ -148,7 +288,10 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
       }
     }
   }
-  AddToSample(std::move(sampled));
+  if (Enters(sample, kSampleSize, priority)) Keep(sample, kSampleSize, SampleRow{priority, scratch_});
+  if (whole_capacity > 0 && priority < whole_cutoff_) {
+    if (std::optional<StoredRow> row = Store(priority, values, n)) KeepWhole(std::move(*row));
+  }
 }
 
 void TrainingStats::Merge(const TrainingStats& o) {
@@ -163,6 +306,9 @@ void TrainingStats::Merge(const TrainingStats& o) {
     categories = o.categories;
     slots = o.slots;
     sample = o.sample;
+    whole = o.whole;
+    whole_capacity = o.whole_capacity;
+    TrimWhole();
     return;
   }
   for (size_t i = 0; i < moments.size() && i < o.moments.size(); ++i) moments[i].Merge(o.moments[i]);
@@ -170,10 +316,31 @@ void TrainingStats::Merge(const TrainingStats& o) {
   for (size_t i = 0; i < slots.size() && i < o.slots.size(); ++i) {
     for (size_t j = 0; j < slots[i].size() && j < o.slots[i].size(); ++j) slots[i][j] += o.slots[i][j];
   }
-  for (const SampleRow& row : o.sample) AddToSample(row);
+  for (const SampleRow& row : o.sample) Keep(sample, kSampleSize, row);
+  for (const StoredRow& row : o.whole) {
+    if (row.priority < whole_cutoff_) KeepWhole(row);
+  }
+  TrimWhole();
 }
 
-std::vector<uint8_t> TrainingStats::Serialize() const {
+// Candidates collect unsorted; at 2k the k smallest are kept and the cut-off drops to the
+// smallest priority let go. Amortised O(1) per row, and no sifting of a heap of rows (which
+// cost a quarter of the statistics pass in cache misses).
+void TrainingStats::KeepWhole(StoredRow row) {
+  whole.push_back(std::move(row));
+  if (whole.size() >= 2 * whole_capacity) TrimWhole();
+}
+
+void TrainingStats::TrimWhole() {
+  if (whole.size() <= whole_capacity) return;
+  const auto kth = whole.begin() + static_cast<long>(whole_capacity);
+  std::nth_element(whole.begin(), kth, whole.end());
+  whole_cutoff_ = std::min(whole_cutoff_, kth->priority);
+  whole.erase(kth, whole.end());
+}
+
+std::vector<uint8_t> TrainingStats::Serialize() {
+  TrimWhole();
   nlohmann::json m = nlohmann::json::array();
   for (const RunningMoments& r : moments) m.push_back({r.count, r.mean, r.m2});
   nlohmann::json c = nlohmann::json::array();
@@ -187,12 +354,23 @@ std::vector<uint8_t> TrainingStats::Serialize() const {
   nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"training_rows", training_rows},
                       {"training_positives", training_positives}, {"holdout_rows", holdout_rows},
                       {"holdout_positives", holdout_positives}, {"moments", m}, {"categories", c},
-                      {"slots", slots}, {"sample", rows_sampled}};
-  return nlohmann::json::to_cbor(j);
+                      {"slots", slots}, {"sample", rows_sampled}, {"whole_capacity", whole_capacity}};
+  // Layout: the CBOR document's size, the document, then the whole rows packed flat.
+  const std::vector<uint8_t> document = nlohmann::json::to_cbor(j);
+  std::vector<uint8_t> out;
+  Put(out, static_cast<uint64_t>(document.size()));
+  out.insert(out.end(), document.begin(), document.end());
+  PackRows(whole, out);
+  return out;
 }
 
 TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
-  nlohmann::json j = nlohmann::json::from_cbor(data, data + size);
+  Unpacker in(data, size);
+  const uint64_t document_size = in.Get<uint64_t>();
+  if (document_size > size - sizeof document_size) throw std::runtime_error("corrupt training statistics");
+  const uint8_t* document = data + sizeof document_size;
+  nlohmann::json j = nlohmann::json::from_cbor(document, document + document_size);
+  in.Skip(document_size);
   TrainingStats s;
   s.rows = j.at("rows");
   s.null_labels = j.at("null_labels");
@@ -209,6 +387,9 @@ TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
     s.sample.push_back(std::move(row));
   }
   std::make_heap(s.sample.begin(), s.sample.end());
+  s.whole_capacity = j.at("whole_capacity").get<size_t>();
+  s.whole = UnpackRows(in);
+  if (s.whole.size() > s.whole_capacity) throw std::runtime_error("corrupt training statistics");
   return s;
 }
 

@@ -58,17 +58,33 @@ struct SampleRow {
   bool operator<(const SampleRow& o) const { return priority < o.priority; }
 };
 
+// A training row kept whole (every feature value and the label), for fitting a starting
+// point on a sample before the passes over the table (see FitOnSample in trainer.cpp).
+struct StoredRow {
+  uint64_t priority;
+  std::vector<uint8_t> kinds;  // FeatureValue::Kind per reading feature, label last
+  std::vector<double> numbers; // the number, or 0/1 for a boolean
+  std::vector<std::pair<uint32_t, std::string>> texts;  // (feature, text) of text values
+
+  // Views of the stored values; valid while this row lives.
+  void Restore(std::vector<FeatureValue>& out) const;
+  bool operator<(const StoredRow& o) const { return priority < o.priority; }
+};
+
 // The statistics of the training rows, per feature of the reading model.
 class TrainingStats {
  public:
   TrainingStats() = default;
-  TrainingStats(const Model& reading, size_t category_capacity);
+  // `whole_rows`: how many training rows to keep whole (0: none), of those with a priority
+  // below `whole_cutoff`.
+  TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows = 0,
+                uint64_t whole_cutoff = UINT64_MAX);
 
   // Adds one row (values aligned with the reading model's features, label last).
   void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout);
   void Merge(const TrainingStats& other);
 
-  std::vector<uint8_t> Serialize() const;
+  std::vector<uint8_t> Serialize();  // trims `whole` first
   static TrainingStats Deserialize(const uint8_t* data, size_t size);
 
   double rows = 0;            // rows read
@@ -82,9 +98,17 @@ class TrainingStats {
   std::vector<std::vector<double>> slots;  // time features: rows per hour or weekday, then missing
   std::vector<SampleRow> sample;           // a max-heap by priority, at most kSampleSize rows
   static constexpr size_t kSampleSize = 2000;
+  // The bottom-k training rows kept whole, by the same priorities as `sample` (so the drift
+  // sample is a subset of it). While rows are added it holds up to 2k candidates; after
+  // TrimWhole, Merge and Deserialize exactly the k of smallest priority (fewer if fewer rows).
+  std::vector<StoredRow> whole;
+  size_t whole_capacity = 0;
+  void TrimWhole();
 
  private:
-  void AddToSample(SampleRow row);
+  void KeepWhole(StoredRow row);
+  uint64_t whole_cutoff_ = UINT64_MAX;  // no row at or above it can be among the k smallest
+  std::vector<double> scratch_;  // the numbers of the row being added
 };
 
 }  // namespace pgfraud

@@ -75,9 +75,9 @@ SELECT pg_temp.outcome($$SELECT fraud_set_threshold('nope', 0.5)$$);
 -- Versions: every version is kept; activation rolls forward and back.
 SELECT version FROM train_fraud_model('history', options => '{"exclude": ["id"], "l2": 1000}');
 SELECT name, version, active, roc_auc > 0.6 AS has_auc, features FROM fraud_model_versions ORDER BY version;
-SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 6) AS v2_score;
+SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 3) AS v2_score;
 SELECT version, active FROM fraud_activate_model('default', 1);
-SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 6) AS v1_score;
+SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 3) AS v1_score;
 SELECT pg_temp.outcome($$SELECT fraud_activate_model('default', 7)$$);
 SELECT version FROM fraud_models WHERE active;
 
@@ -85,7 +85,7 @@ SELECT version FROM fraud_models WHERE active;
 -- from the reference stored in the model document.
 CREATE TABLE same AS SELECT amount, country FROM history;
 CREATE TABLE shifted AS SELECT amount * 3 AS amount, CASE WHEN amount < 100 THEN 'NG' ELSE country END AS country FROM history;
-SELECT feature, round(psi::numeric, 6) AS psi, band FROM fraud_drift('same') ORDER BY feature;
+SELECT feature, round(psi::numeric, 3) AS psi, band FROM fraud_drift('same') ORDER BY feature;
 SELECT feature, band FROM fraud_drift('shifted') ORDER BY feature;
 WITH ref AS (SELECT f -> 'reference' AS r FROM fraud_models m, jsonb_array_elements(m.document -> 'features') f
               WHERE m.active AND f ->> 'name' = 'amount'),

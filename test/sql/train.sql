@@ -24,7 +24,7 @@ SELECT name, version, active, label, algorithm, source, threshold > 0 AND thresh
           FROM jsonb_array_elements(document -> 'features') f) AS features
   FROM train_fraud_model('tx', options => '{"exclude": ["id"]}');
 SELECT document -> 'training' -> 'rows' AS rows, document -> 'training' -> 'null_labels' AS null_labels,
-       document -> 'training' -> 'skipped_columns' AS skipped, (document -> 'training' ->> 'passes')::int > 3 AS passes,
+       document -> 'training' -> 'skipped_columns' AS skipped, (document -> 'training' ->> 'passes')::int >= 2 AS passes,
        (document -> 'training' ->> 'holdout_rows')::int BETWEEN 700 AND 900 AS holdout_about_20_percent,
        document -> 'training' -> 'converged' AS converged
   FROM fraud_models WHERE name = 'default' AND version = 1;

@@ -1,5 +1,6 @@
 // Unit tests of training: optimality checked by perturbing the model it returns, merges,
 // degenerate data, and metrics against hand counts.
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -29,7 +30,7 @@ class MemoryRunner : public PassRunner {
   }
   TrainingStats Statistics(const PassSpec& spec) override {
     PassContext ctx(spec);
-    std::vector<TrainingStats> parts(workers_, TrainingStats(ctx.reading(), spec.category_capacity));
+    std::vector<TrainingStats> parts(workers_, ctx.NewStatistics());
     for (size_t i = 0; i < rows_.size(); ++i) ctx.AddToStatistics(parts[i % workers_], Values(rows_[i]).data());
     TrainingStats total = TrainingStats::Deserialize(parts[0].Serialize().data(), parts[0].Serialize().size());
     for (int w = 1; w < workers_; ++w) total.Merge(parts[w]);
@@ -46,6 +47,7 @@ class MemoryRunner : public PassRunner {
     return total;
   }
   void Progress(const std::string&) override { ++progress_lines; }
+  double EstimatedRows() override { return static_cast<double>(rows_.size()); }
 
   int progress_lines = 0;
 
@@ -135,6 +137,58 @@ TEST(Trainer, ParallelMergesGiveTheSameModel) {
   EXPECT_NEAR(a.model.features[0].weight, b.model.features[0].weight, 1e-9);
   EXPECT_EQ(a.metrics.rows, b.metrics.rows);
   EXPECT_NEAR(*a.metrics.roc_auc, *b.metrics.roc_auc, 1e-12);
+}
+
+TEST(Trainer, WarmStartReachesTheSameOptimumInFewerPasses) {
+  std::vector<Row> rows = Synthetic(60000, 5);
+  MemoryRunner runner(rows, 2);
+  TrainingOptions options;
+  options.tol = 1e-13;  // both runs converge far below the differences checked
+  options.warm_start_rows = 0;
+  TrainingResult cold = Train(kColumns, "fraud", options, runner);
+  options.warm_start_rows = 3000;
+  TrainingResult warm = Train(kColumns, "fraud", options, runner);
+  EXPECT_TRUE(cold.training["warm_start_rows"].is_null());
+  EXPECT_EQ(warm.training["warm_start_rows"].get<int>(), 3000);
+  EXPECT_LT(warm.training["passes"].get<int>(), cold.training["passes"].get<int>());
+  EXPECT_NEAR(warm.model.intercept, cold.model.intercept, 1e-5);
+  EXPECT_NEAR(warm.model.features[0].weight, cold.model.features[0].weight, 1e-5);
+  EXPECT_NEAR(warm.model.features[1].CategoryWeight("NG"), cold.model.features[1].CategoryWeight("NG"), 1e-5);
+  EXPECT_NEAR(warm.model.features[2].weight, cold.model.features[2].weight, 1e-5);
+  EXPECT_NEAR(*warm.metrics.roc_auc, *cold.metrics.roc_auc, 1e-6);  // binned: a bin may move
+  std::printf("passes: cold %d, warm %d\n", cold.training["passes"].get<int>(), warm.training["passes"].get<int>());
+}
+
+TEST(TrainingStats, WholeRowsSurviveSerialisationAndMerge) {
+  const Model reading = ReadingModel(kColumns, "fraud");
+  std::vector<Row> rows = Synthetic(500, 6);
+  TrainingStats a(reading, 1000, 100), b(reading, 1000, 100), all(reading, 1000, 100);
+  MemoryRunner runner(rows);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::vector<FeatureValue> v = runner.Values(rows[i]);
+    (i % 2 ? a : b).Add(reading, v.data(), 42, 0.2);
+    all.Add(reading, v.data(), 42, 0.2);
+  }
+  std::vector<uint8_t> bytes = a.Serialize();
+  TrainingStats merged = TrainingStats::Deserialize(bytes.data(), bytes.size());
+  merged.Merge(b);
+  ASSERT_EQ(merged.whole.size(), 100u);
+  all.TrimWhole();
+  ASSERT_EQ(all.whole.size(), 100u);
+  std::sort(merged.whole.begin(), merged.whole.end());
+  std::sort(all.whole.begin(), all.whole.end());
+  std::vector<FeatureValue> x, y;
+  for (size_t r = 0; r < 100; ++r) {
+    ASSERT_EQ(merged.whole[r].priority, all.whole[r].priority);
+    merged.whole[r].Restore(x);
+    all.whole[r].Restore(y);
+    ASSERT_EQ(x.size(), 4u);
+    EXPECT_EQ(x[0].number, y[0].number);
+    EXPECT_EQ(x[1].text, y[1].text);
+    EXPECT_FALSE(x[1].text.empty());
+    EXPECT_EQ(x[2].flag, y[2].flag);
+    EXPECT_EQ(x[3].flag, y[3].flag);
+  }
 }
 
 TEST(Trainer, HoldoutIsDeterministicAndNearTheFraction) {
