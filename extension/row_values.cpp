@@ -143,22 +143,26 @@ std::string_view VarlenaText(Datum d) {
 
 }  // namespace
 
+ColumnPlan PlanValue(const Feature& f, Oid declared_type, AttrNumber attnum) {
+  const Oid type = PgCall([declared_type] { return getBaseType(declared_type); });
+  ColumnPlan plan{};
+  plan.attnum = attnum;
+  plan.conversion = ChooseConversion(f, type);
+  plan.want_hour = f.kind == FeatureKind::kHourOfDay;
+  plan.output_fn = InvalidOid;
+  if (plan.conversion == Conversion::kOutputText) {
+    bool varlena;
+    Oid output_fn;
+    PgCall([type, &output_fn, &varlena] { getTypeOutputInfo(type, &output_fn, &varlena); });
+    plan.output_fn = output_fn;
+  }
+  return plan;
+}
+
 void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
   for (size_t i = 0; i < model.features.size(); ++i) {
-    const Feature& f = model.features[i];
-    Form_pg_attribute att = FindAttribute(desc, f.name);
-    Oid type = PgCall([att] { return getBaseType(att->atttypid); });
-    ColumnPlan& plan = plans[i];
-    plan.attnum = att->attnum;
-    plan.conversion = ChooseConversion(f, type);
-    plan.want_hour = f.kind == FeatureKind::kHourOfDay;
-    plan.output_fn = InvalidOid;
-    if (plan.conversion == Conversion::kOutputText) {
-      bool varlena;
-      Oid output_fn;
-      PgCall([type, &output_fn, &varlena] { getTypeOutputInfo(type, &output_fn, &varlena); });
-      plan.output_fn = output_fn;
-    }
+    Form_pg_attribute att = FindAttribute(desc, model.features[i].name);
+    plans[i] = PlanValue(model.features[i], att->atttypid, att->attnum);
   }
 }
 
@@ -253,6 +257,41 @@ void RowReader::ReadTuple(const Model& model, HeapTuple tuple, TupleDesc tuple_d
     Plan(model, tuple_desc, tuple_desc->tdtypeid, -1);
   }
   heap_deform_tuple(tuple, tuple_desc, datums, nulls);
+  RowFeatureValues(model, plans, datums, nulls, values);
+}
+
+void ArgumentReader::Reset(MemoryContext cxt, size_t feature_count) {
+  context = cxt;
+  features = feature_count;
+  PgCall([this] {
+    if (plans != nullptr) pfree(plans);
+    if (datums != nullptr) pfree(datums);
+    if (nulls != nullptr) pfree(nulls);
+    plans = nullptr;
+    datums = static_cast<Datum*>(MemoryContextAllocZero(context, sizeof(Datum) * (features + 1)));
+    nulls = static_cast<bool*>(MemoryContextAllocZero(context, sizeof(bool) * (features + 1)));
+  });
+}
+
+void ArgumentReader::Read(const Model& model, FunctionCallInfo fcinfo, int first, FeatureValue* values) {
+  if (fcinfo->nargs - first != static_cast<int>(features) || model.features.size() != features) {
+    throw Error(ErrorCode::kInternal, "training pass called with a column count that does not match its spec");
+  }
+  if (plans == nullptr) {
+    auto* planned = PgCall([this] {
+      return static_cast<ColumnPlan*>(MemoryContextAllocZero(context, sizeof(ColumnPlan) * (features + 1)));
+    });
+    for (size_t i = 0; i < features; ++i) {
+      const Oid type = PgCall([&] { return get_fn_expr_argtype(fcinfo->flinfo, first + static_cast<int>(i)); });
+      if (type == InvalidOid) throw Error(ErrorCode::kInternal, "training pass cannot see its argument types");
+      planned[i] = PlanValue(model.features[i], type, static_cast<AttrNumber>(i + 1));
+    }
+    plans = planned;
+  }
+  for (size_t i = 0; i < features; ++i) {
+    datums[i] = fcinfo->args[first + i].value;
+    nulls[i] = fcinfo->args[first + i].isnull;
+  }
   RowFeatureValues(model, plans, datums, nulls, values);
 }
 

@@ -24,6 +24,9 @@ struct ColumnPlan {
 // `plans` has one slot per feature.
 void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans);
 
+// Plans feature `f` read from a value of `type` at position attnum - 1 of the datums.
+ColumnPlan PlanValue(const Feature& f, Oid type, AttrNumber attnum);
+
 // Fills values[i] from the deformed row (datums/nulls indexed by attnum - 1).
 void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* datums, const bool* nulls,
                       FeatureValue* values);
@@ -51,6 +54,20 @@ struct RowReader {
 
  private:
   void Plan(const Model& model, TupleDesc source, Oid type, int32 typmod);
+};
+
+// Reads feature values from a function's arguments first, first + 1, ... (one per feature,
+// in the model's order), as the aggregate fraud_train_columns(spec, VARIADIC "any") gets
+// them: no whole-row datum is built and taken apart again. Lives in `context`.
+struct ArgumentReader {
+  MemoryContext context;
+  size_t features;
+  ColumnPlan* plans;  // planned on the first row: the argument types of a call never change
+  Datum* datums;
+  bool* nulls;
+
+  void Reset(MemoryContext cxt, size_t feature_count);
+  void Read(const Model& model, FunctionCallInfo fcinfo, int first, FeatureValue* values);
 };
 
 }  // namespace glue

@@ -180,6 +180,21 @@ class SpiRunner : public PassRunner {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The query of one pass: the aggregate over the columns the reading model reads (a timestamp
+// twice: hour and weekday), or over whole rows when they are more than a call's arguments.
+std::string PassQuery(const std::string& schema, const Source& source, const std::string& label) {
+  constexpr size_t kMaxColumnArguments = FUNC_MAX_ARGS - 2;  // the state and the spec come first
+  const Model reading = ReadingModel(source.columns, label);
+  if (reading.features.size() > kMaxColumnArguments) {
+    return "SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t";
+  }
+  std::string arguments;
+  for (const Feature& f : reading.features) {
+    arguments += ", t." + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
+  }
+  return "SELECT " + schema + ".fraud_train_columns($1" + arguments + ") FROM " + source.qualified_name + " AS t";
+}
+
 // pg_class.reltuples of a table, materialized view or partitioned table; 0 when unknown.
 double EstimatedRows(Oid relid) {
   return PgCall([relid] {
@@ -240,8 +255,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   PgCall([] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
   });
-  SpiRunner runner("SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t",
-                   EstimatedRows(relid));
+  SpiRunner runner(PassQuery(schema, source, label), EstimatedRows(relid));
   TrainingResult result = Train(source.columns, label, options, runner);
 
   result.training["source"] = source.qualified_name;

@@ -157,3 +157,28 @@ RESET statement_timeout;
 SELECT count(*) AS cancelled_models FROM fraud_models WHERE name = 'cancelled';
 
 DELETE FROM fraud_models;
+
+-- Passes read columns as arguments (fraud_train_columns) when they fit in a call, else whole
+-- rows (fraud_train_pass). Both readings give byte-identical pass states (serial scan).
+SET max_parallel_workers_per_gather = 0;
+WITH spec AS (SELECT '{"columns": [["amount", "numeric"], ["country", "categorical"], ["channel", "categorical"],
+                                   ["new_device", "boolean"], ["created_at", "timestamp"]],
+                       "label": "is_fraud", "seed": 42, "holdout": 0.2, "category_capacity": 1000,
+                       "whole_rows": 500, "whole_cutoff": 18446744073709551615, "newton": false}' AS s)
+SELECT fraud_train_pass(t, s) = fraud_train_columns(s, t.amount, t.country, t.channel, t.new_device,
+                                                    t.created_at, t.created_at, t.is_fraud) AS same_state,
+       length(fraud_train_pass(t, s)) > 1000 AS has_sample
+  FROM tx t, spec GROUP BY s;
+RESET max_parallel_workers_per_gather;
+-- 120 feature columns are more than a call's arguments: whole rows, same learning.
+DO $$ BEGIN
+  EXECUTE (SELECT format('CREATE TABLE wide AS SELECT id, is_fraud, amount, %s FROM tx',
+                         string_agg(format('pg_temp.u(id, %s) AS noise%s', 100 + i, i), ', '))
+             FROM generate_series(1, 119) i);
+END $$;
+SELECT jsonb_array_length(document -> 'features') AS features, (metrics ->> 'roc_auc')::float8 > 0.6 AS learns,
+       document -> 'training' -> 'converged' AS converged
+  FROM train_fraud_model('wide', 'is_fraud', 'wide', '{"exclude": ["id"]}');
+-- A wrong column count or a missing spec in a direct call is an error, not a crash.
+SELECT pg_temp.outcome($$SELECT fraud_train_columns('{"columns": [["amount", "numeric"]], "label": "is_fraud", "seed": 42, "holdout": 0.2, "category_capacity": 1000, "whole_rows": 0, "whole_cutoff": 0, "newton": false}', amount) FROM tx$$);
+SELECT pg_temp.outcome($$SELECT fraud_train_columns(NULL, amount, is_fraud) FROM tx$$);
