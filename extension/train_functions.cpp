@@ -182,10 +182,18 @@ class SpiRunner : public PassRunner {
 
 // The query of one pass: the aggregate over the columns the reading model reads (a timestamp
 // twice: hour and weekday), or over whole rows when they are more than a call's arguments.
-std::string PassQuery(const std::string& schema, const Source& source, const std::string& label) {
+// The whole-row aggregate also serves an installation still at 0.1.0 (library updated,
+// ALTER EXTENSION UPDATE not yet run), which has no fraud_train_columns.
+std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& source, const std::string& label) {
   constexpr size_t kMaxColumnArguments = FUNC_MAX_ARGS - 2;  // the state and the spec come first
   const Model reading = ReadingModel(source.columns, label);
-  if (reading.features.size() > kMaxColumnArguments) {
+  const bool has_columns_aggregate = PgCall([schema_oid] {
+    Oid types[2] = {TEXTOID, ANYOID};
+    oidvector* arguments = buildoidvector(types, 2);
+    return SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum("fraud_train_columns"), PointerGetDatum(arguments),
+                                 ObjectIdGetDatum(schema_oid));
+  });
+  if (!has_columns_aggregate || reading.features.size() > kMaxColumnArguments) {
     return "SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t";
   }
   std::string arguments;
@@ -249,13 +257,12 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     throw Error(ErrorCode::kDataException, "no usable feature columns",
                 "Features are numbers, text, enums, booleans, timestamps and dates other than the label.");
   }
-  const std::string schema = PgCall([&] {
-    return std::string(quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
-  });
+  const Oid schema_oid = PgCall([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+  const std::string schema = PgCall([&] { return std::string(quote_identifier(get_namespace_name(schema_oid))); });
   PgCall([] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
   });
-  SpiRunner runner(PassQuery(schema, source, label), EstimatedRows(relid));
+  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid));
   TrainingResult result = Train(source.columns, label, options, runner);
 
   result.training["source"] = source.qualified_name;
