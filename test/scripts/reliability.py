@@ -2,7 +2,8 @@
 sentinel values never leak, a killed training leaves no partial model, a statement timeout
 stops training promptly, memory stays flat, dump/restore keeps models and scores, and a soak
 of concurrent inserts while retraining loses nothing. Prints "N passed, N failed".
-Sizes: RELIABILITY_SCALE (default 1) multiplies the row counts."""
+Sizes: RELIABILITY_SCALE (default 1) multiplies the row counts; RELIABILITY_MEMORY_ROWS
+(default 10,000,000) is the size of the full-size memory check."""
 import json
 import os
 import signal
@@ -227,6 +228,67 @@ def memory(cur):
           f"RssAnon {samples[0] // 1024} -> {samples[-1] // 1024} MB")
 
 
+def peak_rss_during(pid, run):
+    """Runs run() and returns the peak RssAnon (kB) of backend pid sampled meanwhile."""
+    peak, done = [rss_anon_kb(pid)], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_anon_kb(pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        run()
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak[0], rss_anon_kb(pid))
+
+
+def memory_full(cur):
+    """Scoring RELIABILITY_MEMORY_ROWS (default 10,000,000) rows as rows and as jsonb, and
+    inserting a tenth of them through the trigger with rules in one statement, all in one
+    session without parallel workers: the backend's peak private memory during each statement
+    stays within 16 MB of the baseline (a leak of 8 bytes per row would add 80 MB)."""
+    rows = int(os.environ.get("RELIABILITY_MEMORY_ROWS", "10000000"))
+    cur.execute("SET max_parallel_workers_per_gather = 0")
+    cur.execute("""CREATE UNLOGGED TABLE mem AS
+                   SELECT i AS id, (ARRAY['grocery', 'travel', 'gambling', 'electronics', 'fuel'])[1 + i %% 5] AS merchant_category,
+                          (ARRAY['US', 'GB', 'NG', 'FR', 'DE'])[1 + (i / 5) %% 5] AS country,
+                          (ARRAY['web', 'pos', 'app'])[1 + (i / 25) %% 3] AS channel, i %% 7 = 0 AS new_device,
+                          (i %% 1000)::numeric AS amount, ((i %% 97) / 10.0)::float8 AS amount_ratio,
+                          timestamptz '2024-01-01' + (i %% 100000) * interval '1 minute' AS created_at
+                     FROM generate_series(1, %s) i""", (rows,))
+    cur.execute("CREATE UNLOGGED TABLE mem_live (LIKE mem)")
+    cur.execute("SELECT fraud_attach('mem_live', 'default', '{\"add_columns\": true, \"rules_column\": \"fired\"}')")
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    statements = [
+        ("score rows", "SELECT sum(fraud_score(t)) FROM (SELECT * FROM mem LIMIT %s) t"),
+        ("score jsonb", "SELECT sum(fraud_score(to_jsonb(t))) FROM (SELECT * FROM mem LIMIT %s) t"),
+        ("insert through the trigger", "INSERT INTO mem_live (id, merchant_category, country, channel, new_device, "
+                                       "amount, amount_ratio, created_at) SELECT * FROM mem LIMIT %s / 10"),
+    ]
+    for _, sql in statements:  # warm-up: caches, plans and the allocator's arenas
+        cur.execute(sql, (100000,))
+    baseline = rss_anon_kb(pid)
+    report, ok = [], True
+    start = time.perf_counter()
+    for name, sql in statements:
+        peak = peak_rss_during(pid, lambda: cur.execute(sql, (rows,)))
+        ok = ok and peak - baseline < 16 * 1024
+        report.append(f"{name} +{(peak - baseline) / 1024:.1f} MB")
+    cur.execute("SELECT count(*), count(*) FILTER (WHERE fired = '{big}') > 0 FROM mem_live")
+    inserted, rules_fired = cur.fetchone()
+    check(f"memory is flat scoring {rows} rows (rows, jsonb) and inserting {rows // 10} through the trigger",
+          ok and inserted == rows // 10 + 10000 and rules_fired,
+          f"baseline RssAnon {baseline // 1024} MB, peaks: {', '.join(report)} ({time.perf_counter() - start:.0f} s)")
+    cur.execute("DROP TABLE mem, mem_live")
+    cur.execute("RESET max_parallel_workers_per_gather")
+
+
 def dump_restore(cur):
     """pg_dump/pg_restore keeps models, rules and attached tables: identical documents and scores."""
     cur.execute("SELECT fraud_export_model('default')")
@@ -250,6 +312,71 @@ def dump_restore(cur):
     flagged, fired = r.fetchone()
     check("dump/restore: identical model document and scores", same_doc and same_score)
     check("dump/restore: rules and the attached trigger work", rules == 1 and flagged and fired == ["big"])
+
+
+def dump_restore_unprivileged(cur):
+    """The same as a role without superuser that owns the data and was granted the pg_fraud
+    tables (README, "Backups"): pg_dump as that role, and pg_restore as that role into a
+    database where a superuser created the extension and made the same grants."""
+    password = os.environ.get("PGPASSWORD", "")
+    cur.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'fraud_owner'")
+    if cur.fetchone()[0] == 0:
+        cur.execute("CREATE ROLE fraud_owner LOGIN PASSWORD %s", (password,))
+    grants = ["GRANT SELECT, INSERT, UPDATE, DELETE ON fraud_models, fraud_rules, fraud_attachments TO fraud_owner",
+              "GRANT USAGE, SELECT, UPDATE ON SEQUENCE fraud_models_id_seq, fraud_rules_id_seq TO fraud_owner",
+              "GRANT EXECUTE ON FUNCTION train_fraud_model(regclass, name, text, jsonb), "
+              "fraud_import_model(jsonb, text, boolean), fraud_export_model(text, integer), "
+              "fraud_attach(regclass, text, jsonb) TO fraud_owner"]
+    admin = connect("postgres").cursor()
+    for db in ("owned", "owned_restored"):
+        admin.execute(f"DROP DATABASE IF EXISTS {db}")
+        admin.execute(f"CREATE DATABASE {db} OWNER fraud_owner")
+        c = connect(db).cursor()
+        c.execute("CREATE EXTENSION pg_fraud")
+        for g in grants:
+            c.execute(g)
+    owner = psycopg2.connect(dbname="owned", user="fraud_owner")
+    owner.autocommit = True
+    o = owner.cursor()
+    o.execute("SET client_min_messages = warning")
+    o.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    unprivileged = not o.fetchone()[0]
+    o.execute("CREATE TABLE history AS SELECT * FROM fraud_generate_transactions(5000, 4)")
+    o.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
+                 '{"exclude": ["id", "account_id", "home_country", "usual_amount"]}')""")
+    o.execute("INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'ng', '$.country == \"NG\"')")
+    o.execute("CREATE TABLE live (LIKE history)")
+    o.execute("SELECT fraud_attach('live', 'default', '{\"add_columns\": true, \"rules_column\": \"fired\"}')")
+    o.execute("SELECT fraud_export_model('default')")
+    doc = o.fetchone()[0]
+    o.execute("SELECT sum(fraud_score(t)) FROM history t")
+    score = o.fetchone()[0]
+    env = dict(os.environ, PGUSER="fraud_owner")
+    with tempfile.TemporaryDirectory() as tmp:
+        dump, listing = os.path.join(tmp, "db.dump"), os.path.join(tmp, "list")
+        dumped = subprocess.run(["pg_dump", "-Fc", "-f", dump, "owned"], env=env, capture_output=True, text=True)
+        # The extension and its comment exist already (created by the superuser).
+        entries = subprocess.run(["pg_restore", "-l", dump], capture_output=True, text=True).stdout.splitlines()
+        with open(listing, "w") as f:
+            f.write("\n".join(e for e in entries if " EXTENSION " not in e) + "\n")
+        restored = subprocess.run(["pg_restore", "--exit-on-error", "-L", listing, "-d", "owned_restored", dump],
+                                  env=env, capture_output=True, text=True)
+    check("dump/restore as a non-superuser: pg_dump and pg_restore succeed",
+          unprivileged and dumped.returncode == 0 and restored.returncode == 0,
+          (dumped.stderr + restored.stderr).strip()[:300])
+    r_conn = psycopg2.connect(dbname="owned_restored", user="fraud_owner")
+    r_conn.autocommit = True
+    r = r_conn.cursor()
+    r.execute("SELECT fraud_export_model('default')")
+    same_doc = r.fetchone()[0] == doc
+    r.execute("SELECT sum(fraud_score(t)) FROM history t")
+    same_score = r.fetchone()[0] == score
+    r.execute("INSERT INTO live (id, amount, country, created_at) VALUES (5, 10, 'NG', now()) RETURNING is_flagged, fired")
+    flagged, fired = r.fetchone()
+    check("dump/restore as a non-superuser: identical document and scores; rules and trigger work",
+          same_doc and same_score and flagged and fired == ["ng"])
+    r_conn.close()
+    owner.close()
 
 
 def soak(cur):
@@ -311,7 +438,9 @@ def main():
     cur.execute("SET client_min_messages = warning")
     timeout(cur)
     memory(cur)
+    memory_full(cur)
     dump_restore(cur)
+    dump_restore_unprivileged(cur)
     soak(cur)
     passed = sum(RESULTS)
     print(f"{passed} passed, {len(RESULTS) - passed} failed")
