@@ -14,7 +14,7 @@ pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchrono
            /usr/bin/python3 training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BENCH_MEMORY_ROWS" && echo &&
            /usr/bin/python3 insert.py --copy-rows "$BENCH_ROWS" --runs "$BENCH_RUNS" && echo &&
            /usr/bin/python3 service.py && echo &&
-           /usr/bin/python3 scaling.py --sizes "$BENCH_SCALING_SIZES"' \
+           /usr/bin/python3 scaling.py --sizes "$BENCH_SCALING_SIZES" --runs "$BENCH_RUNS"' \
   | tee bench/out.txt
 {
   echo "# pg_fraud benchmark results"

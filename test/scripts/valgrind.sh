@@ -25,7 +25,7 @@ check "the server starts under valgrind" "$up"
 start=$(date +%s)
 /usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress --inputdir=test --outputdir="$dir/out" \
   --load-extension=pg_fraud --host="$dir" --port=5488 --user=postgres --dbname=vgtest $tests >"$dir/regress.log" 2>&1
-echo "pg_regress under valgrind ($(( $(date +%s) - start )) s): $(grep -E 'tests (passed|failed)' "$dir/regress.log")"
+echo "pg_regress under valgrind ($(( $(date +%s) - start )) s): $(grep -E 'tests (passed|failed)' "$dir/regress.log" | sed 's/tests/regression files/')"
 ran=$(ls "$dir"/out/results/*.out 2>/dev/null | wc -l)
 check "every regression file ran under valgrind ($ran of $(wc -w <<<"$tests"))" "[ $ran -eq $(wc -w <<<"$tests") ]"
 su postgres -c "$bin/pg_ctl -D $dir/data stop -m fast" >/dev/null
