@@ -2,6 +2,7 @@
 #include "newton.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -117,6 +118,45 @@ NewtonStep ComputeNewtonStep(const NewtonAccumulator& pass, const Eigen::VectorX
   }
   step.decrement = -g.dot(step.delta);
   return step;
+}
+
+NewtonRun Minimise(Eigen::VectorXd beta, double l2, double tol, int max_iter, const PassAt& pass,
+                   const IterationReport& report) {
+  NewtonRun run;
+  Eigen::VectorXd previous_beta, previous_delta;
+  double previous_objective = std::numeric_limits<double>::infinity(), step_length = 1.0;
+  while (run.iterations < max_iter) {
+    NewtonAccumulator sums = pass(beta);
+    ++run.passes;
+    run.objective = Objective(sums.loss, beta, l2);
+    if (!std::isfinite(run.objective)) {
+      run.finite = false;
+      break;
+    }
+    if (run.objective > previous_objective * (1 + 1e-12) && previous_beta.size() == beta.size() &&
+        run.halvings < 30) {
+      // The full step went uphill: retry from the previous point with half the step.
+      step_length /= 2;
+      ++run.halvings;
+      beta = previous_beta + step_length * previous_delta;
+      continue;
+    }
+    ++run.iterations;
+    const NewtonStep step = ComputeNewtonStep(sums, beta, l2);
+    report(run.passes, run.iterations, run.objective, step.decrement);
+    if (step.decrement / 2 <= tol * std::max(1.0, std::fabs(run.objective))) {
+      run.converged = true;
+      run.last = std::move(sums);  // beta stays where this pass was run
+      break;
+    }
+    previous_beta = beta;
+    previous_delta = step.delta;
+    previous_objective = run.objective;
+    step_length = 1.0;
+    beta += step.delta;
+  }
+  run.beta = std::move(beta);
+  return run;
 }
 
 }  // namespace pgfraud

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -57,5 +58,22 @@ struct NewtonStep {
   double decrement = 0.0;
 };
 NewtonStep ComputeNewtonStep(const NewtonAccumulator& pass, const Eigen::VectorXd& beta, double l2);
+
+// Damped Newton on the regularised objective. `pass(beta)` returns the sums at beta (a pass
+// over the table, or over rows in memory); a step that goes uphill is retried at half its
+// length, up to 30 times. Stops when decrement/2 <= tol * max(1, |objective|), after max_iter
+// accepted iterations, or at a non-finite objective. `report` hears each accepted iteration.
+struct NewtonRun {
+  Eigen::VectorXd beta;     // converged: where the last pass ran; else after the last step
+  NewtonAccumulator last;   // converged: the pass at beta (its evaluation sums hold)
+  int passes = 0, iterations = 0, halvings = 0;
+  bool converged = false;
+  bool finite = true;       // false: the objective overflowed (training diverged)
+  double objective = 0.0;
+};
+using PassAt = std::function<NewtonAccumulator(const Eigen::VectorXd& beta)>;
+using IterationReport = std::function<void(int passes, int iteration, double objective, double decrement)>;
+NewtonRun Minimise(Eigen::VectorXd beta, double l2, double tol, int max_iter, const PassAt& pass,
+                   const IterationReport& report);
 
 }  // namespace pgfraud

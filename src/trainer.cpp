@@ -67,36 +67,23 @@ std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading,
   if (positives == 0 || positives == labels.size()) return std::nullopt;
 
   const double share_l2 = l2 * static_cast<double>(labels.size()) / stats.training_rows;
-  Eigen::VectorXd previous_beta, previous_delta;
-  double previous_objective = std::numeric_limits<double>::infinity(), step_length = 1.0;
-  int halvings = 0;
-  for (int iteration = 1; iteration <= 50; ++iteration) {
-    NewtonAccumulator acc(dim, true);
-    const Eigen::VectorXd logits = x * beta;
+  const auto pass = [&](const Eigen::VectorXd& at) {
+    NewtonAccumulator sums(dim, true);
+    const Eigen::VectorXd logits = x * at;
     for (size_t r = 0; r < labels.size(); ++r) {
-      acc.AddTraining(x.row(static_cast<long>(r)).data(), labels[r],
-                      labels[r] ? spec.positive_weight : spec.negative_weight, logits[static_cast<long>(r)]);
+      sums.AddTraining(x.row(static_cast<long>(r)).data(), labels[r],
+                       labels[r] ? spec.positive_weight : spec.negative_weight, logits[static_cast<long>(r)]);
     }
-    acc.Flush();
-    const double objective = Objective(acc.loss, beta, share_l2);
-    if (!std::isfinite(objective)) return std::nullopt;
-    if (objective > previous_objective * (1 + 1e-12) && previous_beta.size() > 0 && halvings < 30) {
-      step_length /= 2;
-      ++halvings;
-      beta = previous_beta + step_length * previous_delta;
-      continue;
-    }
-    const NewtonStep step = ComputeNewtonStep(acc, beta, share_l2);
-    if (step.decrement / 2 <= 1e-10 * std::max(1.0, std::fabs(objective))) {
-      return WarmStart{beta, labels.size(), iteration};
-    }
-    previous_beta = beta;
-    previous_delta = step.delta;
-    previous_objective = objective;
-    step_length = 1.0;
-    beta += step.delta;
+    sums.Flush();
+    return sums;
+  };
+  try {
+    NewtonRun run = Minimise(std::move(beta), share_l2, 1e-10, 50, pass, [](int, int, double, double) {});
+    if (!run.converged) return std::nullopt;
+    return WarmStart{run.beta, labels.size(), run.iterations};
+  } catch (const Error&) {
+    return std::nullopt;  // a singular system on the sample: the passes over the table decide
   }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -228,43 +215,22 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                     std::to_string(warm->iterations) + " iterations");
   }
 
-  Eigen::VectorXd previous_beta, previous_delta;
-  double previous_objective = std::numeric_limits<double>::infinity();
-  double step_length = 1.0;
-  int passes = 1, iterations = 0, halvings = 0;
-  bool converged = false;
-  double objective = 0.0;
-  NewtonAccumulator evaluation;  // the last pass, when it was run at the final beta
-  while (iterations < options.max_iter) {
-    spec.beta.assign(beta.data(), beta.data() + dim);
-    NewtonAccumulator pass = runner.Newton(spec);
-    ++passes;
-    objective = Objective(pass.loss, beta, options.l2);
-    if (!std::isfinite(objective)) {
-      throw Error(ErrorCode::kDataException, "training diverged", "Increase the \"l2\" option.");
-    }
-    if (objective > previous_objective * (1 + 1e-12) && previous_beta.size() == dim && halvings < 30) {
-      // The full step went uphill: retry from the previous point with half the step.
-      step_length /= 2;
-      ++halvings;
-      beta = previous_beta + step_length * previous_delta;
-      continue;
-    }
-    ++iterations;
-    NewtonStep step = ComputeNewtonStep(pass, beta, options.l2);
-    runner.Progress("pass " + std::to_string(passes) + " (Newton " + std::to_string(iterations) +
-                    "): objective " + Fixed(objective, 6) + ", decrement " + Fixed(step.decrement, 9));
-    if (step.decrement / 2 <= options.tol * std::max(1.0, std::fabs(objective))) {
-      converged = true;
-      evaluation = std::move(pass);  // beta stays where this pass was run: its evaluation holds
-      break;
-    }
-    previous_beta = beta;
-    previous_delta = step.delta;
-    previous_objective = objective;
-    step_length = 1.0;
-    beta += step.delta;
-  }
+  const auto pass = [&](const Eigen::VectorXd& at) {
+    spec.beta.assign(at.data(), at.data() + dim);
+    return runner.Newton(spec);
+  };
+  const auto report = [&](int passes, int iteration, double objective, double decrement) {
+    runner.Progress("pass " + std::to_string(passes + 1) + " (Newton " + std::to_string(iteration) +
+                    "): objective " + Fixed(objective, 6) + ", decrement " + Fixed(decrement, 9));
+  };
+  NewtonRun run = Minimise(beta, options.l2, options.tol, options.max_iter, pass, report);
+  if (!run.finite) throw Error(ErrorCode::kDataException, "training diverged", "Increase the \"l2\" option.");
+  beta = run.beta;
+  const bool converged = run.converged;
+  int passes = 1 + run.passes;
+  const int iterations = run.iterations, halvings = run.halvings;
+  const double objective = run.objective;
+  NewtonAccumulator evaluation = std::move(run.last);  // the last pass, when it was run at the final beta
   if (!converged) {
     result.notices.push_back("training stopped after max_iter = " + std::to_string(options.max_iter) +
                              " Newton iterations without converging");
