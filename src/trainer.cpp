@@ -39,48 +39,59 @@ std::string Fixed(double x, int digits) {
 struct WarmStart {
   Eigen::VectorXd beta;
   size_t rows = 0;
+  size_t positives = 0;
   int iterations = 0;
 };
 
-// Fits the model in memory on the training rows the statistics pass kept whole, with the
-// L2 penalty scaled to the sample's share of the training rows. Newton converges
-// quadratically, so from this point the passes over the table need two or three iterations
-// instead of four to eight. Returns nothing when the sample gives no usable point (too small,
-// one class, or no convergence, as on separable data): training then starts at the base rate.
+// Fits the model in memory on the training rows the statistics pass kept whole: a sample of
+// each class, each row weighted by its class's total / kept count, so the sample's objective
+// (with the same L2 penalty) estimates the table's. Newton converges quadratically, so from
+// this point the passes over the table need a few iterations instead of many. Returns nothing
+// when the sample gives no usable point (too small, one class, no convergence, a singular
+// system): training then starts at the base rate.
 std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading, const TrainingStats& stats,
                                      double l2, Eigen::VectorXd beta) {
-  constexpr size_t kMinimumRows = 200;
+  constexpr size_t kMinimumRows = 200, kMinimumPerClass = 20;
   const size_t n = reading.features.size(), dim = spec.encoding.dim;
-  if (stats.whole.size() < kMinimumRows) return std::nullopt;
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(stats.whole.size(), dim);
-  std::vector<bool> labels(stats.whole.size());
-  std::vector<FeatureValue> values;
-  size_t positives = 0;
-  for (size_t r = 0; r < stats.whole.size(); ++r) {
-    stats.whole[r].Restore(values);
-    std::optional<bool> label = ReadLabel(reading.features[n - 1], values[n - 1]);
-    if (!label) throw Error(ErrorCode::kInternal, "a sampled training row lost its label");
-    labels[r] = *label;
-    positives += *label ? 1 : 0;
-    spec.encoding.Encode(reading, values.data(), x.row(static_cast<long>(r)).data());
+  const size_t kept[2] = {stats.whole[0].size(), stats.whole[1].size()};
+  if (kept[0] + kept[1] < kMinimumRows || kept[0] < kMinimumPerClass || kept[1] < kMinimumPerClass) {
+    return std::nullopt;
   }
-  if (positives == 0 || positives == labels.size()) return std::nullopt;
+  const double weight[2] = {
+      spec.negative_weight * (stats.training_rows - stats.training_positives) / static_cast<double>(kept[0]),
+      spec.positive_weight * stats.training_positives / static_cast<double>(kept[1])};
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(kept[0] + kept[1], dim);
+  std::vector<bool> labels;
+  std::vector<FeatureValue> values;
+  try {
+    for (int positive : {0, 1}) {
+      for (const StoredRow& row : stats.whole[positive]) {
+        row.Restore(values);
+        std::optional<bool> label = ReadLabel(reading.features[n - 1], values[n - 1]);
+        if (!label || *label != (positive == 1)) throw Error(ErrorCode::kInternal, "a sampled row changed its label");
+        spec.encoding.Encode(reading, values.data(), x.row(static_cast<long>(labels.size())).data());
+        labels.push_back(*label);
+      }
+    }
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kInternal) throw;
+    return std::nullopt;  // a value the model cannot read: the pass over the table reports it
+  }
 
-  const double share_l2 = l2 * static_cast<double>(labels.size()) / stats.training_rows;
   const auto pass = [&](const Eigen::VectorXd& at) {
     NewtonAccumulator sums(dim, true);
     const Eigen::VectorXd logits = x * at;
     for (size_t r = 0; r < labels.size(); ++r) {
-      sums.AddTraining(x.row(static_cast<long>(r)).data(), labels[r],
-                       labels[r] ? spec.positive_weight : spec.negative_weight, logits[static_cast<long>(r)]);
+      sums.AddTraining(x.row(static_cast<long>(r)).data(), labels[r], weight[labels[r] ? 1 : 0],
+                       logits[static_cast<long>(r)]);
     }
     sums.Flush();
     return sums;
   };
   try {
-    NewtonRun run = Minimise(std::move(beta), share_l2, 1e-10, 50, pass, [](int, int, double, double) {});
+    NewtonRun run = Minimise(std::move(beta), l2, 1e-10, 50, pass, [](int, int, double, double) {});
     if (!run.converged) return std::nullopt;
-    return WarmStart{run.beta, labels.size(), run.iterations};
+    return WarmStart{run.beta, labels.size(), kept[1], run.iterations};
   } catch (const Error&) {
     return std::nullopt;  // a singular system on the sample: the passes over the table decide
   }
@@ -166,12 +177,13 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // At most ~4M values kept whole (32 MB of numbers per worker), however wide the table.
   constexpr size_t kWholeValues = size_t{1} << 22;
   spec.whole_rows = std::min(static_cast<size_t>(options.warm_start_rows), kWholeValues / (columns.size() + 1));
-  // Priorities are uniform hashes: with an estimate of the rows, only the lowest fraction can
-  // be among the whole_rows smallest, so parallel workers keep and send about whole_rows rows
-  // between them instead of whole_rows each (1.25: margin for an estimate that is too high).
+  // Priorities are uniform hashes: with an estimate of the rows, only the lowest fraction of
+  // legitimate rows can be among the whole_rows / 2 smallest, so parallel workers keep and
+  // send about that many between them instead of that many each (1.25: margin for an
+  // estimate that is too high; fraudulent rows, rare, are not cut).
   const double expected = runner.EstimatedRows() * (1.0 - options.holdout);
   if (spec.whole_rows > 0 && expected > 0) {
-    const double fraction = 1.25 * static_cast<double>(spec.whole_rows) / expected;
+    const double fraction = 1.25 * static_cast<double>(spec.whole_rows / 2) / expected;
     if (fraction < 1.0) spec.whole_cutoff = static_cast<uint64_t>(std::ldexp(fraction, 64));
   }
 
@@ -211,7 +223,8 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   const std::optional<WarmStart> warm = FitOnSample(spec, reading, stats, options.l2, beta);
   if (warm) {
     beta = warm->beta;
-    runner.Progress("warm start: fitted on " + std::to_string(warm->rows) + " sampled training rows in " +
+    runner.Progress("warm start: fitted on " + std::to_string(warm->rows) + " sampled training rows (" +
+                    std::to_string(warm->positives) + " fraudulent, weighted back to their share) in " +
                     std::to_string(warm->iterations) + " iterations");
   }
 

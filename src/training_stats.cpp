@@ -92,8 +92,8 @@ TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, siz
     : moments(reading.features.size()),
       categories(reading.features.size(), CategoryCounter(category_capacity)),
       slots(reading.features.size()),
-      whole_capacity(whole_rows),
-      whole_cutoff_(whole_cutoff) {
+      whole_capacity(whole_rows / 2),
+      whole_cutoff_{whole_cutoff, UINT64_MAX} {
   for (size_t i = 0; i < reading.features.size(); ++i) {
     if (reading.features[i].kind == FeatureKind::kHourOfDay) slots[i].assign(25, 0.0);
     if (reading.features[i].kind == FeatureKind::kDayOfWeek) slots[i].assign(8, 0.0);
@@ -202,9 +202,9 @@ class Unpacker {
   size_t at_ = 0;
 };
 
-std::vector<StoredRow> UnpackRows(Unpacker& u) {
+std::vector<StoredRow> UnpackRows(Unpacker& u, uint64_t count) {
   std::vector<StoredRow> rows;
-  while (!u.Done()) {
+  for (uint64_t r = 0; r < count; ++r) {
     StoredRow row{u.Get<uint64_t>(), {}, {}, {}};
     const uint32_t n = u.Get<uint32_t>();
     if (n > u.Left()) throw std::runtime_error("corrupt training statistics");
@@ -289,8 +289,9 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     }
   }
   if (Enters(sample, kSampleSize, priority)) Keep(sample, kSampleSize, SampleRow{priority, scratch_});
-  if (whole_capacity > 0 && priority < whole_cutoff_) {
-    if (std::optional<StoredRow> row = Store(priority, values, n)) KeepWhole(std::move(*row));
+  const int positive = *label ? 1 : 0;
+  if (whole_capacity > 0 && priority < whole_cutoff_[positive]) {
+    if (std::optional<StoredRow> row = Store(priority, values, n)) KeepWhole(positive, std::move(*row));
   }
 }
 
@@ -306,7 +307,8 @@ void TrainingStats::Merge(const TrainingStats& o) {
     categories = o.categories;
     slots = o.slots;
     sample = o.sample;
-    whole = o.whole;
+    whole[0] = o.whole[0];
+    whole[1] = o.whole[1];
     whole_capacity = o.whole_capacity;
     TrimWhole();
     return;
@@ -317,8 +319,10 @@ void TrainingStats::Merge(const TrainingStats& o) {
     for (size_t j = 0; j < slots[i].size() && j < o.slots[i].size(); ++j) slots[i][j] += o.slots[i][j];
   }
   for (const SampleRow& row : o.sample) Keep(sample, kSampleSize, row);
-  for (const StoredRow& row : o.whole) {
-    if (row.priority < whole_cutoff_) KeepWhole(row);
+  for (int positive : {0, 1}) {
+    for (const StoredRow& row : o.whole[positive]) {
+      if (row.priority < whole_cutoff_[positive]) KeepWhole(positive, row);
+    }
   }
   TrimWhole();
 }
@@ -326,17 +330,23 @@ void TrainingStats::Merge(const TrainingStats& o) {
 // Candidates collect unsorted; at 2k the k smallest are kept and the cut-off drops to the
 // smallest priority let go. Amortised O(1) per row, and no sifting of a heap of rows (which
 // cost a quarter of the statistics pass in cache misses).
-void TrainingStats::KeepWhole(StoredRow row) {
-  whole.push_back(std::move(row));
-  if (whole.size() >= 2 * whole_capacity) TrimWhole();
+void TrainingStats::KeepWhole(int positive, StoredRow row) {
+  whole[positive].push_back(std::move(row));
+  if (whole[positive].size() >= 2 * whole_capacity) TrimWhole(positive);
 }
 
 void TrainingStats::TrimWhole() {
-  if (whole.size() <= whole_capacity) return;
-  const auto kth = whole.begin() + static_cast<long>(whole_capacity);
-  std::nth_element(whole.begin(), kth, whole.end());
-  whole_cutoff_ = std::min(whole_cutoff_, kth->priority);
-  whole.erase(kth, whole.end());
+  TrimWhole(0);
+  TrimWhole(1);
+}
+
+void TrainingStats::TrimWhole(int positive) {
+  std::vector<StoredRow>& rows = whole[positive];
+  if (rows.size() <= whole_capacity) return;
+  const auto kth = rows.begin() + static_cast<long>(whole_capacity);
+  std::nth_element(rows.begin(), kth, rows.end());
+  whole_cutoff_[positive] = std::min(whole_cutoff_[positive], kth->priority);
+  rows.erase(kth, rows.end());
 }
 
 std::vector<uint8_t> TrainingStats::Serialize() {
@@ -360,7 +370,10 @@ std::vector<uint8_t> TrainingStats::Serialize() {
   std::vector<uint8_t> out;
   Put(out, static_cast<uint64_t>(document.size()));
   out.insert(out.end(), document.begin(), document.end());
-  PackRows(whole, out);
+  for (int positive : {0, 1}) {
+    Put(out, static_cast<uint64_t>(whole[positive].size()));
+    PackRows(whole[positive], out);
+  }
   return out;
 }
 
@@ -388,8 +401,12 @@ TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
   }
   std::make_heap(s.sample.begin(), s.sample.end());
   s.whole_capacity = j.at("whole_capacity").get<size_t>();
-  s.whole = UnpackRows(in);
-  if (s.whole.size() > s.whole_capacity) throw std::runtime_error("corrupt training statistics");
+  for (int positive : {0, 1}) {
+    const uint64_t count = in.Get<uint64_t>();
+    if (count > s.whole_capacity) throw std::runtime_error("corrupt training statistics");
+    s.whole[positive] = UnpackRows(in, count);
+  }
+  if (!in.Done()) throw std::runtime_error("corrupt training statistics");
   return s;
 }
 

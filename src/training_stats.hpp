@@ -75,8 +75,8 @@ struct StoredRow {
 class TrainingStats {
  public:
   TrainingStats() = default;
-  // `whole_rows`: how many training rows to keep whole (0: none), of those with a priority
-  // below `whole_cutoff`.
+  // `whole_rows`: how many training rows to keep whole (0: none), half of each class; of the
+  // legitimate rows only those with a priority below `whole_cutoff`.
   TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows = 0,
                 uint64_t whole_cutoff = UINT64_MAX);
 
@@ -98,16 +98,21 @@ class TrainingStats {
   std::vector<std::vector<double>> slots;  // time features: rows per hour or weekday, then missing
   std::vector<SampleRow> sample;           // a max-heap by priority, at most kSampleSize rows
   static constexpr size_t kSampleSize = 2000;
-  // The bottom-k training rows kept whole, by the same priorities as `sample` (so the drift
-  // sample is a subset of it). While rows are added it holds up to 2k candidates; after
-  // TrimWhole, Merge and Deserialize exactly the k of smallest priority (fewer if fewer rows).
-  std::vector<StoredRow> whole;
+  // Training rows kept whole, per class ([0] legitimate, [1] fraudulent): the bottom-k by the
+  // same priorities as `sample`, k = whole_capacity per class. A class-balanced sample keeps
+  // the rare fraudulent rows, where a logistic model's information is; weighting each class
+  // by its total / kept count makes the sample's objective estimate the table's. While rows
+  // are added a class holds up to 2k candidates; after TrimWhole, Merge and Deserialize at
+  // most k.
+  std::vector<StoredRow> whole[2];
   size_t whole_capacity = 0;
   void TrimWhole();
 
  private:
-  void KeepWhole(StoredRow row);
-  uint64_t whole_cutoff_ = UINT64_MAX;  // no row at or above it can be among the k smallest
+  void KeepWhole(int positive, StoredRow row);
+  void TrimWhole(int positive);
+  // Per class: no row at or above it can be among the k smallest.
+  uint64_t whole_cutoff_[2] = {UINT64_MAX, UINT64_MAX};
   std::vector<double> scratch_;  // the numbers of the row being added
 };
 
