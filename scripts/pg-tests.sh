@@ -15,6 +15,22 @@ if ls test/isolation/specs/*.spec >/dev/null 2>&1; then
   scripts/tally.sh isolation build/isolation.log
 fi
 
+# No backend died during pg_regress and the isolation specs (the script tests that follow
+# kill backends on purpose).
+echo "== server log =="
+log=$(pg_lsclusters -h | awk -v port="${PGPORT:-5432}" '$3 == port {print $7}')
+if [ -n "$log" ] && [ -f "$log" ]; then
+  signals=$(grep -c "terminated by signal" "$log")
+  if [ "$signals" -eq 0 ]; then
+    printf 'ok   no backend was terminated by a signal during pg_regress and the isolation specs (%s)\n1 passed, 0 failed\n' "$log"
+  else
+    grep -m5 "terminated by signal" "$log"; printf 'FAIL %s backends terminated by a signal\n0 passed, 1 failed\n' "$signals"
+  fi
+else
+  printf 'FAIL the server log was not found\n0 passed, 1 failed\n'
+fi | tee build/server-log.log
+scripts/tally.sh server-log build/server-log.log
+
 for script in test/scripts/*.sh; do
   [ -e "$script" ] || continue
   name=$(basename "$script" .sh)

@@ -356,7 +356,30 @@ BEGIN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column.';
     END IF;
+    -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
+    SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
+     WHERE k <> 'add_columns' AND jsonb_typeof(v) NOT IN ('string', 'null');
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'fraud_attach options must be strings (column and channel names): %', unknown
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(options -> 'add_columns') NOT IN ('boolean', 'null') THEN
+        RAISE EXCEPTION 'fraud_attach option add_columns must be true or false' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
+    IF COALESCE(options ->> 'time_column', '') <> '' THEN
+        SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
+         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attname OPERATOR(pg_catalog.=) (options ->> 'time_column');
+        IF column_type IS NULL THEN
+            RAISE EXCEPTION 'table % has no column "%" for time_column', tab, options ->> 'time_column'
+                USING ERRCODE = 'undefined_column';
+        ELSIF column_type NOT IN ('timestamp with time zone', 'timestamp without time zone', 'date') THEN
+            RAISE EXCEPTION 'time_column "%" of table % must be a timestamp or a date', options ->> 'time_column', tab
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+        column_type := NULL;
+    END IF;
 
     -- The model must exist, and every feature must have a column: a clear error now, not a
     -- wrong score later.
