@@ -3,6 +3,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The server log, and how much of it came before this run (a log may outlive a cluster).
+log=$(pg_lsclusters -h | awk -v port="${PGPORT:-5432}" '$3 == port {print $7}')
+log_start=$( [ -n "$log" ] && [ -f "$log" ] && stat -c %s "$log" || echo 0)
+
 echo "== pg_regress =="
 make installcheck-regress 2>&1 | tee build/regress.log
 [ -f test/regression.diffs ] && head -200 test/regression.diffs
@@ -18,13 +22,12 @@ fi
 # No backend died during pg_regress and the isolation specs (the script tests that follow
 # kill backends on purpose).
 echo "== server log =="
-log=$(pg_lsclusters -h | awk -v port="${PGPORT:-5432}" '$3 == port {print $7}')
 if [ -n "$log" ] && [ -f "$log" ]; then
-  signals=$(grep -c "terminated by signal" "$log")
+  signals=$(tail -c +"$((log_start + 1))" "$log" | grep -c "terminated by signal")
   if [ "$signals" -eq 0 ]; then
     printf 'ok   no backend was terminated by a signal during pg_regress and the isolation specs (%s)\n1 passed, 0 failed\n' "$log"
   else
-    grep -m5 "terminated by signal" "$log"; printf 'FAIL %s backends terminated by a signal\n0 passed, 1 failed\n' "$signals"
+    tail -c +"$((log_start + 1))" "$log" | grep -m5 "terminated by signal"; printf 'FAIL %s backends terminated by a signal\n0 passed, 1 failed\n' "$signals"
   fi
 else
   printf 'FAIL the server log was not found\n0 passed, 1 failed\n'
