@@ -6,6 +6,7 @@ Sizes: RELIABILITY_SCALE (default 1) multiplies the row counts; RELIABILITY_MEMO
 (default 10,000,000) is the size of the full-size memory check."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -380,37 +381,32 @@ def dump_restore_unprivileged(cur):
 
 
 def soak(cur):
-    """Concurrent single-row inserts while the model is retrained again and again."""
+    """Three pgbench clients insert single rows while the model is retrained again and again."""
     cur.execute("CREATE TABLE soak (id bigserial PRIMARY KEY, worker int, amount numeric, merchant_category text, "
                 "country text, channel text, new_device boolean, amount_ratio float8, created_at timestamptz)")
     cur.execute("SELECT fraud_attach('soak', 'default', '{\"add_columns\": true, \"version_column\": \"v\"}')")
-    stop = threading.Event()
-    counts, errors = [0, 0, 0], []
-
-    def inserter(w):
-        c = connect().cursor()
-        while not stop.is_set():
-            try:
-                c.execute("""INSERT INTO soak (worker, amount, merchant_category, country, channel, new_device,
-                             amount_ratio, created_at) VALUES (%s, 100, 'grocery', 'US', 'pos', false, 1, now())""", (w,))
-                counts[w] += 1
-            except psycopg2.Error as e:
-                errors.append(str(e))
-
-    threads = [threading.Thread(target=inserter, args=(w,)) for w in range(3)]
-    for t in threads:
-        t.start()
+    seconds = max(1, int(10 * SCALE))
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write("INSERT INTO soak (worker, amount, merchant_category, country, channel, new_device, amount_ratio, "
+                "created_at) VALUES (:client_id, 100, 'grocery', 'US', 'pos', false, 1, now());\n")
+        script = f.name
+    os.chmod(script, 0o644)
+    bench = subprocess.Popen(["pgbench", "-n", "-c", "3", "-j", "3", "-T", str(seconds), "-f", script, "reliability"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     trainer = connect().cursor()
     trainer.execute("SET client_min_messages = warning")
     retrains = 0
-    deadline = time.time() + 10 * SCALE
-    while time.time() < deadline:
+    while bench.poll() is None:
         trainer.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
                            '{"exclude": ["id", "account_id", "home_country", "usual_amount"], "max_iter": 3}')""")
         retrains += 1
-    stop.set()
-    for t in threads:
-        t.join()
+    output = bench.communicate()[0]
+    os.unlink(script)
+    processed = re.search(r"number of transactions actually processed: (\d+)", output)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    attempts = int(processed.group(1)) if processed else -1
+    errors = [] if bench.returncode == 0 and failed and failed.group(1) == "0" else [output[-300:]]
+    counts = [attempts]
     cur.execute("SELECT count(*), count(*) FILTER (WHERE v IS NULL) FROM soak")
     rows, unversioned = cur.fetchone()
     cur.execute("""SELECT count(*) FROM (SELECT v < lag(v) OVER (PARTITION BY worker ORDER BY id) AS back FROM soak) s
@@ -418,7 +414,8 @@ def soak(cur):
     backwards = cur.fetchone()[0]
     cur.execute("SELECT count(*) FROM soak s WHERE NOT EXISTS (SELECT FROM fraud_models m WHERE m.name = 'default' AND m.version = s.v)")
     unknown = cur.fetchone()[0]
-    check("soak: no insert failed while retraining", not errors, f"{retrains} retrains, {sum(counts)} inserts")
+    check("soak: no pgbench insert failed while retraining", not errors,
+          f"{retrains} retrains, {sum(counts)} inserts by 3 pgbench clients" if not errors else errors[0])
     check("soak: committed rows = attempted rows", rows == sum(counts), f"{rows} rows")
     check("soak: every row carries a committed version, never going back per session",
           unversioned == 0 and backwards == 0 and unknown == 0)
