@@ -1,6 +1,7 @@
 // Newton iterations with step halving, threshold choice and the model document.
 #include "trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -52,8 +53,22 @@ struct WarmStart {
 std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading, const TrainingStats& stats,
                                      double l2, Eigen::VectorXd beta) {
   constexpr size_t kMinimumRows = 200, kMinimumPerClass = 20;
+  // An iteration costs rows x dim^2 and the encoded rows take rows x dim doubles: with many
+  // one-hot columns, fewer rows (the smallest priorities of each class, still uniform).
+  constexpr double kMaxFlops = 5e8, kMaxValues = 4e6;
   const size_t n = reading.features.size(), dim = spec.encoding.dim;
-  const size_t kept[2] = {stats.whole[0].size(), stats.whole[1].size()};
+  const double budget = std::min(kMaxFlops / (static_cast<double>(dim) * dim), kMaxValues / dim);
+  const double total = static_cast<double>(stats.whole[0].size() + stats.whole[1].size());
+  const double share = total > budget ? budget / total : 1.0;
+  size_t kept[2];
+  std::vector<const StoredRow*> rows[2];
+  for (int positive : {0, 1}) {
+    kept[positive] = static_cast<size_t>(share * static_cast<double>(stats.whole[positive].size()));
+    for (const StoredRow& row : stats.whole[positive]) rows[positive].push_back(&row);
+    std::sort(rows[positive].begin(), rows[positive].end(),
+              [](const StoredRow* a, const StoredRow* b) { return a->priority < b->priority; });
+    rows[positive].resize(kept[positive]);
+  }
   if (kept[0] + kept[1] < kMinimumRows || kept[0] < kMinimumPerClass || kept[1] < kMinimumPerClass) {
     return std::nullopt;
   }
@@ -65,8 +80,8 @@ std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading,
   std::vector<FeatureValue> values;
   try {
     for (int positive : {0, 1}) {
-      for (const StoredRow& row : stats.whole[positive]) {
-        row.Restore(values);
+      for (const StoredRow* row : rows[positive]) {
+        row->Restore(values);
         std::optional<bool> label = ReadLabel(reading.features[n - 1], values[n - 1]);
         if (!label || *label != (positive == 1)) throw Error(ErrorCode::kInternal, "a sampled row changed its label");
         spec.encoding.Encode(reading, values.data(), x.row(static_cast<long>(labels.size())).data());
