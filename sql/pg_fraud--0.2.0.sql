@@ -546,6 +546,33 @@ CREATE AGGREGATE @extschema@.fraud_monitor(anyelement, text, text, jsonb) (
 COMMENT ON AGGREGATE @extschema@.fraud_monitor(anyelement, text, text, jsonb) IS
     'pg_fraud internal: one pass of evaluation or drift counts over rows (row, model, label, request)';
 
+-- 0.2.0: the sources of evaluation, threshold choice and drift are checked before any SQL
+-- is built from them (a NULL or dangling regclass made a syntax error, a missing label went
+-- unnoticed on an empty table).
+CREATE FUNCTION @extschema@.fraud_check_source(source regclass, label name, model text)
+    RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF model IS NULL THEN
+        RAISE EXCEPTION 'the model name must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) model AND m.active) THEN
+        RAISE EXCEPTION 'model "%" does not exist or has no active version', model USING ERRCODE = 'undefined_object';
+    END IF;
+    IF source IS NULL OR NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = source) THEN
+        RAISE EXCEPTION 'the source must be an existing table or view' USING ERRCODE = 'undefined_table';
+    END IF;
+    IF label IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute AS a
+                                          WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+                                            AND a.attname OPERATOR(pg_catalog.=) label) THEN
+        RAISE EXCEPTION 'label column "%" does not exist in %', label, source USING ERRCODE = 'undefined_column';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_check_source(regclass, name, text) IS
+    'pg_fraud internal: checks the source, label and model name of fraud_evaluate, fraud_choose_threshold and fraud_drift';
+
 CREATE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT 'is_fraud', model text DEFAULT 'default')
     RETURNS jsonb
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
@@ -553,6 +580,10 @@ AS $$
 DECLARE
     result jsonb;
 BEGIN
+    IF label IS NULL THEN
+        RAISE EXCEPTION 'fraud_evaluate needs a label column' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM @extschema@.fraud_check_source(source, label, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
                    model, label, '{"mode": "evaluate"}', source) INTO result;
     IF result IS NULL THEN
@@ -577,6 +608,10 @@ AS $$
 DECLARE
     result jsonb;
 BEGIN
+    IF label IS NULL THEN
+        RAISE EXCEPTION 'fraud_choose_threshold needs a label column' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM @extschema@.fraud_check_source(source, label, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
                    jsonb_build_object('mode', 'threshold', 'strategy', strategy), source) INTO result;
     RETURN (result #>> '{}')::float8;
@@ -592,6 +627,7 @@ AS $$
 DECLARE
     result jsonb;
 BEGIN
+    PERFORM @extschema@.fraud_check_source(source, NULL, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, '', '{"mode": "drift"}', source)
        INTO result;
     RETURN QUERY SELECT r.feature, r.psi, r.band
