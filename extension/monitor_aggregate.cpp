@@ -33,6 +33,7 @@ std::string ArgText(FunctionCallInfo fcinfo, int i) {
 void Prepare(FunctionCallInfo fcinfo, MonitorState& state, MemoryContext cxt) {
   state.model_name = ArgText(fcinfo, 2);
   state.label = ArgText(fcinfo, 3);
+  if (PG_ARGISNULL(4)) throw Error(ErrorCode::kInvalidParameterValue, "fraud_monitor needs a request object");
   Jsonb* request = PG_GETARG_JSONB_P(4);
   state.request = PgCall([&] { return std::string(JsonbToCString(nullptr, &request->root, VARSIZE(request))); });
   const CachedModel& cached = ActiveModel(fcinfo->flinfo->fn_oid, state.model_name);

@@ -45,6 +45,12 @@ SELECT r AS outcome, count(*) FROM (
                       '{"strategy": null}', '{"strategy": ["f1"]}', '{"strategy": "recall", "target": null}']::jsonb[]) AS st
   UNION ALL SELECT pg_temp.state($$SELECT fraud_choose_threshold('labelled', NULL)$$)) q
  GROUP BY r ORDER BY r;
+-- The internal aggregate behind them, called directly with NULLs (sqlsmith found a NULL
+-- request crashing it).
+SELECT pg_temp.state($$SELECT fraud_monitor(t, 'default', 'is_fraud', NULL) FROM labelled t$$) AS null_request,
+       pg_temp.state($$SELECT fraud_monitor(t, NULL, NULL, '{"mode": "drift"}') FROM labelled t$$) AS null_model,
+       pg_temp.state($$SELECT fraud_monitor(NULL::labelled, 'default', '', '{"mode": "drift"}') FROM labelled t$$) AS null_rows,
+       pg_temp.state($$SELECT fraud_monitor(t, 'default', 'is_fraud', '[]') FROM labelled t$$) AS array_request;
 -- Every score that did come back stays a probability; the active model is intact.
 SELECT fraud_score('{"amount": 450, "country": "NG"}') BETWEEN 0 AND 1 AS still_scores;
 
