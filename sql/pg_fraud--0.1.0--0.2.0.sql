@@ -144,6 +144,9 @@ CREATE FUNCTION @extschema@.fraud_check_source(source regclass, label name, mode
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF label IS NULL THEN
+        RAISE EXCEPTION 'the label column must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF model IS NULL THEN
         RAISE EXCEPTION 'the model name must not be NULL' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -153,7 +156,7 @@ BEGIN
     IF source IS NULL OR NOT EXISTS (SELECT FROM pg_class AS c WHERE c.oid = source) THEN
         RAISE EXCEPTION 'the source must be an existing table or view' USING ERRCODE = 'undefined_table';
     END IF;
-    IF label IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute AS a
+    IF label <> '' AND NOT EXISTS (SELECT FROM pg_attribute AS a
                                           WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
                                             AND a.attname OPERATOR(pg_catalog.=) label) THEN
         RAISE EXCEPTION 'label column "%" does not exist in %', label, source USING ERRCODE = 'undefined_column';
@@ -161,7 +164,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_check_source(regclass, name, text) IS
-    'pg_fraud internal: checks the source, label and model name of fraud_evaluate, fraud_choose_threshold and fraud_drift';
+    'pg_fraud internal: checks the source, label ('''' for none) and model name of fraud_evaluate, fraud_choose_threshold and fraud_drift';
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT 'is_fraud', model text DEFAULT 'default')
     RETURNS jsonb
@@ -170,9 +173,6 @@ AS $$
 DECLARE
     result jsonb;
 BEGIN
-    IF label IS NULL THEN
-        RAISE EXCEPTION 'fraud_evaluate needs a label column' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     PERFORM @extschema@.fraud_check_source(source, label, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
                    model, label, '{"mode": "evaluate"}', source) INTO result;
@@ -195,9 +195,6 @@ AS $$
 DECLARE
     result jsonb;
 BEGIN
-    IF label IS NULL THEN
-        RAISE EXCEPTION 'fraud_choose_threshold needs a label column' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     PERFORM @extschema@.fraud_check_source(source, label, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
                    jsonb_build_object('mode', 'threshold', 'strategy', strategy), source) INTO result;
@@ -211,7 +208,7 @@ AS $$
 DECLARE
     result jsonb;
 BEGIN
-    PERFORM @extschema@.fraud_check_source(source, NULL, model);
+    PERFORM @extschema@.fraud_check_source(source, '', model);  -- drift reads no label
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, '', '{"mode": "drift"}', source)
        INTO result;
     RETURN QUERY SELECT r.feature, r.psi, r.band
