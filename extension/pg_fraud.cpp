@@ -1,5 +1,7 @@
-// Module entry: the magic block, GUC prefix reservation and the model cache callback.
+// Module entry: the magic block, GUC prefix reservation, the model cache callback and the
+// cleanup of training rows never taken.
 #include "model_cache.hpp"
+#include "stored_rows.hpp"
 #include "pg_headers.hpp"
 
 extern "C" {
@@ -12,6 +14,7 @@ void _PG_init(void);
 void _PG_init(void) {
   MarkGUCPrefixReserved("pg_fraud");
   pgfraud::glue::RegisterModelCacheCallback();
+  pgfraud::glue::RegisterStoredRowsCleanup();
 }
 
 }  // extern "C"

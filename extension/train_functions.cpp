@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "guard.hpp"
 #include "model_document.hpp"
+#include "stored_rows.hpp"
 #include "trainer.hpp"
 
 namespace pgfraud {
@@ -129,10 +130,16 @@ class SpiRunner : public PassRunner {
 
   double EstimatedRows() override { return estimated_rows_; }
 
+  // maintenance_work_mem, as for other maintenance work that keeps a table's rows in memory.
+  size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
+
   TrainingStats Statistics(const PassSpec& spec) override {
+    TakeStoredRows();  // nothing left from an earlier pass of this backend
     std::vector<uint8_t> bytes = RunPass(spec);
     if (bytes.empty()) return TrainingStats();
-    return TrainingStats::Deserialize(bytes.data(), bytes.size());
+    TrainingStats stats = TrainingStats::Deserialize(bytes.data(), bytes.size());
+    stats.store = TakeStoredRows();
+    return stats;
   }
 
   NewtonAccumulator Newton(const PassSpec& spec) override {
@@ -156,9 +163,17 @@ class SpiRunner : public PassRunner {
   // The serialised aggregate state of one pass (without its kind byte); empty for no rows.
   std::vector<uint8_t> RunPass(const PassSpec& spec) {
     const std::string spec_text = spec.ToJson().dump();
+    // A pass that keeps every row runs in this backend alone: parallel workers would send
+    // their rows to the leader through a 64 kB queue, slower than reading them here.
+    const bool serial = spec.store_budget > 0;
     std::vector<uint8_t> out;
     PgCall([&] {
       CHECK_FOR_INTERRUPTS();
+      const int guc_level = NewGUCNestLevel();
+      if (serial) {
+        (void)set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                                true, 0, false);
+      }
       Oid types[1] = {TEXTOID};
       Datum values[1] = {CStringGetTextDatum(spec_text.c_str())};
       int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true, 0);  // a row limit would forbid a parallel plan
@@ -171,6 +186,7 @@ class SpiRunner : public PassRunner {
         out.assign(data + 1, data + VARSIZE_ANY_EXHDR(bytes));
       }
       SPI_freetuptable(SPI_tuptable);
+      AtEOXact_GUC(true, guc_level);  // as a function's SET clause ends
     });
     return out;
   }

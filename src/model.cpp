@@ -17,12 +17,15 @@ namespace {
               "Numbers, strings, booleans and null are accepted where the feature kind allows.");
 }
 
-// A finite number or an error naming the feature; NaN and infinities are refused.
-double RequireFinite(const Feature& f, double x) {
-  if (!std::isfinite(x)) {
-    throw Error(ErrorCode::kNumericValueOutOfRange, "feature \"" + f.name + "\" is not a finite number",
-                "NaN, Infinity and numbers beyond double precision are not accepted.");
-  }
+[[noreturn]] __attribute__((noinline, cold)) void ThrowNotFinite(const Feature& f) {
+  throw Error(ErrorCode::kNumericValueOutOfRange, "feature \"" + f.name + "\" is not a finite number",
+              "NaN, Infinity and numbers beyond double precision are not accepted.");
+}
+
+// A finite number or an error naming the feature; NaN and infinities are refused. Inline:
+// it runs for every number of every row scored or trained on.
+inline double RequireFinite(const Feature& f, double x) {
+  if (__builtin_expect(!std::isfinite(x), 0)) ThrowNotFinite(f);
   return x;
 }
 

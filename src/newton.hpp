@@ -24,6 +24,14 @@ class NewtonAccumulator {
 
   // Adds a training row: x (dim entries), label, sample weight, and its logit beta.x.
   void AddTraining(const double* x, bool label, double weight, double logit);
+  // Adds a block of rows at once (rows in memory): x row-major (rows x dim), labels 0/1, the
+  // weight of each row (0 for a row that does not train) and its logit. `training` is how
+  // many of the rows have a weight. The Hessian takes every `hessian_stride`-th row of the
+  // block, weighted by the stride (a subsampled Hessian: the gradient stays exact, so Newton
+  // still converges to the same optimum, and the dim^2 work per row is divided by the stride).
+  using Block = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  void AddTrainingBlock(const Block& x, const Eigen::ArrayXd& labels, const Eigen::ArrayXd& weights,
+                        const Eigen::ArrayXd& logits, double training, int hessian_stride = 1);
   // Adds an evaluation row (holdout, or every row for in-sample metrics).
   void AddEvaluation(bool label, double logit);
   // Folds buffered rows into the Hessian; call before reading or merging.

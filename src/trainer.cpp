@@ -8,6 +8,7 @@
 
 #include "errors.hpp"
 #include "reference.hpp"
+#include "stored_pass.hpp"
 
 namespace pgfraud {
 namespace {
@@ -119,7 +120,8 @@ nlohmann::json PassSpec::ToJson() const {
   for (const TrainingColumn& c : columns) cols.push_back({c.name, ColumnKindName(c.kind)});
   nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
                       {"category_capacity", category_capacity}, {"whole_rows", whole_rows},
-                      {"whole_cutoff", whole_cutoff}, {"newton", newton}};
+                      {"whole_cutoff", whole_cutoff}, {"store_budget", store_budget},
+                      {"expected_rows", expected_rows}, {"newton", newton}};
   if (newton) {
     j["encoding"] = encoding.ToJson();
     j["beta"] = beta;
@@ -139,6 +141,8 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.category_capacity = j.at("category_capacity").get<size_t>();
   s.whole_rows = j.at("whole_rows").get<size_t>();
   s.whole_cutoff = j.at("whole_cutoff").get<uint64_t>();
+  s.store_budget = std::min(j.value("store_budget", size_t{0}), kMaxStoreBytes);
+  s.expected_rows = j.value("expected_rows", size_t{0});
   s.newton = j.at("newton").get<bool>();
   if (s.newton) {
     s.encoding = Encoding::FromJson(j.at("encoding"));
@@ -160,7 +164,8 @@ PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(Readi
 }
 
 TrainingStats PassContext::NewStatistics() const {
-  return TrainingStats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff);
+  return TrainingStats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff, spec_.store_budget,
+                       spec_.expected_rows);
 }
 
 void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* values) const {
@@ -171,7 +176,7 @@ void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values
   const size_t n = reading_.features.size();
   std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
   if (!label) return;
-  const bool holdout = InHoldout(HoldoutHash(values, n, *label, spec_.seed), spec_.holdout);
+  const bool holdout = spec_.holdout > 0 && InHoldout(HoldoutHash(values, n, *label, spec_.seed), spec_.holdout);
   spec_.encoding.Encode(reading_, values, x_.data());
   const double logit = beta_.dot(Eigen::Map<const Eigen::VectorXd>(x_.data(), static_cast<long>(x_.size())));
   if (holdout || spec_.evaluate_all) acc.AddEvaluation(*label, logit);
@@ -201,8 +206,21 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     const double fraction = 1.25 * static_cast<double>(spec.whole_rows / 2) / expected;
     if (fraction < 1.0) spec.whole_cutoff = static_cast<uint64_t>(std::ldexp(fraction, 64));
   }
+  // Every row in memory when the estimate says the source fits the budget (an unknown
+  // estimate tries; the store gives up at the budget and the passes go over the table).
+  const Model reading = ReadingModel(columns, label);
+  const size_t budget = options.in_memory ? std::min(runner.MemoryBudget(), kMaxStoreBytes) : 0;
+  const double estimated_rows = runner.EstimatedRows();
+  if (budget > 0 && estimated_rows * static_cast<double>(RowStore::RowBytes(reading.features.size() - 1)) <=
+                        0.9 * static_cast<double>(budget)) {
+    spec.store_budget = budget;
+    spec.expected_rows = static_cast<size_t>(estimated_rows * 1.05) + 1024;
+  }
 
   const TrainingStats stats = runner.Statistics(spec);
+  // Complete: every row the pass read is in memory (not only the last worker's, say).
+  const bool in_memory = stats.store.Complete() &&
+                         static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;
   runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
                   " for training, " + Fixed(stats.holdout_rows, 0) + " held out, " + Fixed(stats.null_labels, 0) +
                   " without a label");
@@ -214,7 +232,6 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     throw Error(ErrorCode::kDataException, "training needs both fraudulent and legitimate rows",
                 "Every labelled training row has the same label.");
   }
-  const Model reading = ReadingModel(columns, label);
   spec.encoding = BuildEncoding(reading, stats, static_cast<size_t>(options.max_categories), &result.notices);
   if (spec.encoding.features.empty()) {
     throw Error(ErrorCode::kDataException, "no usable feature columns",
@@ -243,19 +260,26 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                     std::to_string(warm->iterations) + " iterations");
   }
 
-  const auto pass = [&](const Eigen::VectorXd& at) {
+  // A Newton iteration's sums: over the rows in memory, or a pass over the table.
+  // In memory the evaluation sums wait for the final beta (one more cheap pass over memory).
+  const auto sums_at = [&](const Eigen::VectorXd& at) {
     spec.beta.assign(at.data(), at.data() + dim);
-    return runner.Newton(spec);
+    if (!in_memory) return runner.Newton(spec);
+    const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, spec.with_hessian,
+                                spec.evaluate_all, false, HessianStride(stats.store.Rows())};
+    return StoredPass(stats.store, stored, at);
   };
   const auto report = [&](int passes, int iteration, double objective, double decrement) {
-    runner.Progress("pass " + std::to_string(passes + 1) + " (Newton " + std::to_string(iteration) +
-                    "): objective " + Fixed(objective, 6) + ", decrement " + Fixed(decrement, 9));
+    runner.Progress((in_memory ? "Newton " + std::to_string(iteration) + " (" + std::to_string(stats.store.Rows()) +
+                                     " rows in memory)"
+                               : "pass " + std::to_string(passes + 1) + " (Newton " + std::to_string(iteration) + ")") +
+                    ": objective " + Fixed(objective, 6) + ", decrement " + Fixed(decrement, 9));
   };
-  NewtonRun run = Minimise(beta, options.l2, options.tol, options.max_iter, pass, report);
+  NewtonRun run = Minimise(beta, options.l2, options.tol, options.max_iter, sums_at, report);
   if (!run.finite) throw Error(ErrorCode::kDataException, "training diverged", "Increase the \"l2\" option.");
   beta = run.beta;
   const bool converged = run.converged;
-  int passes = 1 + run.passes;
+  int passes = 1 + (in_memory ? 0 : run.passes);
   const int iterations = run.iterations, halvings = run.halvings;
   const double objective = run.objective;
   NewtonAccumulator evaluation = std::move(run.last);  // the last pass, when it was run at the final beta
@@ -265,11 +289,15 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     runner.Progress(result.notices.back());
   }
 
-  if (!converged) {
-    // The last step moved beta after the last pass: one more pass, without the Hessian.
+  if (in_memory) {
+    const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false,
+                                spec.evaluate_all, true};
+    evaluation = StoredPass(stats.store, stored, beta);
     spec.beta.assign(beta.data(), beta.data() + dim);
+  } else if (!converged) {
+    // The last step moved beta after the last pass: one more pass, without the Hessian.
     spec.with_hessian = false;
-    evaluation = runner.Newton(spec);
+    evaluation = sums_at(beta);
     ++passes;
   }
   const double threshold = ChooseThreshold(evaluation.evaluation, options.threshold);
@@ -292,7 +320,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                      {"training_rows", count(stats.training_rows)},
                      {"training_positives", count(stats.training_positives)},
                      {"holdout_rows", count(stats.holdout_rows)}, {"holdout_positives", count(stats.holdout_positives)},
-                     {"passes", passes}, {"newton_iterations", iterations}, {"step_halvings", halvings},
+                     {"passes", passes}, {"in_memory", in_memory}, {"newton_iterations", iterations}, {"step_halvings", halvings},
                      {"converged", converged}, {"objective", objective}, {"l2", options.l2},
                      {"warm_start_rows", warm ? nlohmann::json(warm->rows) : nlohmann::json(nullptr)},
                      {"class_weight", options.balanced ? "balanced" : "none"}, {"seed", options.seed},

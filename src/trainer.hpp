@@ -1,5 +1,5 @@
-// The training driver: a statistics pass, Newton passes until convergence, an evaluation
-// pass. The passes themselves run wherever the rows are (the glue runs them as parallel
+// The training driver: a statistics pass, then Newton iterations until convergence, each a
+// pass over the table or, when the statistics pass kept every row, over rows in memory. The passes themselves run wherever the rows are (the glue runs them as parallel
 // aggregates through SPI); this file only decides what each pass computes.
 #pragma once
 
@@ -19,6 +19,10 @@
 
 namespace pgfraud {
 
+// The most bytes a statistics pass keeps rows in, whatever the budget: a parallel worker
+// sends its rows as one bytea, which PostgreSQL limits to 1 GB.
+constexpr size_t kMaxStoreBytes = size_t{768} << 20;
+
 // What one pass over the source computes; serialised as the aggregate's spec argument.
 struct PassSpec {
   std::vector<TrainingColumn> columns;
@@ -28,6 +32,8 @@ struct PassSpec {
   size_t category_capacity = 1000;
   size_t whole_rows = 0;  // statistics pass: training rows to keep whole for the warm start
   uint64_t whole_cutoff = UINT64_MAX;  // and only rows of a priority below this
+  size_t store_budget = 0;   // statistics pass: bytes to keep every labelled row in (0: none)
+  size_t expected_rows = 0;  // room to reserve for them
   // Newton and evaluation passes only:
   bool newton = false;
   Encoding encoding;
@@ -69,6 +75,8 @@ class PassRunner {
   virtual NewtonAccumulator Newton(const PassSpec& spec) = 0;
   // The planner's estimate of the source's rows, 0 when unknown (a view, never analysed).
   virtual double EstimatedRows() { return 0.0; }
+  // Bytes training may keep rows in (the glue: maintenance_work_mem); 0: always pass.
+  virtual size_t MemoryBudget() { return 0; }
   // A progress line, e.g. "pass 3: 800000 rows, loss 0.231". May throw to cancel.
   virtual void Progress(const std::string& message) = 0;
 };

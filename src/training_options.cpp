@@ -67,12 +67,12 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   o.given = options;
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
                                                "holdout", "seed", "threshold", "activate", "max_categories",
-                                               "warm_start_rows"};
+                                               "warm_start_rows", "in_memory"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows.");
+          "activate, max_categories, warm_start_rows, in_memory.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
@@ -91,6 +91,10 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   if (options.contains("activate")) {
     if (!options["activate"].is_boolean()) Bad("\"activate\" must be true or false");
     o.activate = options["activate"].get<bool>();
+  }
+  if (options.contains("in_memory")) {
+    if (!options["in_memory"].is_boolean()) Bad("\"in_memory\" must be true or false");
+    o.in_memory = options["in_memory"].get<bool>();
   }
   if (options.contains("max_categories")) {
     o.max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));

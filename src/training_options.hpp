@@ -32,6 +32,9 @@ struct TrainingOptions {
   // Training rows kept whole in the statistics pass to fit a starting point in memory; the
   // passes over the table then start near the optimum. 0: start at the base rate.
   int warm_start_rows = 20000;
+  // Keep every row in memory during the statistics pass when the source fits the budget the
+  // glue gives (maintenance_work_mem): training then makes no further pass over the table.
+  bool in_memory = true;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "byte_packing.hpp"
 #include "training_data.hpp"
 
 namespace pgfraud {
@@ -88,12 +89,16 @@ CategoryCounter CategoryCounter::FromJson(const nlohmann::json& j) {
 }
 
 TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows,
-                             uint64_t whole_cutoff)
+                             uint64_t whole_cutoff, size_t store_budget, size_t expected_rows)
     : moments(reading.features.size()),
       categories(reading.features.size(), CategoryCounter(category_capacity)),
       slots(reading.features.size()),
       whole_capacity(whole_rows / 2),
       whole_cutoff_{whole_cutoff, UINT64_MAX} {
+  if (store_budget > 0) {
+    store = RowStore(reading, store_budget);
+    store.Reserve(expected_rows);
+  }
   for (size_t i = 0; i < reading.features.size(); ++i) {
     if (reading.features[i].kind == FeatureKind::kHourOfDay) slots[i].assign(25, 0.0);
     if (reading.features[i].kind == FeatureKind::kDayOfWeek) slots[i].assign(8, 0.0);
@@ -144,15 +149,8 @@ std::optional<StoredRow> Store(uint64_t priority, const FeatureValue* values, si
   return row;
 }
 
-// Whole rows as one flat buffer: tens of thousands of them cross from each parallel worker,
-// and a JSON value per row would cost more than the pass. Per row: priority, value count,
-// kinds, numbers, text count, then (feature, length, bytes) per text.
-template <typename T>
-void Put(std::vector<uint8_t>& out, const T& x) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&x);
-  out.insert(out.end(), p, p + sizeof(T));
-}
-
+// Whole rows as one flat buffer (byte_packing.hpp). Per row: priority, value count, kinds,
+// numbers, text count, then (feature, length, bytes) per text.
 void PackRows(const std::vector<StoredRow>& rows, std::vector<uint8_t>& out) {
   size_t bytes = out.size();
   for (const StoredRow& row : rows) {
@@ -174,33 +172,6 @@ void PackRows(const std::vector<StoredRow>& rows, std::vector<uint8_t>& out) {
     }
   }
 }
-
-class Unpacker {
- public:
-  Unpacker(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool Done() const { return at_ == size_; }
-  size_t Left() const { return size_ - at_; }
-  void Skip(size_t n) {
-    if (n > Left()) throw std::runtime_error("corrupt training statistics");
-    at_ += n;
-  }
-  void Bytes(void* to, size_t n) {
-    if (n > Left()) throw std::runtime_error("corrupt training statistics");
-    if (n > 0) std::memcpy(to, data_ + at_, n);
-    at_ += n;
-  }
-  template <typename T>
-  T Get() {
-    T x;
-    Bytes(&x, sizeof x);
-    return x;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t at_ = 0;
-};
 
 std::vector<StoredRow> UnpackRows(Unpacker& u, uint64_t count) {
   std::vector<StoredRow> rows;
@@ -251,9 +222,10 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     null_labels += 1;
     return;
   }
-  if (InHoldout(HoldoutHash(values, n, *label, seed), holdout)) {
+  if (holdout > 0 && InHoldout(HoldoutHash(values, n, *label, seed), holdout)) {
     holdout_rows += 1;
     holdout_positives += *label ? 1 : 0;
+    store.Add(reading, values, *label, true);
     return;
   }
   training_rows += 1;
@@ -289,13 +261,14 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     }
   }
   if (Enters(sample, kSampleSize, priority)) Keep(sample, kSampleSize, SampleRow{priority, scratch_});
+  store.Add(reading, values, *label, false);
   const int positive = *label ? 1 : 0;
   if (whole_capacity > 0 && priority < whole_cutoff_[positive]) {
     if (std::optional<StoredRow> row = Store(priority, values, n)) KeepWhole(positive, std::move(*row));
   }
 }
 
-void TrainingStats::Merge(const TrainingStats& o) {
+void TrainingStats::Merge(TrainingStats& o) {
   rows += o.rows;
   null_labels += o.null_labels;
   training_rows += o.training_rows;
@@ -310,6 +283,7 @@ void TrainingStats::Merge(const TrainingStats& o) {
     whole[0] = o.whole[0];
     whole[1] = o.whole[1];
     whole_capacity = o.whole_capacity;
+    store = std::move(o.store);
     TrimWhole();
     return;
   }
@@ -325,6 +299,7 @@ void TrainingStats::Merge(const TrainingStats& o) {
     }
   }
   TrimWhole();
+  store.Merge(std::move(o.store));
 }
 
 // Candidates collect unsorted; at 2k the k smallest are kept and the cut-off drops to the
@@ -349,7 +324,7 @@ void TrainingStats::TrimWhole(int positive) {
   rows.erase(kth, rows.end());
 }
 
-std::vector<uint8_t> TrainingStats::Serialize() {
+std::vector<uint8_t> TrainingStats::Serialize(bool with_store) {
   TrimWhole();
   nlohmann::json m = nlohmann::json::array();
   for (const RunningMoments& r : moments) m.push_back({r.count, r.mean, r.m2});
@@ -374,6 +349,8 @@ std::vector<uint8_t> TrainingStats::Serialize() {
     Put(out, static_cast<uint64_t>(whole[positive].size()));
     PackRows(whole[positive], out);
   }
+  Put(out, static_cast<uint8_t>(with_store && store.Enabled()));
+  if (with_store && store.Enabled()) store.Serialize(out);
   return out;
 }
 
@@ -406,6 +383,7 @@ TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
     if (count > s.whole_capacity) throw std::runtime_error("corrupt training statistics");
     s.whole[positive] = UnpackRows(in, count);
   }
+  if (in.Get<uint8_t>() != 0) s.store = RowStore::Deserialize(in);
   if (!in.Done()) throw std::runtime_error("corrupt training statistics");
   return s;
 }

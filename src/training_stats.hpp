@@ -12,6 +12,7 @@
 
 #include "feature_value.hpp"
 #include "model.hpp"
+#include "row_store.hpp"
 
 namespace pgfraud {
 
@@ -77,14 +78,18 @@ class TrainingStats {
   TrainingStats() = default;
   // `whole_rows`: how many training rows to keep whole (0: none), half of each class; of the
   // legitimate rows only those with a priority below `whole_cutoff`.
+  // `store_budget`: bytes for keeping every labelled row (0: none), reserved for about
+  // `expected_rows`.
   TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows = 0,
-                uint64_t whole_cutoff = UINT64_MAX);
+                uint64_t whole_cutoff = UINT64_MAX, size_t store_budget = 0, size_t expected_rows = 0);
 
   // Adds one row (values aligned with the reading model's features, label last).
   void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout);
-  void Merge(const TrainingStats& other);
+  void Merge(TrainingStats& other);  // takes the other's stored rows
 
-  std::vector<uint8_t> Serialize();  // trims `whole` first
+  // Trims `whole` first. Without `with_store` the stored rows stay out (the leader hands them
+  // over in memory instead of copying them through a bytea).
+  std::vector<uint8_t> Serialize(bool with_store = true);
   static TrainingStats Deserialize(const uint8_t* data, size_t size);
 
   double rows = 0;            // rows read
@@ -107,6 +112,8 @@ class TrainingStats {
   std::vector<StoredRow> whole[2];
   size_t whole_capacity = 0;
   void TrimWhole();
+  // Every labelled row (training and holdout) while they fit the store's budget.
+  RowStore store;
 
  private:
   void KeepWhole(int positive, StoredRow row);

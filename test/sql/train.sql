@@ -24,7 +24,8 @@ SELECT name, version, active, label, algorithm, source, threshold > 0 AND thresh
           FROM jsonb_array_elements(document -> 'features') f) AS features
   FROM train_fraud_model('tx', options => '{"exclude": ["id"]}');
 SELECT document -> 'training' -> 'rows' AS rows, document -> 'training' -> 'null_labels' AS null_labels,
-       document -> 'training' -> 'skipped_columns' AS skipped, (document -> 'training' ->> 'passes')::int >= 2 AS passes,
+       document -> 'training' -> 'skipped_columns' AS skipped, document -> 'training' -> 'passes' AS passes,
+       document -> 'training' -> 'in_memory' AS in_memory,
        (document -> 'training' ->> 'holdout_rows')::int BETWEEN 700 AND 900 AS holdout_about_20_percent,
        document -> 'training' -> 'converged' AS converged
   FROM fraud_models WHERE name = 'default' AND version = 1;
@@ -158,6 +159,42 @@ SELECT count(*) AS cancelled_models FROM fraud_models WHERE name = 'cancelled';
 
 DELETE FROM fraud_models;
 
+-- Rows in memory (the default when the source fits maintenance_work_mem) and passes over the
+-- table reach the same model: every column kind, with a holdout and in-sample.
+SET maintenance_work_mem = '64MB';
+CREATE FUNCTION pg_temp.same_models(a text, b text) RETURNS TABLE (in_memory jsonb, passes jsonb, table_passes jsonb,
+                                                                   weights_agree boolean, auc_agrees boolean,
+                                                                   threshold_agrees boolean) AS $$
+  SELECT ma.document -> 'training' -> 'in_memory', mb.document -> 'training' -> 'in_memory',
+         mb.document -> 'training' -> 'passes',
+         (SELECT bool_and(abs(x - y) < 1e-5 * (1 + abs(x)))
+            FROM unnest(fraud_document_coefficients(ma.document), fraud_document_coefficients(mb.document)) AS c(x, y))
+           AND cardinality(fraud_document_coefficients(ma.document)) = cardinality(fraud_document_coefficients(mb.document)),
+         abs((ma.metrics ->> 'roc_auc')::float8 - (mb.metrics ->> 'roc_auc')::float8) < 1e-6,
+         abs(ma.threshold - mb.threshold) < 1e-3
+    FROM fraud_models ma, fraud_models mb
+   WHERE ma.name = a AND ma.active AND mb.name = b AND mb.active
+$$ LANGUAGE sql;
+SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem', '{"exclude": ["id"]}')
+UNION ALL SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'pass', '{"exclude": ["id"], "in_memory": false}');
+SELECT * FROM pg_temp.same_models('mem', 'pass');
+SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem_in_sample', '{"exclude": ["id"], "holdout": 0}')
+UNION ALL SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'pass_in_sample', '{"exclude": ["id"], "holdout": 0, "in_memory": false}');
+SELECT * FROM pg_temp.same_models('mem_in_sample', 'pass_in_sample');
+-- A source larger than maintenance_work_mem is trained in passes; so is one the planner
+-- underestimates (never analysed: the rows are kept until the budget runs out, then dropped).
+CREATE TABLE tx_big AS SELECT t.* FROM tx t, generate_series(1, 15);
+SET maintenance_work_mem = '1MB';
+SELECT 1 FROM train_fraud_model('tx_big', 'is_fraud', 'big_unanalysed', '{"exclude": ["id"]}');
+ANALYZE tx_big;
+SELECT 1 FROM train_fraud_model('tx_big', 'is_fraud', 'big_pass', '{"exclude": ["id"]}');
+SET maintenance_work_mem = '64MB';
+SELECT 1 FROM train_fraud_model('tx_big', 'is_fraud', 'big_mem', '{"exclude": ["id"]}');
+SELECT * FROM pg_temp.same_models('big_mem', 'big_pass');
+SELECT * FROM pg_temp.same_models('big_mem', 'big_unanalysed');
+RESET maintenance_work_mem;
+-- The option is a boolean.
+SELECT pg_temp.outcome($$SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'x', '{"in_memory": "yes"}')$$);
 -- Passes read columns as arguments (fraud_train_columns) when they fit in a call, else whole
 -- rows (fraud_train_pass). Both readings give byte-identical pass states (serial scan).
 SET max_parallel_workers_per_gather = 0;

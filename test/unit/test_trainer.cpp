@@ -47,9 +47,12 @@ class MemoryRunner : public PassRunner {
     return total;
   }
   void Progress(const std::string&) override { ++progress_lines; }
-  double EstimatedRows() override { return static_cast<double>(rows_.size()); }
+  double EstimatedRows() override { return estimate >= 0 ? estimate : static_cast<double>(rows_.size()); }
+  size_t MemoryBudget() override { return budget; }
 
   int progress_lines = 0;
+  size_t budget = 0;      // bytes for rows in memory (0: passes only)
+  double estimate = -1;   // the planner's estimate to report; -1: the true count
 
  private:
   std::vector<Row> rows_;
@@ -159,6 +162,113 @@ TEST(Trainer, WarmStartReachesTheSameOptimumInFewerPasses) {
   EXPECT_NEAR(warm.model.features[2].weight, cold.model.features[2].weight, 1e-5);
   EXPECT_NEAR(*warm.metrics.roc_auc, *cold.metrics.roc_auc, 1e-6);  // binned: a bin may move
   std::printf("passes: cold %d, warm %d\n", cold.training["passes"].get<int>(), warm.training["passes"].get<int>());
+}
+
+// Rows in memory (merged from workers, categories numbered in each worker's order) and
+// passes over the rows give the same model; a store over its budget falls back to passes.
+TEST(Trainer, InMemoryReachesTheSameModelAsPasses) {
+  const std::vector<Row> rows = Synthetic(6000, 21);
+  TrainingOptions options;
+  options.tol = 1e-12;
+  for (double holdout : {0.2, 0.0}) {
+    options.holdout = holdout;
+    MemoryRunner passes(rows, 3), memory(rows, 3), unknown(rows, 3);
+    memory.budget = size_t{64} << 20;
+    unknown.budget = 20000;  // about 1,000 rows: the store overflows and is dropped
+    unknown.estimate = 0;    // never analysed: the store is tried
+    const TrainingResult a = Train(kColumns, "fraud", options, passes);
+    const TrainingResult b = Train(kColumns, "fraud", options, memory);
+    const TrainingResult c = Train(kColumns, "fraud", options, unknown);
+    EXPECT_FALSE(a.training["in_memory"].get<bool>());
+    EXPECT_TRUE(b.training["in_memory"].get<bool>());
+    EXPECT_FALSE(c.training["in_memory"].get<bool>());
+    EXPECT_EQ(b.training["passes"], 1);
+    EXPECT_GE(a.training["passes"].get<int>(), 2);
+    for (const TrainingResult* other : {&b, &c}) {
+      EXPECT_NEAR(a.model.intercept, other->model.intercept, 1e-7);
+      ASSERT_EQ(a.model.features.size(), other->model.features.size());
+      for (size_t i = 0; i < a.model.features.size(); ++i) {
+        EXPECT_NEAR(a.model.features[i].weight, other->model.features[i].weight, 1e-7);
+        ASSERT_EQ(a.model.features[i].weights.size(), other->model.features[i].weights.size());
+        for (size_t k = 0; k < a.model.features[i].weights.size(); ++k) {
+          EXPECT_EQ(a.model.features[i].weights[k].first, other->model.features[i].weights[k].first);
+          EXPECT_NEAR(a.model.features[i].weights[k].second, other->model.features[i].weights[k].second, 1e-7);
+        }
+      }
+      EXPECT_NEAR(*a.metrics.roc_auc, *other->metrics.roc_auc, 1e-9);
+      EXPECT_EQ(a.metrics.rows, other->metrics.rows);
+    }
+  }
+}
+
+// The vectorised block sums equal the row-by-row sums; a strided Hessian estimates the full one.
+TEST(NewtonAccumulator, BlockSumsEqualRowSums) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> n01;
+  const long rows = 2000, dim = 6;
+  NewtonAccumulator::Block x(rows, dim);
+  Eigen::ArrayXd y(rows), w(rows), z(rows);
+  NewtonAccumulator by_row(dim, true);
+  for (long r = 0; r < rows; ++r) {
+    for (long c = 0; c < dim; ++c) x(r, c) = c == 0 ? 1.0 : n01(rng);
+    y[r] = n01(rng) > 0.5 ? 1.0 : 0.0;
+    w[r] = r % 7 == 0 ? 0.0 : 1.5;  // weight 0: a holdout row
+    z[r] = 3 * n01(rng);
+    if (w[r] > 0) by_row.AddTraining(x.row(r).data(), y[r] > 0, w[r], z[r]);
+  }
+  by_row.Flush();
+  NewtonAccumulator block(dim, true), strided(dim, true);
+  block.AddTrainingBlock(x, y, w, z, by_row.training_rows);
+  strided.AddTrainingBlock(x, y, w, z, by_row.training_rows, 4);
+  EXPECT_EQ(block.training_rows, by_row.training_rows);
+  EXPECT_NEAR(block.loss, by_row.loss, 1e-9 * by_row.loss);
+  EXPECT_LT((block.gradient - by_row.gradient).norm(), 1e-9 * by_row.gradient.norm());
+  EXPECT_LT((block.hessian - by_row.hessian).norm(), 1e-9 * by_row.hessian.norm());
+  EXPECT_LT((strided.gradient - by_row.gradient).norm(), 1e-9 * by_row.gradient.norm());
+  const double relative = (strided.hessian - by_row.hessian).norm() / by_row.hessian.norm();
+  EXPECT_GT(relative, 0.0);   // a different, sampled matrix
+  EXPECT_LT(relative, 0.15);  // of about the same size and shape
+}
+
+TEST(RowStore, MergesRenumberCategoriesAndSurviveSerialisation) {
+  const Model reading = ReadingModel(kColumns, "fraud");
+  RowStore first(reading, 1 << 20), second(reading, 1 << 20);
+  const auto add = [&](RowStore& s, double amount, const char* country, bool holdout) {
+    const FeatureValue v[] = {FeatureValue::Number(amount), FeatureValue::Text(country), FeatureValue::Missing(),
+                              FeatureValue::Bool(true)};
+    s.Add(reading, v, amount > 1, holdout);
+  };
+  add(first, 1, "US", false);
+  add(first, 2, "NG", true);
+  add(second, 3, "NG", false);  // "NG" is 0 here, 1 in `first`
+  add(second, 4, "FR", false);
+  std::vector<uint8_t> bytes;
+  second.Serialize(bytes);
+  Unpacker in(bytes.data(), bytes.size());
+  first.Merge(RowStore::Deserialize(in));
+  EXPECT_TRUE(in.Done());
+  ASSERT_TRUE(first.Complete());
+  ASSERT_EQ(first.Rows(), 4u);
+  const char* countries[] = {"US", "NG", "NG", "FR"};
+  for (size_t r = 0; r < 4; ++r) {
+    EXPECT_EQ(first.Row(r)[0], static_cast<double>(r + 1));
+    EXPECT_EQ(first.Dictionary(1)[static_cast<size_t>(first.Row(r)[1])], countries[r]);
+    EXPECT_TRUE(std::isnan(first.Row(r)[2]));  // a missing boolean
+    EXPECT_EQ(first.Labels()[r], r > 0 ? 1 : 0);
+    EXPECT_EQ(first.Holdout()[r], r == 1 ? 1 : 0);
+  }
+  // A truncated buffer is refused, not read past its end.
+  bytes.resize(bytes.size() - 3);
+  Unpacker truncated(bytes.data(), bytes.size());
+  EXPECT_THROW(RowStore::Deserialize(truncated), std::runtime_error);
+  // Past the budget the rows are dropped, and a merge with an overflowed store overflows.
+  RowStore tiny(reading, 40);
+  add(tiny, 1, "US", false);
+  add(tiny, 2, "US", false);
+  EXPECT_TRUE(tiny.Overflowed());
+  EXPECT_EQ(tiny.Rows(), 0u);
+  first.Merge(std::move(tiny));
+  EXPECT_FALSE(first.Complete());
 }
 
 TEST(TrainingStats, WholeRowsSurviveSerialisationAndMerge) {

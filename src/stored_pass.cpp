@@ -1,0 +1,94 @@
+// Encodes stored rows as Encoding::Encode encodes values, a block of rows at a time.
+#include "stored_pass.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pgfraud {
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Per categorical feature: the column within the feature of each dictionary entry (its
+// place among the encoding's sorted categories, or the "other" column).
+std::vector<std::vector<size_t>> CategoryColumns(const RowStore& store, const Encoding& encoding) {
+  std::vector<std::vector<size_t>> columns(encoding.features.size());
+  for (size_t k = 0; k < encoding.features.size(); ++k) {
+    const EncodedFeature& e = encoding.features[k];
+    if (e.kind != FeatureKind::kCategorical) continue;
+    for (const std::string& text : store.Dictionary(e.source)) {
+      auto it = std::lower_bound(e.categories.begin(), e.categories.end(), text);
+      columns[k].push_back(it != e.categories.end() && *it == text ? static_cast<size_t>(it - e.categories.begin())
+                                                                   : e.width - 1);
+    }
+  }
+  return columns;
+}
+
+// Writes rows [first, first + x.rows()) of the store into x.
+void EncodeBlock(const RowStore& store, const Encoding& encoding, const std::vector<std::vector<size_t>>& categories,
+                 size_t first, RowMajor& x) {
+  x.setZero();
+  for (long r = 0; r < x.rows(); ++r) {
+    const double* values = store.Row(first + static_cast<size_t>(r));
+    double* out = x.row(r).data();
+    out[0] = 1.0;
+    for (size_t k = 0; k < encoding.features.size(); ++k) {
+      const EncodedFeature& e = encoding.features[k];
+      const double v = values[e.source];
+      switch (e.kind) {
+        case FeatureKind::kNumeric:
+          out[e.offset] = std::isnan(v) ? 0.0 : (v - e.mean) / e.scale;
+          break;
+        case FeatureKind::kBoolean:
+          out[e.offset] = std::isnan(v) ? e.impute : v;
+          break;
+        case FeatureKind::kCategorical:
+          out[e.offset + (std::isnan(v) ? e.width - 1 : categories[k][static_cast<size_t>(v)])] = 1.0;
+          break;
+        default:
+          if (!std::isnan(v)) out[e.offset + static_cast<size_t>(v)] = 1.0;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int HessianStride(size_t rows) noexcept { return static_cast<int>(std::max<size_t>(1, rows / 250000)); }
+
+NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, const Eigen::VectorXd& beta) {
+  constexpr size_t kBlock = 512;
+  const Encoding& encoding = *spec.encoding;
+  NewtonAccumulator sums(encoding.dim, spec.with_hessian);
+  const std::vector<std::vector<size_t>> categories = CategoryColumns(store, encoding);
+  const RowStore::Bytes& labels = store.Labels();
+  const RowStore::Bytes& holdout = store.Holdout();
+  RowMajor x(kBlock, static_cast<long>(encoding.dim));
+  Eigen::ArrayXd logits(kBlock), y(kBlock), weights(kBlock);
+  for (size_t first = 0; first < store.Rows(); first += kBlock) {
+    const size_t count = std::min(kBlock, store.Rows() - first);
+    if (static_cast<size_t>(x.rows()) != count) {
+      x.resize(static_cast<long>(count), static_cast<long>(encoding.dim));
+      logits.resize(static_cast<long>(count));
+      y.resize(static_cast<long>(count));
+      weights.resize(static_cast<long>(count));
+    }
+    EncodeBlock(store, encoding, categories, first, x);
+    logits.matrix().noalias() = x * beta;
+    double training = 0;
+    for (size_t r = 0; r < count; ++r) {
+      const bool label = labels[first + r] != 0, held_out = holdout[first + r] != 0;
+      const long i = static_cast<long>(r);
+      y[i] = label ? 1.0 : 0.0;
+      weights[i] = held_out ? 0.0 : label ? spec.positive_weight : spec.negative_weight;
+      training += held_out ? 0 : 1;
+      if (spec.with_evaluation && (held_out || spec.evaluate_all)) sums.AddEvaluation(label, logits[i]);
+    }
+    sums.AddTrainingBlock(x, y, weights, logits, training, spec.hessian_stride);
+  }
+  sums.Flush();
+  return sums;
+}
+
+}  // namespace pgfraud
