@@ -37,15 +37,27 @@ double RowStore::CategoryId(size_t feature, std::string_view category) {
   return id;
 }
 
-void RowStore::Add(const Model& reading, const FeatureValue* values, bool label, bool holdout) {
-  if (!Complete()) return;
-  constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+double* RowStore::BeginRow(bool label, bool holdout) {
+  if (!Complete()) return nullptr;
   if (used_ + width_ > values_.size()) values_.resize(std::max<size_t>(2 * values_.size(), 1024 * width_));
-  double* out = values_.data() + used_;
+  double* row = values_.data() + used_;
   used_ += width_;
+  labels_.push_back(label ? 1 : 0);
+  holdout_.push_back(holdout ? 1 : 0);
+  return row;
+}
+
+void RowStore::EndRow() {
+  bytes_ += RowBytes(width_);
+  if (bytes_ > budget_) Overflow();
+}
+
+void RowStore::Add(const Model& reading, const FeatureValue* values, bool label, bool holdout) {
+  double* out = BeginRow(label, holdout);
+  if (out == nullptr) return;
   for (size_t i = 0; i < width_; ++i) {
     const Feature& f = reading.features[i];
-    double stored = kMissing;
+    double stored = std::numeric_limits<double>::quiet_NaN();
     switch (f.kind) {
       case FeatureKind::kNumeric: {
         double x;
@@ -69,10 +81,7 @@ void RowStore::Add(const Model& reading, const FeatureValue* values, bool label,
     }
     out[i] = stored;
   }
-  labels_.push_back(label ? 1 : 0);
-  holdout_.push_back(holdout ? 1 : 0);
-  bytes_ += RowBytes(width_);
-  if (bytes_ > budget_) Overflow();
+  EndRow();
 }
 
 void RowStore::Overflow() {

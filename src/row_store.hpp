@@ -40,6 +40,13 @@ class RowStore {
   // Adds a labelled row (values aligned with the reading model, label last, as in passes).
   // Reads each value as the encoding does; throws Error naming a feature on a bad value.
   void Add(const Model& reading, const FeatureValue* values, bool label, bool holdout);
+  // For a reader that has the values already: room for one row's Width() values (NaN for
+  // missing, a category as CategoryId), or nullptr when the store is off or overflowed; then
+  // EndRow() once they are written.
+  double* BeginRow(bool label, bool holdout);
+  void EndRow();
+  // The dictionary index of a category of a categorical feature, added when new.
+  double CategoryId(size_t feature, std::string_view category);
   // Reserves room for about `rows` rows (within the budget), so the columns never copy.
   void Reserve(size_t rows);
   void Merge(RowStore&& other);
@@ -56,7 +63,6 @@ class RowStore {
 
  private:
   void Overflow();
-  double CategoryId(size_t feature, std::string_view category);
   void IndexDictionaries();
 
   size_t budget_ = 0;

@@ -25,21 +25,48 @@ std::vector<std::vector<size_t>> CategoryColumns(const RowStore& store, const En
   return columns;
 }
 
-// Writes rows [first, first + x.rows()) of the store into x.
-void EncodeBlock(const RowStore& store, const Encoding& encoding, const std::vector<std::vector<size_t>>& categories,
-                 size_t first, RowMajor& x) {
+// The numeric features apart (most of a model, read in a tight loop without a switch on
+// the kind or a division per value); the other kinds as Encoding::Encode reads them.
+struct NumericPlan {
+  std::vector<size_t> source, offset;
+  std::vector<double> mean, inverse_scale;
+  std::vector<size_t> others;  // indexes into encoding.features
+};
+
+NumericPlan PlanNumeric(const Encoding& encoding) {
+  NumericPlan plan;
+  for (size_t k = 0; k < encoding.features.size(); ++k) {
+    const EncodedFeature& e = encoding.features[k];
+    if (e.kind != FeatureKind::kNumeric) {
+      plan.others.push_back(k);
+      continue;
+    }
+    plan.source.push_back(e.source);
+    plan.offset.push_back(e.offset);
+    plan.mean.push_back(e.mean);
+    plan.inverse_scale.push_back(1.0 / e.scale);
+  }
+  return plan;
+}
+
+// Writes store rows row_of(0), row_of(1), ... into the rows of x.
+template <typename RowOf>
+void EncodeBlock(const RowStore& store, const Encoding& encoding, const NumericPlan& plan,
+                 const std::vector<std::vector<size_t>>& categories, RowOf row_of, RowMajor& x) {
   x.setZero();
+  const size_t numeric = plan.source.size();
   for (long r = 0; r < x.rows(); ++r) {
-    const double* values = store.Row(first + static_cast<size_t>(r));
+    const double* values = store.Row(row_of(static_cast<size_t>(r)));
     double* out = x.row(r).data();
     out[0] = 1.0;
-    for (size_t k = 0; k < encoding.features.size(); ++k) {
+    for (size_t j = 0; j < numeric; ++j) {
+      const double v = values[plan.source[j]];
+      out[plan.offset[j]] = v == v ? (v - plan.mean[j]) * plan.inverse_scale[j] : 0.0;  // NaN: missing
+    }
+    for (size_t k : plan.others) {
       const EncodedFeature& e = encoding.features[k];
       const double v = values[e.source];
       switch (e.kind) {
-        case FeatureKind::kNumeric:
-          out[e.offset] = std::isnan(v) ? 0.0 : (v - e.mean) / e.scale;
-          break;
         case FeatureKind::kBoolean:
           out[e.offset] = std::isnan(v) ? e.impute : v;
           break;
@@ -62,10 +89,12 @@ NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, 
   const Encoding& encoding = *spec.encoding;
   NewtonAccumulator sums(encoding.dim, spec.with_hessian);
   const std::vector<std::vector<size_t>> categories = CategoryColumns(store, encoding);
+  const NumericPlan plan = PlanNumeric(encoding);
   const RowStore::Bytes& labels = store.Labels();
   const RowStore::Bytes& holdout = store.Holdout();
   RowMajor x(kBlock, static_cast<long>(encoding.dim));
   Eigen::ArrayXd logits(kBlock), y(kBlock), weights(kBlock);
+  if (spec.logits != nullptr) spec.logits->resize(store.Rows());
   for (size_t first = 0; first < store.Rows(); first += kBlock) {
     const size_t count = std::min(kBlock, store.Rows() - first);
     if (static_cast<size_t>(x.rows()) != count) {
@@ -74,8 +103,9 @@ NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, 
       y.resize(static_cast<long>(count));
       weights.resize(static_cast<long>(count));
     }
-    EncodeBlock(store, encoding, categories, first, x);
+    EncodeBlock(store, encoding, plan, categories, [first](size_t r) { return first + r; }, x);
     logits.matrix().noalias() = x * beta;
+    if (spec.logits != nullptr) std::copy(logits.data(), logits.data() + count, spec.logits->data() + first);
     double training = 0;
     for (size_t r = 0; r < count; ++r) {
       const bool label = labels[first + r] != 0, held_out = holdout[first + r] != 0;
@@ -83,11 +113,28 @@ NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, 
       y[i] = label ? 1.0 : 0.0;
       weights[i] = held_out ? 0.0 : label ? spec.positive_weight : spec.negative_weight;
       training += held_out ? 0 : 1;
-      if (spec.with_evaluation && (held_out || spec.evaluate_all)) sums.AddEvaluation(label, logits[i]);
     }
     sums.AddTrainingBlock(x, y, weights, logits, training, spec.hessian_stride);
   }
   sums.Flush();
+  return sums;
+}
+
+void EncodeStoredRows(const RowStore& store, const Encoding& encoding, const std::vector<size_t>& rows,
+                      NewtonAccumulator::Block& x) {
+  x.resize(static_cast<long>(rows.size()), static_cast<long>(encoding.dim));
+  EncodeBlock(store, encoding, PlanNumeric(encoding), CategoryColumns(store, encoding),
+              [&rows](size_t r) { return rows[r]; }, x);
+}
+
+NewtonAccumulator StoredEvaluation(const RowStore& store, const std::vector<double>& logits, size_t dim,
+                                   bool evaluate_all) {
+  NewtonAccumulator sums(dim, false);
+  const RowStore::Bytes& labels = store.Labels();
+  const RowStore::Bytes& holdout = store.Holdout();
+  for (size_t r = 0; r < store.Rows() && r < logits.size(); ++r) {
+    if (holdout[r] != 0 || evaluate_all) sums.AddEvaluation(labels[r] != 0, logits[r]);
+  }
   return sums;
 }
 

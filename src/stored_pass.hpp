@@ -15,17 +15,25 @@ struct StoredPassSpec {
   double negative_weight = 1.0;
   double positive_weight = 1.0;
   bool with_hessian = true;
-  bool evaluate_all = false;  // in-sample metrics: every row is an evaluation row
-  bool with_evaluation = true;  // false: training sums only (iterations before the last)
   int hessian_stride = 1;       // the Hessian from every stride-th row (see AddTrainingBlock)
+  std::vector<double>* logits = nullptr;  // when set: every row's logit at beta, in store order
 };
 
 // The stride that leaves at least ~250,000 rows in the Hessian: its relative error, about
 // sqrt(dim / rows), then costs Newton a fraction of a percent of its convergence rate.
 int HessianStride(size_t rows) noexcept;
 
-// The sums at `beta` over the store's rows: training rows add to the loss, gradient and
-// Hessian, holdout rows (every row with evaluate_all) to the evaluation.
+// The training sums at `beta` over the store's training rows (loss, gradient, Hessian); the
+// evaluation is StoredEvaluation's, from the logits of the final iteration.
 NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, const Eigen::VectorXd& beta);
+
+// Encodes the given rows of the store into x (resized to rows x dim), as Encoding::Encode.
+void EncodeStoredRows(const RowStore& store, const Encoding& encoding, const std::vector<size_t>& rows,
+                      NewtonAccumulator::Block& x);
+
+// The evaluation sums from the logits a StoredPass wrote (holdout rows; every row with
+// `evaluate_all`): the metrics at a converged beta without encoding the rows again.
+NewtonAccumulator StoredEvaluation(const RowStore& store, const std::vector<double>& logits, size_t dim,
+                                   bool evaluate_all);
 
 }  // namespace pgfraud

@@ -45,39 +45,52 @@ struct WarmStart {
   int iterations = 0;
 };
 
-// Fits the model in memory on the training rows the statistics pass kept whole: a sample of
-// each class, each row weighted by its class's total / kept count, so the sample's objective
-// (with the same L2 penalty) estimates the table's. Newton converges quadratically, so from
-// this point the passes over the table need a few iterations instead of many. Returns nothing
-// when the sample gives no usable point (too small, one class, no convergence, a singular
-// system): training then starts at the base rate.
-std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading, const TrainingStats& stats,
-                                     double l2, Eigen::VectorXd beta) {
-  constexpr size_t kMinimumRows = 200, kMinimumPerClass = 20;
-  // An iteration costs rows x dim^2 and the encoded rows take rows x dim doubles: with many
-  // one-hot columns, fewer rows (the smallest priorities of each class, still uniform).
+// A class-balanced sample of training rows, encoded, each class weighted back to its total.
+struct Sample {
+  NewtonAccumulator::Block x;
+  std::vector<bool> labels;
+  double weight[2] = {1.0, 1.0};
+  size_t positives = 0;
+};
+
+// How many rows of each class a warm start may use: an iteration costs rows x dim^2 and the
+// encoded rows take rows x dim doubles, so with many one-hot columns, fewer rows.
+void FitSampleSizes(size_t dim, size_t available[2], size_t kept[2]) {
   constexpr double kMaxFlops = 5e8, kMaxValues = 4e6;
-  const size_t n = reading.features.size(), dim = spec.encoding.dim;
   const double budget = std::min(kMaxFlops / (static_cast<double>(dim) * dim), kMaxValues / dim);
-  const double total = static_cast<double>(stats.whole[0].size() + stats.whole[1].size());
+  const double total = static_cast<double>(available[0] + available[1]);
   const double share = total > budget ? budget / total : 1.0;
-  size_t kept[2];
+  for (int c : {0, 1}) kept[c] = static_cast<size_t>(share * static_cast<double>(available[c]));
+}
+
+bool UsableSample(const size_t kept[2]) {
+  constexpr size_t kMinimumRows = 200, kMinimumPerClass = 20;
+  return kept[0] + kept[1] >= kMinimumRows && kept[0] >= kMinimumPerClass && kept[1] >= kMinimumPerClass;
+}
+
+void WeighClasses(const PassSpec& spec, const TrainingStats& stats, const size_t kept[2], Sample& sample) {
+  sample.weight[0] =
+      spec.negative_weight * (stats.training_rows - stats.training_positives) / static_cast<double>(kept[0]);
+  sample.weight[1] = spec.positive_weight * stats.training_positives / static_cast<double>(kept[1]);
+  sample.positives = kept[1];
+}
+
+// The rows the statistics pass kept whole (the smallest priorities of each class).
+std::optional<Sample> SampleOfWholeRows(const PassSpec& spec, const Model& reading, const TrainingStats& stats) {
+  const size_t n = reading.features.size(), dim = spec.encoding.dim;
+  size_t available[2] = {stats.whole[0].size(), stats.whole[1].size()}, kept[2];
+  FitSampleSizes(dim, available, kept);
+  if (!UsableSample(kept)) return std::nullopt;
   std::vector<const StoredRow*> rows[2];
   for (int positive : {0, 1}) {
-    kept[positive] = static_cast<size_t>(share * static_cast<double>(stats.whole[positive].size()));
     for (const StoredRow& row : stats.whole[positive]) rows[positive].push_back(&row);
     std::sort(rows[positive].begin(), rows[positive].end(),
               [](const StoredRow* a, const StoredRow* b) { return a->priority < b->priority; });
     rows[positive].resize(kept[positive]);
   }
-  if (kept[0] + kept[1] < kMinimumRows || kept[0] < kMinimumPerClass || kept[1] < kMinimumPerClass) {
-    return std::nullopt;
-  }
-  const double weight[2] = {
-      spec.negative_weight * (stats.training_rows - stats.training_positives) / static_cast<double>(kept[0]),
-      spec.positive_weight * stats.training_positives / static_cast<double>(kept[1])};
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(kept[0] + kept[1], dim);
-  std::vector<bool> labels;
+  Sample sample;
+  WeighClasses(spec, stats, kept, sample);
+  sample.x.resize(static_cast<long>(kept[0] + kept[1]), static_cast<long>(dim));
   std::vector<FeatureValue> values;
   try {
     for (int positive : {0, 1}) {
@@ -85,21 +98,60 @@ std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading,
         row->Restore(values);
         std::optional<bool> label = ReadLabel(reading.features[n - 1], values[n - 1]);
         if (!label || *label != (positive == 1)) throw Error(ErrorCode::kInternal, "a sampled row changed its label");
-        spec.encoding.Encode(reading, values.data(), x.row(static_cast<long>(labels.size())).data());
-        labels.push_back(*label);
+        spec.encoding.Encode(reading, values.data(), sample.x.row(static_cast<long>(sample.labels.size())).data());
+        sample.labels.push_back(*label);
       }
     }
   } catch (const Error& e) {
     if (e.code() == ErrorCode::kInternal) throw;
     return std::nullopt;  // a value the model cannot read: the pass over the table reports it
   }
+  return sample;
+}
 
+// Training rows of the store at an even stride through each class (the store holds every
+// row: no hash-chosen sample was kept).
+std::optional<Sample> SampleOfStoredRows(const PassSpec& spec, const TrainingStats& stats, size_t per_class) {
+  const RowStore& store = stats.store;
+  size_t available[2] = {0, 0}, kept[2];
+  for (size_t r = 0; r < store.Rows(); ++r) {
+    if (store.Holdout()[r] == 0) ++available[store.Labels()[r]];
+  }
+  size_t wanted[2] = {std::min(available[0], per_class), std::min(available[1], per_class)};
+  FitSampleSizes(spec.encoding.dim, wanted, kept);
+  if (!UsableSample(kept)) return std::nullopt;
+  std::vector<size_t> rows;
+  size_t seen[2] = {0, 0}, taken[2] = {0, 0};
+  for (size_t r = 0; r < store.Rows(); ++r) {
+    if (store.Holdout()[r] != 0) continue;
+    const int c = store.Labels()[r];
+    // Row i of a class is taken when floor(i * kept / available) moves: kept rows, evenly spread.
+    if (taken[c] < kept[c] && seen[c] * kept[c] / available[c] == taken[c]) {
+      rows.push_back(r);
+      ++taken[c];
+    }
+    ++seen[c];
+  }
+  Sample sample;
+  WeighClasses(spec, stats, taken, sample);
+  EncodeStoredRows(store, spec.encoding, rows, sample.x);
+  for (size_t r : rows) sample.labels.push_back(store.Labels()[r] != 0);
+  return sample;
+}
+
+// Fits the model in memory on a sample of each class, each row weighted by its class's
+// total / kept count, so the sample's objective (with the same L2 penalty) estimates the
+// table's. Newton converges quadratically, so from this point the iterations over every row
+// need a few steps instead of many. Returns nothing when the sample gives no usable point (no
+// convergence, a singular system): training then starts at the base rate.
+std::optional<WarmStart> FitOnSample(const Sample& sample, double l2, Eigen::VectorXd beta) {
+  const size_t dim = static_cast<size_t>(sample.x.cols());
   const auto pass = [&](const Eigen::VectorXd& at) {
     NewtonAccumulator sums(dim, true);
-    const Eigen::VectorXd logits = x * at;
-    for (size_t r = 0; r < labels.size(); ++r) {
-      sums.AddTraining(x.row(static_cast<long>(r)).data(), labels[r], weight[labels[r] ? 1 : 0],
-                       logits[static_cast<long>(r)]);
+    const Eigen::VectorXd logits = sample.x * at;
+    for (size_t r = 0; r < sample.labels.size(); ++r) {
+      sums.AddTraining(sample.x.row(static_cast<long>(r)).data(), sample.labels[r],
+                       sample.weight[sample.labels[r] ? 1 : 0], logits[static_cast<long>(r)]);
     }
     sums.Flush();
     return sums;
@@ -107,7 +159,7 @@ std::optional<WarmStart> FitOnSample(const PassSpec& spec, const Model& reading,
   try {
     NewtonRun run = Minimise(std::move(beta), l2, 1e-10, 50, pass, [](int, int, double, double) {});
     if (!run.converged) return std::nullopt;
-    return WarmStart{run.beta, labels.size(), kept[1], run.iterations};
+    return WarmStart{run.beta, sample.labels.size(), sample.positives, run.iterations};
   } catch (const Error&) {
     return std::nullopt;  // a singular system on the sample: the passes over the table decide
   }
@@ -215,6 +267,9 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                         0.9 * static_cast<double>(budget)) {
     spec.store_budget = budget;
     spec.expected_rows = static_cast<size_t>(estimated_rows * 1.05) + 1024;
+    // The warm start samples the stored rows; should they not fit after all, the passes
+    // over the table start at the base rate.
+    spec.whole_rows = 0;
   }
 
   const TrainingStats stats = runner.Statistics(spec);
@@ -252,7 +307,10 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // Start at the base rate: one Newton step fewer, and no wild first step on skewed data.
   const double wpos = spec.positive_weight * pos, wneg = spec.negative_weight * (n - pos);
   beta[0] = std::log(wpos / wneg);
-  const std::optional<WarmStart> warm = FitOnSample(spec, reading, stats, options.l2, beta);
+  std::optional<Sample> sample = in_memory ? SampleOfStoredRows(spec, stats, static_cast<size_t>(options.warm_start_rows) / 2)
+                                           : SampleOfWholeRows(spec, reading, stats);
+  const std::optional<WarmStart> warm = sample ? FitOnSample(*sample, options.l2, beta) : std::nullopt;
+  sample.reset();
   if (warm) {
     beta = warm->beta;
     runner.Progress("warm start: fitted on " + std::to_string(warm->rows) + " sampled training rows (" +
@@ -261,12 +319,13 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   }
 
   // A Newton iteration's sums: over the rows in memory, or a pass over the table.
-  // In memory the evaluation sums wait for the final beta (one more cheap pass over memory).
+  // In memory the evaluation waits for the final beta and reads the logits of its iteration.
+  std::vector<double> logits;
   const auto sums_at = [&](const Eigen::VectorXd& at) {
     spec.beta.assign(at.data(), at.data() + dim);
     if (!in_memory) return runner.Newton(spec);
     const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, spec.with_hessian,
-                                spec.evaluate_all, false, HessianStride(stats.store.Rows())};
+                                HessianStride(stats.store.Rows()), &logits};
     return StoredPass(stats.store, stored, at);
   };
   const auto report = [&](int passes, int iteration, double objective, double decrement) {
@@ -290,9 +349,11 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   }
 
   if (in_memory) {
-    const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false,
-                                spec.evaluate_all, true};
-    evaluation = StoredPass(stats.store, stored, beta);
+    if (!converged) {  // the last step moved beta after the last iteration's logits
+      const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false, 1, &logits};
+      StoredPass(stats.store, stored, beta);
+    }
+    evaluation = StoredEvaluation(stats.store, logits, spec.encoding.dim, spec.evaluate_all);
     spec.beta.assign(beta.data(), beta.data() + dim);
   } else if (!converged) {
     // The last step moved beta after the last pass: one more pass, without the Hessian.

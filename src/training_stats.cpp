@@ -12,11 +12,16 @@
 
 namespace pgfraud {
 
-void RunningMoments::Add(double x) noexcept {
-  count += 1.0;
-  double delta = x - mean;
-  mean += delta / count;
-  m2 += delta * (x - mean);
+void RunningMoments::Settle() noexcept {
+  if (pending_ == 0) return;
+  const double n = pending_;
+  RunningMoments batch;
+  batch.count = n;
+  batch.mean = shift_ + sum_ / n;
+  batch.m2 = std::max(0.0, squares_ - sum_ * sum_ / n);
+  pending_ = 0;
+  sum_ = squares_ = 0.0;
+  Merge(batch);
 }
 
 void RunningMoments::Merge(const RunningMoments& o) noexcept {
@@ -232,43 +237,60 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
   training_positives += *label ? 1 : 0;
   const uint64_t priority = RowHash(values, n - 1, seed ^ 0x5bd1e9955bd1e995ULL);
   scratch_.assign(n - 1, NAN);
+  // The values read here also go to the store (one read per value, not two).
+  double* stored = store.BeginRow(*label, false);
   std::string buffer;
   for (size_t i = 0; i + 1 < n; ++i) {
     const Feature& f = reading.features[i];
+    double kept = NAN;
     switch (f.kind) {
       case FeatureKind::kNumeric: {
         double x;
         if (ReadNumber(f, values[i], &x)) {
           moments[i].Add(x);
-          scratch_[i] = x;
+          scratch_[i] = kept = x;
         }
         break;
       }
       case FeatureKind::kBoolean: {
         bool b;
-        if (ReadBool(f, values[i], &b)) moments[i].Add(b ? 1.0 : 0.0);
+        if (ReadBool(f, values[i], &b)) {
+          kept = b ? 1.0 : 0.0;
+          moments[i].Add(kept);
+        }
         break;
       }
       case FeatureKind::kCategorical: {
         std::string_view category;
-        if (ReadCategory(f, values[i], &buffer, &category)) categories[i].Add(category);
+        if (ReadCategory(f, values[i], &buffer, &category)) {
+          categories[i].Add(category);
+          if (stored != nullptr) kept = store.CategoryId(i, category);
+        }
         break;
       }
       default: {
         int slot = ReadSlot(f, values[i]);
         slots[i][slot < 0 ? slots[i].size() - 1 : static_cast<size_t>(slot)] += 1.0;
+        if (slot >= 0) kept = slot;
       }
     }
+    if (stored != nullptr) stored[i] = kept;
   }
+  if (stored != nullptr) store.EndRow();
   if (Enters(sample, kSampleSize, priority)) Keep(sample, kSampleSize, SampleRow{priority, scratch_});
-  store.Add(reading, values, *label, false);
   const int positive = *label ? 1 : 0;
   if (whole_capacity > 0 && priority < whole_cutoff_[positive]) {
     if (std::optional<StoredRow> row = Store(priority, values, n)) KeepWhole(positive, std::move(*row));
   }
 }
 
+void TrainingStats::Settle() noexcept {
+  for (RunningMoments& m : moments) m.Settle();
+}
+
 void TrainingStats::Merge(TrainingStats& o) {
+  Settle();
+  o.Settle();
   rows += o.rows;
   null_labels += o.null_labels;
   training_rows += o.training_rows;
@@ -325,6 +347,7 @@ void TrainingStats::TrimWhole(int positive) {
 }
 
 std::vector<uint8_t> TrainingStats::Serialize(bool with_store) {
+  Settle();
   TrimWhole();
   nlohmann::json m = nlohmann::json::array();
   for (const RunningMoments& r : moments) m.push_back({r.count, r.mean, r.m2});
@@ -368,7 +391,13 @@ TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
   s.training_positives = j.at("training_positives");
   s.holdout_rows = j.at("holdout_rows");
   s.holdout_positives = j.at("holdout_positives");
-  for (const auto& r : j.at("moments")) s.moments.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<double>()});
+  for (const auto& r : j.at("moments")) {
+    RunningMoments m;
+    m.count = r[0].get<double>();
+    m.mean = r[1].get<double>();
+    m.m2 = r[2].get<double>();
+    s.moments.push_back(m);
+  }
   for (const auto& c : j.at("categories")) s.categories.push_back(CategoryCounter::FromJson(c));
   s.slots = j.at("slots").get<std::vector<std::vector<double>>>();
   for (const auto& r : j.at("sample")) {

@@ -126,8 +126,10 @@ def main():
     check("insurance as loaded: trains, leaves out the identifier-like incident_location",
           "incident_location" not in names and "identifier" in notices and doc["metrics"]["roc_auc"] is not None,
           f"{len(doc['features'])} features, holdout ROC AUC {doc['metrics']['roc_auc']:.3f}")
-    check("training reports progress per pass as NOTICEs", "pass 2 (Newton 1)" in notices and "objective" in notices,
-          f"{sum('train_fraud_model: pass' in n for n in conn.notices)} progress lines")
+    check("training reports progress per pass and iteration as NOTICEs",
+          "pass 1 (statistics)" in notices and "Newton 1" in notices and "objective" in notices,
+          f"{sum('train_fraud_model: ' in n for n in conn.notices)} progress lines"
+          f" ({'rows in memory' if doc['training']['in_memory'] else 'passes over the table'})")
     check("insurance as loaded: dates give day_of_week features",
           any(f["kind"] == "day_of_week" and f["name"] == "incident_date" for f in doc["features"]),
           "incident_date -> day_of_week")

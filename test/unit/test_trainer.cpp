@@ -384,6 +384,33 @@ TEST(Metrics, HandCountedAucAndConfusion) {
   EXPECT_EQ(all.fp, 1);
 }
 
+// Batched sums around a shift agree with a two-pass computation, even far from zero and
+// across batches and merges.
+TEST(RunningMoments, MatchesTwoPassMeanAndSpread) {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0.0, 0.5);
+  std::vector<double> xs;
+  for (int i = 0; i < 10000; ++i) xs.push_back(1e9 + 3 * std::sin(i) + noise(rng));
+  RunningMoments all, first, second;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    all.Add(xs[i]);
+    (i < 6000 ? first : second).Add(xs[i]);
+  }
+  all.Settle();
+  first.Settle();
+  second.Settle();
+  first.Merge(second);
+  double mean = 0, m2 = 0;
+  for (double x : xs) mean += x;
+  mean /= static_cast<double>(xs.size());
+  for (double x : xs) m2 += (x - mean) * (x - mean);
+  for (const RunningMoments* m : {&all, &first}) {
+    EXPECT_EQ(m->count, 10000.0);
+    EXPECT_NEAR(m->mean, mean, 1e-6);
+    EXPECT_NEAR(m->m2 / m2, 1.0, 1e-9);
+  }
+}
+
 TEST(CategoryCounter, KeepsFrequentValuesWhenPruned) {
   CategoryCounter c(10);
   for (int i = 0; i < 100000; ++i) c.Add("id" + std::to_string(i));
