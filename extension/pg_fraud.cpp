@@ -1,7 +1,7 @@
 // Module entry: the magic block, GUC prefix reservation, the model cache callback and the
-// cleanup of training rows never taken.
+// cleanup of training statistics never taken.
 #include "model_cache.hpp"
-#include "stored_rows.hpp"
+#include "pass_handover.hpp"
 #include "pg_headers.hpp"
 
 extern "C" {
@@ -14,7 +14,7 @@ void _PG_init(void);
 void _PG_init(void) {
   MarkGUCPrefixReserved("pg_fraud");
   pgfraud::glue::RegisterModelCacheCallback();
-  pgfraud::glue::RegisterStoredRowsCleanup();
+  pgfraud::glue::RegisterHandoverCleanup();
 }
 
 }  // extern "C"

@@ -13,7 +13,7 @@
 #include "aggregate_state.hpp"
 #include "guard.hpp"
 #include "row_values.hpp"
-#include "stored_rows.hpp"
+#include "pass_handover.hpp"
 #include "trainer.hpp"
 
 namespace pgfraud {
@@ -156,16 +156,15 @@ Datum fraud_train_pass_deserialize(PG_FUNCTION_ARGS) {
 }
 
 PG_FUNCTION_INFO_V1(fraud_train_pass_final);
-// Final: the serialised state, which train_fraud_model reads back; rows a statistics pass
-// kept in memory are handed over in this backend rather than serialised.
+// Final: the serialised state, which train_fraud_model reads back; the statistics of its
+// passes (spec "hand_over") stay in this backend instead, and the result only says so.
 Datum fraud_train_pass_final(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0)) PG_RETURN_NULL();
   return Guard([&] {
     PassState& state = *reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
-    if (state.newton) return PointerGetDatum(pgfraud::glue::Serialize(state));
-    bytea* result = pgfraud::glue::ToBytea('S', state.stats.Serialize(false));
-    pgfraud::glue::HandOverStoredRows(std::move(state.stats.store));
-    return PointerGetDatum(result);
+    if (state.newton || !state.stats.hand_over) return PointerGetDatum(pgfraud::glue::Serialize(state));
+    pgfraud::glue::HandOverStatistics(std::move(state.stats));
+    return PointerGetDatum(pgfraud::glue::ToBytea('S', {static_cast<uint8_t>(pgfraud::glue::kHandedOver)}));
   });
 }
 

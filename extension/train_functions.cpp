@@ -8,7 +8,7 @@
 #include "errors.hpp"
 #include "guard.hpp"
 #include "model_document.hpp"
-#include "stored_rows.hpp"
+#include "pass_handover.hpp"
 #include "trainer.hpp"
 
 namespace pgfraud {
@@ -134,12 +134,17 @@ class SpiRunner : public PassRunner {
   size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
 
   TrainingStats Statistics(const PassSpec& spec) override {
-    TakeStoredRows();  // nothing left from an earlier pass of this backend
-    std::vector<uint8_t> bytes = RunPass(spec);
-    if (bytes.empty()) return TrainingStats();
-    TrainingStats stats = TrainingStats::Deserialize(bytes.data(), bytes.size());
-    stats.store = TakeStoredRows();
-    return stats;
+    PassSpec handing_over = spec;
+    handing_over.hand_over = true;
+    TakeStatistics();  // nothing left from an earlier pass of this backend
+    std::vector<uint8_t> bytes = RunPass(handing_over);
+    if (bytes.empty()) return TrainingStats();  // no rows
+    if (bytes.size() == 1 && bytes[0] == kHandedOver) {
+      std::optional<TrainingStats> stats = TakeStatistics();
+      if (!stats) throw Error(ErrorCode::kInternal, "the statistics pass handed over no state");
+      return std::move(*stats);
+    }
+    return TrainingStats::Deserialize(bytes.data(), bytes.size());
   }
 
   NewtonAccumulator Newton(const PassSpec& spec) override {

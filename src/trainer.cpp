@@ -173,7 +173,7 @@ nlohmann::json PassSpec::ToJson() const {
   nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
                       {"category_capacity", category_capacity}, {"whole_rows", whole_rows},
                       {"whole_cutoff", whole_cutoff}, {"store_budget", store_budget},
-                      {"expected_rows", expected_rows}, {"newton", newton}};
+                      {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"newton", newton}};
   if (newton) {
     j["encoding"] = encoding.ToJson();
     j["beta"] = beta;
@@ -195,6 +195,7 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.whole_cutoff = j.at("whole_cutoff").get<uint64_t>();
   s.store_budget = std::min(j.value("store_budget", size_t{0}), kMaxStoreBytes);
   s.expected_rows = j.value("expected_rows", size_t{0});
+  s.hand_over = j.value("hand_over", false);
   s.newton = j.at("newton").get<bool>();
   if (s.newton) {
     s.encoding = Encoding::FromJson(j.at("encoding"));
@@ -216,8 +217,10 @@ PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(Readi
 }
 
 TrainingStats PassContext::NewStatistics() const {
-  return TrainingStats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff, spec_.store_budget,
-                       spec_.expected_rows);
+  TrainingStats stats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff, spec_.store_budget,
+                      spec_.expected_rows);
+  stats.hand_over = spec_.hand_over;
+  return stats;
 }
 
 void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* values) const {

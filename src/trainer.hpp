@@ -34,6 +34,7 @@ struct PassSpec {
   uint64_t whole_cutoff = UINT64_MAX;  // and only rows of a priority below this
   size_t store_budget = 0;   // statistics pass: bytes to keep every labelled row in (0: none)
   size_t expected_rows = 0;  // room to reserve for them
+  bool hand_over = false;    // statistics pass: the final state stays in the backend (glue)
   // Newton and evaluation passes only:
   bool newton = false;
   Encoding encoding;

@@ -100,6 +100,7 @@ TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, siz
       slots(reading.features.size()),
       whole_capacity(whole_rows / 2),
       whole_cutoff_{whole_cutoff, UINT64_MAX} {
+  for (std::vector<StoredRow>& rows : whole) rows.reserve(2 * whole_capacity);  // KeepWhole trims at 2k
   if (store_budget > 0) {
     store = RowStore(reading, store_budget);
     store.Reserve(expected_rows);
@@ -297,13 +298,14 @@ void TrainingStats::Merge(TrainingStats& o) {
   training_positives += o.training_positives;
   holdout_rows += o.holdout_rows;
   holdout_positives += o.holdout_positives;
+  hand_over = hand_over || o.hand_over;
   if (moments.empty()) {
-    moments = o.moments;
-    categories = o.categories;
-    slots = o.slots;
-    sample = o.sample;
-    whole[0] = o.whole[0];
-    whole[1] = o.whole[1];
+    moments = std::move(o.moments);
+    categories = std::move(o.categories);
+    slots = std::move(o.slots);
+    sample = std::move(o.sample);
+    whole[0] = std::move(o.whole[0]);
+    whole[1] = std::move(o.whole[1]);
     whole_capacity = o.whole_capacity;
     store = std::move(o.store);
     TrimWhole();
@@ -316,8 +318,8 @@ void TrainingStats::Merge(TrainingStats& o) {
   }
   for (const SampleRow& row : o.sample) Keep(sample, kSampleSize, row);
   for (int positive : {0, 1}) {
-    for (const StoredRow& row : o.whole[positive]) {
-      if (row.priority < whole_cutoff_[positive]) KeepWhole(positive, row);
+    for (StoredRow& row : o.whole[positive]) {
+      if (row.priority < whole_cutoff_[positive]) KeepWhole(positive, std::move(row));
     }
   }
   TrimWhole();
@@ -346,7 +348,7 @@ void TrainingStats::TrimWhole(int positive) {
   rows.erase(kth, rows.end());
 }
 
-std::vector<uint8_t> TrainingStats::Serialize(bool with_store) {
+std::vector<uint8_t> TrainingStats::Serialize() {
   Settle();
   TrimWhole();
   nlohmann::json m = nlohmann::json::array();
@@ -362,7 +364,8 @@ std::vector<uint8_t> TrainingStats::Serialize(bool with_store) {
   nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"training_rows", training_rows},
                       {"training_positives", training_positives}, {"holdout_rows", holdout_rows},
                       {"holdout_positives", holdout_positives}, {"moments", m}, {"categories", c},
-                      {"slots", slots}, {"sample", rows_sampled}, {"whole_capacity", whole_capacity}};
+                      {"slots", slots}, {"sample", rows_sampled}, {"whole_capacity", whole_capacity},
+                      {"hand_over", hand_over}};
   // Layout: the CBOR document's size, the document, then the whole rows packed flat.
   const std::vector<uint8_t> document = nlohmann::json::to_cbor(j);
   std::vector<uint8_t> out;
@@ -372,8 +375,8 @@ std::vector<uint8_t> TrainingStats::Serialize(bool with_store) {
     Put(out, static_cast<uint64_t>(whole[positive].size()));
     PackRows(whole[positive], out);
   }
-  Put(out, static_cast<uint8_t>(with_store && store.Enabled()));
-  if (with_store && store.Enabled()) store.Serialize(out);
+  Put(out, static_cast<uint8_t>(store.Enabled()));
+  if (store.Enabled()) store.Serialize(out);
   return out;
 }
 
@@ -407,6 +410,7 @@ TrainingStats TrainingStats::Deserialize(const uint8_t* data, size_t size) {
   }
   std::make_heap(s.sample.begin(), s.sample.end());
   s.whole_capacity = j.at("whole_capacity").get<size_t>();
+  s.hand_over = j.value("hand_over", false);
   for (int positive : {0, 1}) {
     const uint64_t count = in.Get<uint64_t>();
     if (count > s.whole_capacity) throw std::runtime_error("corrupt training statistics");

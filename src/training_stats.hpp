@@ -105,9 +105,7 @@ class TrainingStats {
   // Folds batched sums into `moments`; Merge and Serialize do it, as must any other reader.
   void Settle() noexcept;
 
-  // Trims `whole` first. Without `with_store` the stored rows stay out (the leader hands them
-  // over in memory instead of copying them through a bytea).
-  std::vector<uint8_t> Serialize(bool with_store = true);
+  std::vector<uint8_t> Serialize();  // trims `whole` first
   static TrainingStats Deserialize(const uint8_t* data, size_t size);
 
   double rows = 0;            // rows read
@@ -132,6 +130,9 @@ class TrainingStats {
   void TrimWhole();
   // Every labelled row (training and holdout) while they fit the store's budget.
   RowStore store;
+  // Set by the glue's passes: the final state is handed to the caller in this backend
+  // rather than serialised (see glue/pass_handover.hpp).
+  bool hand_over = false;
 
  private:
   void KeepWhole(int positive, StoredRow row);
