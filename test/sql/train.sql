@@ -179,8 +179,8 @@ $$ LANGUAGE sql;
 SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem', '{"tol": 1e-12, "exclude": ["id"]}')
 UNION ALL SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'pass', '{"tol": 1e-12, "exclude": ["id"], "in_memory": false}');
 SELECT * FROM pg_temp.same_models('mem', 'pass');
-SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem_in_sample', '{"tol": 1e-12, "exclude": ["id"], "holdout": 0}')
-UNION ALL SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'pass_in_sample', '{"tol": 1e-12, "exclude": ["id"], "holdout": 0, "in_memory": false}');
+SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem_in_sample', '{"tol": 1e-12, "exclude": ["id"], "holdout": 0, "class_weight": "balanced"}')
+UNION ALL SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'pass_in_sample', '{"tol": 1e-12, "exclude": ["id"], "holdout": 0, "class_weight": "balanced", "in_memory": false}');
 SELECT * FROM pg_temp.same_models('mem_in_sample', 'pass_in_sample');
 -- A source larger than maintenance_work_mem is trained in passes; so is one the planner
 -- underestimates (never analysed: the rows are kept until the budget runs out, then dropped).
