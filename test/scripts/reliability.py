@@ -125,6 +125,11 @@ def sentinels(conn, cur):
     check("the server log holds no sentinel value", "ERROR" in log_text and SENTINEL not in log_text, log or "no log")
 
 
+# Options that keep a training busy well past the kill at 1 s however fast it gets: tol 0
+# never converges, so it iterates up to max_iter (in memory about 30 s on 300,000 rows).
+ENDLESS = '{"tol": 0, "max_iter": 1000}'
+
+
 def killed_training(cur):
     """kill -9 of a backend in the middle of train_fraud_model: no partial model, and the
     server comes back with the trigger working."""
@@ -135,7 +140,7 @@ def killed_training(cur):
     vcur = victim.cursor()
     vcur.execute("SELECT pg_backend_pid()")
     pid = vcur.fetchone()[0]
-    thread = threading.Thread(target=lambda: _swallow(vcur, "SELECT train_fraud_model('big', 'is_fraud', 'killed')"))
+    thread = threading.Thread(target=lambda: _swallow(vcur, "SELECT train_fraud_model('big', 'is_fraud', 'killed', %s)", (ENDLESS,)))
     thread.start()
     time.sleep(1.0)
     os.kill(pid, signal.SIGKILL)
@@ -164,7 +169,8 @@ def killed_postmaster(cur):
     cluster = next(l.split()[:2] for l in subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True)
                    .stdout.splitlines() if l.split()[2] == port)
     victim = connect()
-    thread = threading.Thread(target=lambda: _swallow(victim.cursor(), "SELECT train_fraud_model('big', 'is_fraud', 'killed_pm')"))
+    thread = threading.Thread(target=lambda: _swallow(victim.cursor(), "SELECT train_fraud_model('big', 'is_fraud', 'killed_pm', %s)",
+                                                           (ENDLESS,)))
     thread.start()
     time.sleep(1.0)
     children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
@@ -189,9 +195,9 @@ def killed_postmaster(cur):
     return conn, cur
 
 
-def _swallow(cur, sql):
+def _swallow(cur, sql, params=None):
     try:
-        cur.execute(sql)
+        cur.execute(sql, params)
     except psycopg2.Error:
         pass
 
@@ -200,7 +206,7 @@ def timeout(cur):
     cur.execute("SET statement_timeout = '100ms'")
     start = time.perf_counter()
     try:
-        cur.execute("SELECT train_fraud_model('big', 'is_fraud', 'timeout')")
+        cur.execute("SELECT train_fraud_model('big', 'is_fraud', 'timeout', %s)", (ENDLESS,))
         ok = False
     except psycopg2.errors.QueryCanceled:
         ok = True
