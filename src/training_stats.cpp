@@ -135,69 +135,76 @@ void Keep(std::vector<Row>& heap, size_t k, Row row) {
 constexpr size_t kMaxStoredText = 1024;
 
 std::optional<StoredRow> Store(uint64_t priority, const FeatureValue* values, size_t n) {
-  size_t text_bytes = 0;
+  size_t text_bytes = 0, texts = 0;
   for (size_t i = 0; i < n; ++i) {
     if (values[i].kind == FeatureValue::Kind::kText || values[i].kind == FeatureValue::Kind::kOther) {
       text_bytes += values[i].text.size();
+      ++texts;
     }
   }
   if (text_bytes > kMaxStoredText) return std::nullopt;
-  StoredRow row{priority, std::vector<uint8_t>(n), std::vector<double>(n, 0.0), {}};
+  StoredRow row{priority, {}};
+  std::vector<uint8_t>& out = row.packed;
+  out.reserve(8 + n * (1 + sizeof(double)) + 8 * texts + text_bytes);
+  Put(out, static_cast<uint32_t>(n));
+  for (size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(values[i].kind));
   for (size_t i = 0; i < n; ++i) {
     const FeatureValue& v = values[i];
-    row.kinds[i] = static_cast<uint8_t>(v.kind);
-    if (v.kind == FeatureValue::Kind::kNumber) row.numbers[i] = v.number;
-    if (v.kind == FeatureValue::Kind::kBool) row.numbers[i] = v.flag ? 1.0 : 0.0;
-    if (v.kind == FeatureValue::Kind::kText || v.kind == FeatureValue::Kind::kOther) {
-      row.texts.emplace_back(static_cast<uint32_t>(i), std::string(v.text));
-    }
+    Put(out, v.kind == FeatureValue::Kind::kNumber ? v.number : v.kind == FeatureValue::Kind::kBool && v.flag ? 1.0 : 0.0);
+  }
+  Put(out, static_cast<uint32_t>(texts));
+  for (size_t i = 0; i < n; ++i) {
+    const FeatureValue& v = values[i];
+    if (v.kind != FeatureValue::Kind::kText && v.kind != FeatureValue::Kind::kOther) continue;
+    Put(out, static_cast<uint32_t>(i));
+    Put(out, static_cast<uint32_t>(v.text.size()));
+    out.insert(out.end(), v.text.begin(), v.text.end());
   }
   return row;
 }
 
-// Whole rows as one flat buffer (byte_packing.hpp). Per row: priority, value count, kinds,
-// numbers, text count, then (feature, length, bytes) per text.
+// Whether `packed` holds a well-formed row (sent by a worker: checked before it is read).
+bool WellFormed(const std::vector<uint8_t>& packed) {
+  Unpacker u(packed.data(), packed.size());
+  try {
+    const uint32_t n = u.Get<uint32_t>();
+    if (n > u.Left() / (1 + sizeof(double))) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (u.Get<uint8_t>() > static_cast<uint8_t>(FeatureValue::Kind::kOther)) return false;
+    }
+    u.Skip(n * sizeof(double));
+    const uint32_t texts = u.Get<uint32_t>();
+    if (texts > n) return false;
+    for (uint32_t t = 0; t < texts; ++t) {
+      const uint32_t i = u.Get<uint32_t>(), length = u.Get<uint32_t>();
+      if (i >= n) return false;
+      u.Skip(length);
+    }
+    return u.Done();
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+// Whole rows as one flat buffer (byte_packing.hpp). Per row: priority, packed size, packed.
 void PackRows(const std::vector<StoredRow>& rows, std::vector<uint8_t>& out) {
   size_t bytes = out.size();
-  for (const StoredRow& row : rows) {
-    bytes += 16 + row.kinds.size() * (1 + sizeof(double));
-    for (const auto& text : row.texts) bytes += 8 + text.second.size();
-  }
+  for (const StoredRow& row : rows) bytes += 12 + row.packed.size();
   out.reserve(bytes);
   for (const StoredRow& row : rows) {
     Put(out, row.priority);
-    Put(out, static_cast<uint32_t>(row.kinds.size()));
-    out.insert(out.end(), row.kinds.begin(), row.kinds.end());
-    const auto* numbers = reinterpret_cast<const uint8_t*>(row.numbers.data());
-    out.insert(out.end(), numbers, numbers + row.numbers.size() * sizeof(double));
-    Put(out, static_cast<uint32_t>(row.texts.size()));
-    for (const auto& [i, text] : row.texts) {
-      Put(out, i);
-      Put(out, static_cast<uint32_t>(text.size()));
-      out.insert(out.end(), text.begin(), text.end());
-    }
+    Put(out, static_cast<uint32_t>(row.packed.size()));
+    out.insert(out.end(), row.packed.begin(), row.packed.end());
   }
 }
 
 std::vector<StoredRow> UnpackRows(Unpacker& u, uint64_t count) {
   std::vector<StoredRow> rows;
+  rows.reserve(count);
   for (uint64_t r = 0; r < count; ++r) {
-    StoredRow row{u.Get<uint64_t>(), {}, {}, {}};
-    const uint32_t n = u.Get<uint32_t>();
-    if (n > u.Left()) throw std::runtime_error("corrupt training statistics");
-    row.kinds.resize(n);
-    u.Bytes(row.kinds.data(), n);
-    row.numbers.resize(n);
-    u.Bytes(row.numbers.data(), n * sizeof(double));
-    const uint32_t texts = u.Get<uint32_t>();
-    if (texts > n) throw std::runtime_error("corrupt training statistics");
-    for (uint32_t t = 0; t < texts; ++t) {
-      const uint32_t i = u.Get<uint32_t>(), length = u.Get<uint32_t>();
-      if (i >= n || length > u.Left()) throw std::runtime_error("corrupt training statistics");
-      std::string text(length, '\0');
-      u.Bytes(text.data(), length);
-      row.texts.emplace_back(i, std::move(text));
-    }
+    StoredRow row{u.Get<uint64_t>(), {}};
+    u.Array(row.packed, u.Get<uint32_t>());
+    if (!WellFormed(row.packed)) throw std::runtime_error("corrupt training statistics");
     rows.push_back(std::move(row));
   }
   return rows;
@@ -206,15 +213,26 @@ std::vector<StoredRow> UnpackRows(Unpacker& u, uint64_t count) {
 }  // namespace
 
 void StoredRow::Restore(std::vector<FeatureValue>& out) const {
-  out.assign(kinds.size(), FeatureValue::Missing());
-  for (size_t i = 0; i < kinds.size(); ++i) {
+  Unpacker u(packed.data(), packed.size());
+  const uint32_t n = u.Get<uint32_t>();
+  const uint8_t* kinds = packed.data() + sizeof(uint32_t);
+  const uint8_t* numbers = kinds + n;
+  out.assign(n, FeatureValue::Missing());
+  for (uint32_t i = 0; i < n; ++i) {
+    double x;
+    std::memcpy(&x, numbers + i * sizeof(double), sizeof x);
     switch (static_cast<FeatureValue::Kind>(kinds[i])) {
-      case FeatureValue::Kind::kNumber: out[i] = FeatureValue::Number(numbers[i]); break;
-      case FeatureValue::Kind::kBool: out[i] = FeatureValue::Bool(numbers[i] != 0.0); break;
+      case FeatureValue::Kind::kNumber: out[i] = FeatureValue::Number(x); break;
+      case FeatureValue::Kind::kBool: out[i] = FeatureValue::Bool(x != 0.0); break;
       default: break;
     }
   }
-  for (const auto& [i, text] : texts) {
+  u.Skip(n * (1 + sizeof(double)));
+  const uint32_t texts = u.Get<uint32_t>();
+  for (uint32_t t = 0; t < texts; ++t) {
+    const uint32_t i = u.Get<uint32_t>(), length = u.Get<uint32_t>();
+    const std::string_view text(reinterpret_cast<const char*>(packed.data() + (packed.size() - u.Left())), length);
+    u.Skip(length);
     out[i] = static_cast<FeatureValue::Kind>(kinds[i]) == FeatureValue::Kind::kText ? FeatureValue::Text(text)
                                                                                   : FeatureValue::Other(text);
   }

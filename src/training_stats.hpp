@@ -77,11 +77,13 @@ struct SampleRow {
 
 // A training row kept whole (every feature value and the label), for fitting a starting
 // point on a sample before the passes over the table (see FitOnSample in trainer.cpp).
+// One allocation a row (tens of thousands are stored, sent from workers and merged): the
+// values packed as value count n (u32), n kinds (FeatureValue::Kind, label last), n numbers
+// (the number, 0/1 for a boolean), text count (u32), then per text: feature (u32), length
+// (u32) and its bytes.
 struct StoredRow {
   uint64_t priority;
-  std::vector<uint8_t> kinds;  // FeatureValue::Kind per reading feature, label last
-  std::vector<double> numbers; // the number, or 0/1 for a boolean
-  std::vector<std::pair<uint32_t, std::string>> texts;  // (feature, text) of text values
+  std::vector<uint8_t> packed;
 
   // Views of the stored values; valid while this row lives.
   void Restore(std::vector<FeatureValue>& out) const;
