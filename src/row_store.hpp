@@ -33,7 +33,6 @@ class RowStore {
   // Enabled and holding every row added to it, here or in a merged store.
   bool Complete() const noexcept { return Enabled() && !overflowed_; }
   size_t Rows() const noexcept { return labels_.size(); }
-  size_t SizeInBytes() const noexcept { return bytes_; }
   // Bytes a row of `features` values takes (dictionaries aside): for the estimate up front.
   static size_t RowBytes(size_t features) noexcept { return features * sizeof(double) + 2; }
 
