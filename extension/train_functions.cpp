@@ -1,8 +1,10 @@
 // train_fraud_model: reads the source's columns, runs the training passes as SPI queries of
 // the fraud_train_pass aggregate (as the caller: privileges and row-level security apply),
 // and stores the model through fraud_import_model in the caller's transaction.
+#include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "errors.hpp"
@@ -132,6 +134,12 @@ class SpiRunner : public PassRunner {
 
   // maintenance_work_mem, as for other maintenance work that keeps a table's rows in memory.
   size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
+
+  // The cores a query may use: itself and max_parallel_workers_per_gather workers.
+  int Threads() override {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::min(cores, 1 + std::max(0, max_parallel_workers_per_gather));
+  }
 
   TrainingStats Statistics(const PassSpec& spec) override {
     PassSpec handing_over = spec;

@@ -1,6 +1,8 @@
 // An allocator for the large columns of rows kept in memory: big blocks come straight from
 // mmap with every page populated by one madvise call instead of one page fault per 4 kB (on
-// a virtual machine a fault costs microseconds: 0.75 s for 250 MB, against 0.16 s populated).
+// a virtual machine a fault costs microseconds: 0.75 s for 250 MB, against 0.16 s populated),
+// in transparent huge pages where the kernel allows (THP "madvise" mode): with 4 kB pages,
+// writing 250 MB of rows took 0.15 s of TLB misses on this VM, with 2 MB pages 0.01 s.
 #pragma once
 
 #include <sys/mman.h>
@@ -30,6 +32,7 @@ struct PrefaultAllocator {
     if (bytes < kMinBytes) return std::allocator<T>().allocate(n);
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
     (void)madvise(p, bytes, MADV_POPULATE_WRITE);
     return static_cast<T*>(p);
   }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "parallel_ranges.hpp"
+
 namespace pgfraud {
 namespace {
 
@@ -84,19 +86,22 @@ void EncodeBlock(const RowStore& store, const Encoding& encoding, const NumericP
 
 int HessianStride(size_t rows) noexcept { return static_cast<int>(std::max<size_t>(1, rows / 250000)); }
 
-NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, const Eigen::VectorXd& beta) {
-  constexpr size_t kBlock = 512;
+namespace {
+
+constexpr size_t kPassBlock = 512;
+
+// StoredPass over the rows [begin, end), begin a multiple of kPassBlock.
+NewtonAccumulator StoredRange(const RowStore& store, const StoredPassSpec& spec, const NumericPlan& plan,
+                              const std::vector<std::vector<size_t>>& categories, const Eigen::VectorXd& beta,
+                              size_t begin, size_t end) {
   const Encoding& encoding = *spec.encoding;
   NewtonAccumulator sums(encoding.dim, spec.with_hessian);
-  const std::vector<std::vector<size_t>> categories = CategoryColumns(store, encoding);
-  const NumericPlan plan = PlanNumeric(encoding);
   const RowStore::Bytes& labels = store.Labels();
   const RowStore::Bytes& holdout = store.Holdout();
-  RowMajor x(kBlock, static_cast<long>(encoding.dim));
-  Eigen::ArrayXd logits(kBlock), y(kBlock), weights(kBlock);
-  if (spec.logits != nullptr) spec.logits->resize(store.Rows());
-  for (size_t first = 0; first < store.Rows(); first += kBlock) {
-    const size_t count = std::min(kBlock, store.Rows() - first);
+  RowMajor x(kPassBlock, static_cast<long>(encoding.dim));
+  Eigen::ArrayXd logits(kPassBlock), y(kPassBlock), weights(kPassBlock);
+  for (size_t first = begin; first < end; first += kPassBlock) {
+    const size_t count = std::min(kPassBlock, end - first);
     if (static_cast<size_t>(x.rows()) != count) {
       x.resize(static_cast<long>(count), static_cast<long>(encoding.dim));
       logits.resize(static_cast<long>(count));
@@ -118,6 +123,20 @@ NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, 
   }
   sums.Flush();
   return sums;
+}
+
+}  // namespace
+
+NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, const Eigen::VectorXd& beta) {
+  const std::vector<std::vector<size_t>> categories = CategoryColumns(store, *spec.encoding);
+  const NumericPlan plan = PlanNumeric(*spec.encoding);
+  if (spec.logits != nullptr) spec.logits->resize(store.Rows());
+  std::vector<NewtonAccumulator> parts(static_cast<size_t>(std::max(spec.threads, 1)));
+  const int used = ForEachRange(store.Rows(), kPassBlock, spec.threads, [&](int part, size_t begin, size_t end) {
+    parts[static_cast<size_t>(part)] = StoredRange(store, spec, plan, categories, beta, begin, end);
+  });
+  for (int p = 1; p < used; ++p) parts[0].Merge(parts[static_cast<size_t>(p)]);
+  return std::move(parts[0]);
 }
 
 void EncodeStoredRows(const RowStore& store, const Encoding& encoding, const std::vector<size_t>& rows,

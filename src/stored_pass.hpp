@@ -17,6 +17,7 @@ struct StoredPassSpec {
   bool with_hessian = true;
   int hessian_stride = 1;       // the Hessian from every stride-th row (see AddTrainingBlock)
   std::vector<double>* logits = nullptr;  // when set: every row's logit at beta, in store order
+  int threads = 1;              // rows split across this many threads (parallel_ranges.hpp)
 };
 
 // The stride that leaves at least ~250,000 rows in the Hessian: its relative error, about
@@ -24,7 +25,8 @@ struct StoredPassSpec {
 int HessianStride(size_t rows) noexcept;
 
 // The training sums at `beta` over the store's training rows (loss, gradient, Hessian); the
-// evaluation is StoredEvaluation's, from the logits of the final iteration.
+// evaluation is StoredEvaluation's, from the logits of the final iteration. With threads, each
+// sums a range of whole blocks (the same rows in the Hessian) and the sums are merged in order.
 NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, const Eigen::VectorXd& beta);
 
 // Encodes the given rows of the store into x (resized to rows x dim), as Encoding::Encode.

@@ -324,11 +324,12 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // A Newton iteration's sums: over the rows in memory, or a pass over the table.
   // In memory the evaluation waits for the final beta and reads the logits of its iteration.
   std::vector<double> logits;
+  const int threads = in_memory ? runner.Threads() : 1;
   const auto sums_at = [&](const Eigen::VectorXd& at) {
     spec.beta.assign(at.data(), at.data() + dim);
     if (!in_memory) return runner.Newton(spec);
     const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, spec.with_hessian,
-                                HessianStride(stats.store.Rows()), &logits};
+                                HessianStride(stats.store.Rows()), &logits, threads};
     return StoredPass(stats.store, stored, at);
   };
   const auto report = [&](int passes, int iteration, double objective, double decrement) {
@@ -353,7 +354,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
 
   if (in_memory) {
     if (!converged) {  // the last step moved beta after the last iteration's logits
-      const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false, 1, &logits};
+      const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false, 1, &logits, threads};
       StoredPass(stats.store, stored, beta);
     }
     evaluation = StoredEvaluation(stats.store, logits, spec.encoding.dim, spec.evaluate_all);

@@ -78,6 +78,9 @@ class PassRunner {
   virtual double EstimatedRows() { return 0.0; }
   // Bytes training may keep rows in (the glue: maintenance_work_mem); 0: always pass.
   virtual size_t MemoryBudget() { return 0; }
+  // Threads the iterations over rows in memory may use (the glue: 1 + the parallel workers a
+  // query may use, up to the cores).
+  virtual int Threads() { return 1; }
   // A progress line, e.g. "pass 3: 800000 rows, loss 0.231". May throw to cancel.
   virtual void Progress(const std::string& message) = 0;
 };

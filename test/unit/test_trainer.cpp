@@ -49,8 +49,10 @@ class MemoryRunner : public PassRunner {
   void Progress(const std::string&) override { ++progress_lines; }
   double EstimatedRows() override { return estimate >= 0 ? estimate : static_cast<double>(rows_.size()); }
   size_t MemoryBudget() override { return budget; }
+  int Threads() override { return threads; }
 
   int progress_lines = 0;
+  int threads = 1;        // for the iterations over rows in memory
   size_t budget = 0;      // bytes for rows in memory (0: passes only)
   double estimate = -1;   // the planner's estimate to report; -1: the true count
 
@@ -172,19 +174,22 @@ TEST(Trainer, InMemoryReachesTheSameModelAsPasses) {
   options.tol = 1e-12;
   for (double holdout : {0.2, 0.0}) {
     options.holdout = holdout;
-    MemoryRunner passes(rows, 3), memory(rows, 3), unknown(rows, 3);
-    memory.budget = size_t{64} << 20;
+    MemoryRunner passes(rows, 3), memory(rows, 3), unknown(rows, 3), threaded(rows, 3);
+    memory.budget = threaded.budget = size_t{64} << 20;
+    threaded.threads = 3;  // 6,000 rows: three ranges of whole 512-row blocks
     unknown.budget = 20000;  // about 1,000 rows: the store overflows and is dropped
     unknown.estimate = 0;    // never analysed: the store is tried
     const TrainingResult a = Train(kColumns, "fraud", options, passes);
     const TrainingResult b = Train(kColumns, "fraud", options, memory);
     const TrainingResult c = Train(kColumns, "fraud", options, unknown);
+    const TrainingResult d = Train(kColumns, "fraud", options, threaded);
+    EXPECT_TRUE(d.training["in_memory"].get<bool>());
     EXPECT_FALSE(a.training["in_memory"].get<bool>());
     EXPECT_TRUE(b.training["in_memory"].get<bool>());
     EXPECT_FALSE(c.training["in_memory"].get<bool>());
     EXPECT_EQ(b.training["passes"], 1);
     EXPECT_GE(a.training["passes"].get<int>(), 2);
-    for (const TrainingResult* other : {&b, &c}) {
+    for (const TrainingResult* other : {&b, &c, &d}) {
       EXPECT_NEAR(a.model.intercept, other->model.intercept, 1e-7);
       ASSERT_EQ(a.model.features.size(), other->model.features.size());
       for (size_t i = 0; i < a.model.features.size(); ++i) {
