@@ -14,6 +14,7 @@
 #include "guard.hpp"
 #include "row_values.hpp"
 #include "pass_handover.hpp"
+#include "statistics_pipeline.hpp"
 #include "trainer.hpp"
 
 namespace pgfraud {
@@ -26,6 +27,9 @@ struct PassState {
   NewtonAccumulator newton_sums;
   // Transition-only: the parsed spec and the row reader (not serialised).
   std::unique_ptr<PassContext> context;
+  // The statistics being added on a thread (spec "pipeline"); declared after the context it
+  // reads, so it is stopped first. `stats` is read only after FinishStatistics.
+  std::unique_ptr<StatisticsPipeline> pipeline;
   std::string spec_text;
   const void* spec_pointer = nullptr;  // the spec datum of the last row: a Const is one pointer
   RowReader reader{};
@@ -40,12 +44,16 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
   state.spec_pointer = spec;
   if (state.context && given == state.spec_text) return;
   state.spec_text.assign(given);
+  state.pipeline.reset();
   PassSpec parsed = PassSpec::FromJson(nlohmann::json::parse(state.spec_text));
   state.newton = parsed.newton;
   state.context = std::make_unique<PassContext>(std::move(parsed));
   const Model& reading = state.context->reading();
   if (state.newton) {
     state.newton_sums = NewtonAccumulator(state.context->spec().encoding.dim, state.context->spec().with_hessian);
+  } else if (state.context->spec().pipeline) {
+    state.pipeline = std::make_unique<StatisticsPipeline>(*state.context, state.context->NewStatistics(false),
+                                                          state.context->spec().expected_rows);
   } else {
     state.stats = state.context->NewStatistics();
   }
@@ -67,12 +75,22 @@ PassState& StepState(FunctionCallInfo fcinfo, int spec_argument) {
 void AddRow(PassState& state) {
   if (state.newton) {
     state.context->AddToNewton(state.newton_sums, state.values);
+  } else if (state.pipeline) {
+    state.pipeline->Add(state.values);
   } else {
     state.context->AddToStatistics(state.stats, state.values);
   }
 }
 
+// Waits for the rows still being added on the pipeline's thread: before `stats` is read.
+void FinishStatistics(PassState& state) {
+  if (!state.pipeline) return;
+  state.stats = state.pipeline->Finish();
+  state.pipeline.reset();
+}
+
 bytea* Serialize(PassState& state) {
+  FinishStatistics(state);
   return ToBytea(state.newton ? 'N' : 'S', state.newton ? state.newton_sums.Serialize() : state.stats.Serialize());
 }
 
@@ -120,6 +138,8 @@ Datum fraud_train_pass_combine(PG_FUNCTION_ARGS) {
       if (state.newton) {
         state.newton_sums.Merge(other.newton_sums);
       } else {
+        pgfraud::glue::FinishStatistics(state);
+        pgfraud::glue::FinishStatistics(other);
         state.stats.Merge(other.stats);
       }
     });
@@ -162,6 +182,7 @@ Datum fraud_train_pass_final(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0)) PG_RETURN_NULL();
   return Guard([&] {
     PassState& state = *reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
+    pgfraud::glue::FinishStatistics(state);
     if (state.newton || !state.stats.hand_over) return PointerGetDatum(pgfraud::glue::Serialize(state));
     pgfraud::glue::HandOverStatistics(std::move(state.stats));
     return PointerGetDatum(pgfraud::glue::ToBytea('S', {static_cast<uint8_t>(pgfraud::glue::kHandedOver)}));

@@ -1,35 +1,14 @@
 // Threads for ranges of rows (see parallel_ranges.hpp).
 #include "parallel_ranges.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <algorithm>
 #include <exception>
 #include <thread>
 #include <vector>
 
+#include "blocked_signals.hpp"
+
 namespace pgfraud {
-namespace {
-
-// Blocks every signal of the calling thread for its lifetime; threads started meanwhile
-// inherit the blocked mask, so no signal handler of the backend runs on them.
-class BlockedSignals {
- public:
-  BlockedSignals() noexcept {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &saved_);
-  }
-  ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
-  BlockedSignals(const BlockedSignals&) = delete;
-  BlockedSignals& operator=(const BlockedSignals&) = delete;
-
- private:
-  sigset_t saved_;
-};
-
-}  // namespace
 
 int ForEachRange(size_t rows, size_t grain, int parts, const std::function<void(int, size_t, size_t)>& fn) {
   grain = std::max<size_t>(grain, 1);

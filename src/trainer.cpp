@@ -173,7 +173,8 @@ nlohmann::json PassSpec::ToJson() const {
   nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
                       {"category_capacity", category_capacity}, {"whole_rows", whole_rows},
                       {"whole_cutoff", whole_cutoff}, {"store_budget", store_budget},
-                      {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"newton", newton}};
+                      {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"pipeline", pipeline},
+                      {"newton", newton}};
   if (newton) {
     j["encoding"] = encoding.ToJson();
     j["beta"] = beta;
@@ -196,6 +197,7 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.store_budget = std::min(j.value("store_budget", size_t{0}), kMaxStoreBytes);
   s.expected_rows = j.value("expected_rows", size_t{0});
   s.hand_over = j.value("hand_over", false);
+  s.pipeline = j.value("pipeline", false);
   s.newton = j.at("newton").get<bool>();
   if (s.newton) {
     s.encoding = Encoding::FromJson(j.at("encoding"));
@@ -216,9 +218,9 @@ PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(Readi
   }
 }
 
-TrainingStats PassContext::NewStatistics() const {
+TrainingStats PassContext::NewStatistics(bool reserve) const {
   TrainingStats stats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff, spec_.store_budget,
-                      spec_.expected_rows);
+                      reserve ? spec_.expected_rows : 0);
   stats.hand_over = spec_.hand_over;
   return stats;
 }
@@ -273,6 +275,9 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     // The warm start samples the stored rows; should they not fit after all, the passes
     // over the table start at the base rate.
     spec.whole_rows = 0;
+    // The pass runs in the backend alone: a second core, when the query may use one, adds
+    // the rows to the statistics while the backend reads the next ones.
+    spec.pipeline = runner.Threads() > 1;
   }
 
   const TrainingStats stats = runner.Statistics(spec);

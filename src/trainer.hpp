@@ -35,6 +35,7 @@ struct PassSpec {
   size_t store_budget = 0;   // statistics pass: bytes to keep every labelled row in (0: none)
   size_t expected_rows = 0;  // room to reserve for them
   bool hand_over = false;    // statistics pass: the final state stays in the backend (glue)
+  bool pipeline = false;     // statistics pass: rows added on a thread (statistics_pipeline.hpp)
   // Newton and evaluation passes only:
   bool newton = false;
   Encoding encoding;
@@ -56,8 +57,9 @@ class PassContext {
   const PassSpec& spec() const { return spec_; }
   const Model& reading() const { return reading_; }
 
-  // Empty statistics shaped for this spec, to add rows to.
-  TrainingStats NewStatistics() const;
+  // Empty statistics shaped for this spec, to add rows to; `reserve`: the room for the rows
+  // in memory taken at once (false: the caller reserves spec().expected_rows itself).
+  TrainingStats NewStatistics(bool reserve = true) const;
   void AddToStatistics(TrainingStats& stats, const FeatureValue* values) const;
   void AddToNewton(NewtonAccumulator& acc, const FeatureValue* values);
 

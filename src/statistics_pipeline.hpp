@@ -1,0 +1,77 @@
+// The statistics pass in two stages: the caller (the backend, reading rows from the executor)
+// hands each row over, and a thread of its own adds the rows to the statistics (moments,
+// categories, samples, the rows kept in memory) while the caller reads the next ones. Rows
+// cross in batches; their values are copied (text too), so the caller's buffers may change
+// as soon as Add returns. The rows are added in the order given: the statistics are the same
+// as those of TrainingStats::Add called in the caller's thread.
+//
+// The thread never calls PostgreSQL and runs with every signal blocked. An error it meets (a
+// bad value) is rethrown by the next Add or by Finish. Destroying a pipeline that was not
+// finished (an error or a cancel of the query) stops and joins the thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "feature_value.hpp"
+#include "trainer.hpp"
+
+namespace pgfraud {
+
+class StatisticsPipeline {
+ public:
+  // Adds to `stats` as `context` does (its reading model, seed and holdout), first reserving
+  // room for `reserve_rows` rows in its store on the thread. `context` must outlive this.
+  StatisticsPipeline(const PassContext& context, TrainingStats stats, size_t reserve_rows);
+  ~StatisticsPipeline();
+  StatisticsPipeline(const StatisticsPipeline&) = delete;
+  StatisticsPipeline& operator=(const StatisticsPipeline&) = delete;
+
+  // Hands over one row (values aligned with the reading model, label last).
+  void Add(const FeatureValue* values);
+  // Waits until every row is added and returns the statistics; rethrows the thread's error.
+  TrainingStats Finish();
+
+ private:
+  static constexpr size_t kBatchRows = 512;
+  static constexpr size_t kSlots = 8;
+
+  // Rows copied out of the caller's buffers: per value its kind and number (a boolean as
+  // 0/1), and for text the span of its bytes in `texts`.
+  struct Batch {
+    size_t rows = 0;
+    std::vector<uint8_t> kinds;
+    std::vector<double> numbers;
+    std::vector<std::pair<uint32_t, uint32_t>> spans;
+    std::string texts;
+  };
+
+  void Run() noexcept;                // the thread
+  void AddBatch(const Batch& batch);  // on the thread
+  void Publish();                     // hands the batch being filled to the thread
+  void Stop() noexcept;
+
+  const PassContext& context_;
+  const size_t width_;
+  TrainingStats stats_;
+  size_t reserve_rows_;
+
+  Batch slots_[kSlots];
+  uint64_t filled_ = 0;  // batches handed over (the caller fills slots_[filled_ % kSlots])
+  uint64_t done_ = 0;    // batches the thread has added
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  std::mutex mutex_;
+  std::condition_variable work_, room_;
+  std::thread thread_;
+  bool finished_ = false;
+};
+
+}  // namespace pgfraud

@@ -1,0 +1,118 @@
+// Unit tests of StatisticsPipeline: the statistics of rows added on its thread are those of
+// rows added directly (every kind of value, many batches), and its errors reach the caller.
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "statistics_pipeline.hpp"
+
+namespace pgfraud {
+namespace {
+
+PassSpec Spec() {
+  PassSpec spec;
+  spec.columns = {{"amount", ColumnKind::kNumeric}, {"country", ColumnKind::kCategorical},
+                  {"online", ColumnKind::kBoolean}};
+  spec.label = "fraud";
+  spec.holdout = 0.2;
+  spec.whole_rows = 200;
+  spec.store_budget = size_t{64} << 20;
+  spec.expected_rows = 1000;  // fewer than the rows: the store grows
+  return spec;
+}
+
+// Row i: amount (missing every 17th), a country of 1 to 40 bytes (missing every 23rd), a
+// boolean, and the label.
+struct Rows {
+  std::vector<std::string> countries;
+  std::vector<std::vector<FeatureValue>> values;
+  explicit Rows(int n) {
+    std::mt19937 rng(11);
+    std::normal_distribution<double> amount(100.0, 40.0);
+    for (int i = 0; i < n; ++i) countries.push_back(std::string(1 + rng() % 40, static_cast<char>('A' + rng() % 5)));
+    for (int i = 0; i < n; ++i) {
+      values.push_back({i % 17 == 0 ? FeatureValue::Missing() : FeatureValue::Number(amount(rng)),
+                        i % 23 == 0 ? FeatureValue::Missing() : FeatureValue::Text(countries[i]),
+                        FeatureValue::Bool(rng() % 3 == 0), FeatureValue::Bool(rng() % 7 == 0)});
+    }
+  }
+};
+
+TEST(StatisticsPipeline, GivesTheStatisticsOfRowsAddedDirectly) {
+  const PassContext context(Spec());
+  const Rows rows(20000);  // 40 batches: the caller waits for room in the 8 slots
+  TrainingStats direct = context.NewStatistics();
+  for (const auto& v : rows.values) context.AddToStatistics(direct, v.data());
+  StatisticsPipeline pipeline(context, context.NewStatistics(false), context.spec().expected_rows);
+  for (const auto& v : rows.values) pipeline.Add(v.data());
+  TrainingStats piped = pipeline.Finish();
+  direct.Settle();
+  piped.Settle();
+
+  EXPECT_EQ(piped.rows, direct.rows);
+  EXPECT_EQ(piped.training_rows, direct.training_rows);
+  EXPECT_EQ(piped.training_positives, direct.training_positives);
+  EXPECT_EQ(piped.holdout_rows, direct.holdout_rows);
+  EXPECT_GT(direct.holdout_rows, 3000);
+  ASSERT_EQ(piped.moments.size(), direct.moments.size());
+  for (size_t i = 0; i < direct.moments.size(); ++i) {
+    EXPECT_EQ(piped.moments[i].count, direct.moments[i].count);
+    EXPECT_EQ(piped.moments[i].mean, direct.moments[i].mean);  // the same sums in the same order
+    EXPECT_EQ(piped.moments[i].m2, direct.moments[i].m2);
+  }
+  EXPECT_EQ(piped.categories[1].Top(500), direct.categories[1].Top(500));
+  EXPECT_EQ(direct.categories[1].Top(500).size(), 200u);  // 40 lengths x 5 letters
+  ASSERT_EQ(piped.sample.size(), direct.sample.size());
+  for (size_t r = 0; r < direct.sample.size(); ++r) EXPECT_EQ(piped.sample[r].priority, direct.sample[r].priority);
+  for (int positive : {0, 1}) {
+    ASSERT_EQ(piped.whole[positive].size(), direct.whole[positive].size());
+    for (size_t r = 0; r < direct.whole[positive].size(); ++r) {
+      EXPECT_EQ(piped.whole[positive][r].packed, direct.whole[positive][r].packed);
+    }
+  }
+  ASSERT_TRUE(piped.store.Complete());
+  ASSERT_EQ(piped.store.Rows(), direct.store.Rows());
+  EXPECT_EQ(piped.store.Rows(), rows.values.size());
+  EXPECT_EQ(piped.store.Labels(), direct.store.Labels());
+  EXPECT_EQ(piped.store.Holdout(), direct.store.Holdout());
+  EXPECT_EQ(piped.store.Dictionary(1), direct.store.Dictionary(1));
+  for (size_t r = 0; r < direct.store.Rows(); ++r) {
+    for (size_t i = 0; i < direct.store.Width(); ++i) {
+      const double a = piped.store.Row(r)[i], b = direct.store.Row(r)[i];
+      ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "row " << r << " value " << i;
+    }
+  }
+}
+
+TEST(StatisticsPipeline, ABadValueOnTheThreadIsTheCallersError) {
+  const PassContext context(Spec());
+  const Rows rows(3000);
+  const std::string text = "maybe";
+  std::vector<FeatureValue> bad = rows.values[0];
+  bad[3] = FeatureValue::Text(text);  // a label that is not a boolean
+  const auto run = [&] {
+    StatisticsPipeline pipeline(context, context.NewStatistics(false), 0);
+    for (int i = 0; i < 100; ++i) pipeline.Add(rows.values[static_cast<size_t>(i)].data());
+    pipeline.Add(bad.data());
+    for (const auto& v : rows.values) pipeline.Add(v.data());  // the error may stop these
+    pipeline.Finish();
+  };
+  EXPECT_THROW(run(), Error);
+}
+
+TEST(StatisticsPipeline, StopsWhenDroppedUnfinished) {
+  const PassContext context(Spec());
+  const Rows rows(5000);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    StatisticsPipeline pipeline(context, context.NewStatistics(false), 100000);
+    for (int i = 0; i < attempt * 250; ++i) pipeline.Add(rows.values[static_cast<size_t>(i)].data());
+  }  // an error or a cancel of the query: the state goes without Finish
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace pgfraud
