@@ -166,39 +166,29 @@ void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
   }
 }
 
+FeatureValue ConvertVarlenaOrTime(const ColumnPlan& plan, Datum d) {
+  switch (plan.conversion) {
+    case Conversion::kNumeric:
+      // Short-header numerics are read in place; only compressed or external ones are copied.
+      return FeatureValue::Number(NumericToDouble(reinterpret_cast<Numeric>(
+          pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d))))));
+    case Conversion::kText: return FeatureValue::Text(VarlenaText(d));
+    case Conversion::kBpchar: {
+      std::string_view s = VarlenaText(d);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);  // blank padding is not significant
+      return FeatureValue::Text(s);
+    }
+    case Conversion::kName: return FeatureValue::Text(NameStr(*DatumGetName(d)));
+    case Conversion::kOutputText: return FeatureValue::Text(OidOutputFunctionCall(plan.output_fn, d));
+    default: return TimeValue(plan, d);
+  }
+}
+
 void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* datums, const bool* nulls,
                       FeatureValue* values) {
   for (size_t i = 0; i < model.features.size(); ++i) {
-    const ColumnPlan& plan = plans[i];
-    const int index = plan.attnum - 1;
-    if (nulls[index]) {
-      values[i] = FeatureValue::Missing();
-      continue;
-    }
-    Datum d = datums[index];
-    switch (plan.conversion) {
-      case Conversion::kFloat8: values[i] = FeatureValue::Number(DatumGetFloat8(d)); break;
-      case Conversion::kFloat4: values[i] = FeatureValue::Number(DatumGetFloat4(d)); break;
-      case Conversion::kInt2: values[i] = FeatureValue::Number(DatumGetInt16(d)); break;
-      case Conversion::kInt4: values[i] = FeatureValue::Number(DatumGetInt32(d)); break;
-      case Conversion::kInt8: values[i] = FeatureValue::Number(static_cast<double>(DatumGetInt64(d))); break;
-      case Conversion::kNumeric:
-        // Short-header numerics are read in place; only compressed or external ones are copied.
-        values[i] = FeatureValue::Number(NumericToDouble(reinterpret_cast<Numeric>(
-            pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d))))));
-        break;
-      case Conversion::kBool: values[i] = FeatureValue::Bool(DatumGetBool(d)); break;
-      case Conversion::kText: values[i] = FeatureValue::Text(VarlenaText(d)); break;
-      case Conversion::kBpchar: {
-        std::string_view s = VarlenaText(d);
-        while (!s.empty() && s.back() == ' ') s.remove_suffix(1);  // blank padding is not significant
-        values[i] = FeatureValue::Text(s);
-        break;
-      }
-      case Conversion::kName: values[i] = FeatureValue::Text(NameStr(*DatumGetName(d))); break;
-      case Conversion::kOutputText: values[i] = FeatureValue::Text(OidOutputFunctionCall(plan.output_fn, d)); break;
-      default: values[i] = TimeValue(plan, d); break;
-    }
+    const int index = plans[i].attnum - 1;
+    values[i] = nulls[index] ? FeatureValue::Missing() : ConvertValue(plans[i], datums[index]);
   }
 }
 
@@ -265,34 +255,28 @@ void ArgumentReader::Reset(MemoryContext cxt, size_t feature_count) {
   features = feature_count;
   PgCall([this] {
     if (plans != nullptr) pfree(plans);
-    if (datums != nullptr) pfree(datums);
-    if (nulls != nullptr) pfree(nulls);
     plans = nullptr;
-    datums = static_cast<Datum*>(MemoryContextAllocZero(context, sizeof(Datum) * (features + 1)));
-    nulls = static_cast<bool*>(MemoryContextAllocZero(context, sizeof(bool) * (features + 1)));
   });
 }
 
-void ArgumentReader::Read(const Model& model, FunctionCallInfo fcinfo, int first, FeatureValue* values) {
+void ArgumentReader::Prepare(const Model& model, FunctionCallInfo fcinfo, int first) {
   if (fcinfo->nargs - first != static_cast<int>(features) || model.features.size() != features) {
     throw Error(ErrorCode::kInternal, "training pass called with a column count that does not match its spec");
   }
-  if (plans == nullptr) {
-    auto* planned = PgCall([this] {
-      return static_cast<ColumnPlan*>(MemoryContextAllocZero(context, sizeof(ColumnPlan) * (features + 1)));
-    });
-    for (size_t i = 0; i < features; ++i) {
-      const Oid type = PgCall([&] { return get_fn_expr_argtype(fcinfo->flinfo, first + static_cast<int>(i)); });
-      if (type == InvalidOid) throw Error(ErrorCode::kInternal, "training pass cannot see its argument types");
-      planned[i] = PlanValue(model.features[i], type, static_cast<AttrNumber>(i + 1));
-    }
-    plans = planned;
-  }
+  if (plans != nullptr) return;
+  auto* planned = PgCall([this] {
+    return static_cast<ColumnPlan*>(MemoryContextAllocZero(context, sizeof(ColumnPlan) * (features + 1)));
+  });
   for (size_t i = 0; i < features; ++i) {
-    datums[i] = fcinfo->args[first + i].value;
-    nulls[i] = fcinfo->args[first + i].isnull;
+    const Oid type = PgCall([&] { return get_fn_expr_argtype(fcinfo->flinfo, first + static_cast<int>(i)); });
+    if (type == InvalidOid) throw Error(ErrorCode::kInternal, "training pass cannot see its argument types");
+    planned[i] = PlanValue(model.features[i], type, static_cast<AttrNumber>(i + 1));
   }
-  RowFeatureValues(model, plans, datums, nulls, values);
+  plans = planned;
+}
+
+void ArgumentReader::Read(const Model& model, FunctionCallInfo fcinfo, int first, FeatureValue* values) {
+  ReadInto(model, fcinfo, first, [values](size_t i, const FeatureValue& v) { values[i] = v; });
 }
 
 }  // namespace glue

@@ -27,6 +27,22 @@ void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans);
 // Plans feature `f` read from a value of `type` at position attnum - 1 of the datums.
 ColumnPlan PlanValue(const Feature& f, Oid type, AttrNumber attnum);
 
+// The value of a non-NULL attribute as its plan reads it: numbers and booleans here (the
+// common case, inlined into the readers), the rest by ConvertVarlenaOrTime.
+FeatureValue ConvertVarlenaOrTime(const ColumnPlan& plan, Datum d);
+inline FeatureValue ConvertValue(const ColumnPlan& plan, Datum d) {
+  using Conversion = ColumnPlan::Conversion;
+  switch (plan.conversion) {
+    case Conversion::kFloat8: return FeatureValue::Number(DatumGetFloat8(d));
+    case Conversion::kFloat4: return FeatureValue::Number(DatumGetFloat4(d));
+    case Conversion::kInt2: return FeatureValue::Number(DatumGetInt16(d));
+    case Conversion::kInt4: return FeatureValue::Number(DatumGetInt32(d));
+    case Conversion::kInt8: return FeatureValue::Number(static_cast<double>(DatumGetInt64(d)));
+    case Conversion::kBool: return FeatureValue::Bool(DatumGetBool(d));
+    default: return ConvertVarlenaOrTime(plan, d);
+  }
+}
+
 // Fills values[i] from the deformed row (datums/nulls indexed by attnum - 1).
 void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* datums, const bool* nulls,
                       FeatureValue* values);
@@ -63,11 +79,23 @@ struct ArgumentReader {
   MemoryContext context;
   size_t features;
   ColumnPlan* plans;  // planned on the first row: the argument types of a call never change
-  Datum* datums;
-  bool* nulls;
 
   void Reset(MemoryContext cxt, size_t feature_count);
   void Read(const Model& model, FunctionCallInfo fcinfo, int first, FeatureValue* values);
+  // The same, each value handed to sink(feature index, value) instead of stored (a reader
+  // that copies the values anyway writes them once).
+  template <typename Sink>
+  void ReadInto(const Model& model, FunctionCallInfo fcinfo, int first, Sink&& sink) {
+    Prepare(model, fcinfo, first);
+    for (size_t i = 0; i < features; ++i) {
+      const NullableDatum& argument = fcinfo->args[first + static_cast<int>(i)];
+      sink(i, argument.isnull ? FeatureValue::Missing() : ConvertValue(plans[i], argument.value));
+    }
+  }
+
+ private:
+  // Checks the argument count against the spec; plans the columns on the first row.
+  void Prepare(const Model& model, FunctionCallInfo fcinfo, int first);
 };
 
 }  // namespace glue

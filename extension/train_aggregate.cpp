@@ -124,8 +124,15 @@ Datum fraud_train_columns_step(PG_FUNCTION_ARGS) {
   CHECK_FOR_INTERRUPTS();
   return Guard([&] {
     PassState& state = pgfraud::glue::StepState(fcinfo, 1);
-    state.arguments.Read(state.context->reading(), fcinfo, 2, state.values);
-    pgfraud::glue::AddRow(state);
+    if (state.pipeline) {  // the values go straight into the pipeline's batch
+      pgfraud::StatisticsPipeline& pipeline = *state.pipeline;
+      state.arguments.ReadInto(state.context->reading(), fcinfo, 2,
+                               [&pipeline](size_t i, const pgfraud::FeatureValue& v) { pipeline.Set(i, v); });
+      pipeline.EndRow();
+    } else {
+      state.arguments.Read(state.context->reading(), fcinfo, 2, state.values);
+      pgfraud::glue::AddRow(state);
+    }
     return PointerGetDatum(&state);
   });
 }

@@ -18,6 +18,7 @@ StatisticsPipeline::StatisticsPipeline(const PassContext& context, TrainingStats
     b.numbers.resize(kBatchRows * width_);
     b.spans.resize(kBatchRows * width_);
   }
+  StartBatch();
   BlockedSignals blocked;
   thread_ = std::thread([this] { Run(); });
 }
@@ -34,43 +35,36 @@ void StatisticsPipeline::Stop() noexcept {
   thread_.join();
 }
 
-void StatisticsPipeline::Add(const FeatureValue* values) {
-  if (finished_) throw Error(ErrorCode::kInternal, "statistics pipeline used after Finish");
-  Batch& batch = slots_[filled_ % kSlots];
-  const size_t base = batch.rows * width_;
-  for (size_t i = 0; i < width_; ++i) {
-    const FeatureValue& v = values[i];
-    batch.kinds[base + i] = static_cast<uint8_t>(v.kind);
-    switch (v.kind) {
-      case FeatureValue::Kind::kNumber: batch.numbers[base + i] = v.number; break;
-      case FeatureValue::Kind::kBool: batch.numbers[base + i] = v.flag ? 1.0 : 0.0; break;
-      case FeatureValue::Kind::kText:
-      case FeatureValue::Kind::kOther:
-        batch.spans[base + i] = {static_cast<uint32_t>(batch.texts.size()), static_cast<uint32_t>(v.text.size())};
-        batch.texts.append(v.text);
-        break;
-      default: break;
-    }
-  }
-  // A batch holds at most 512 rows and, past 1 MB of text, goes at once (spans are 32-bit).
-  if (++batch.rows == kBatchRows || batch.texts.size() > (size_t{1} << 20)) Publish();
+void StatisticsPipeline::SetText(size_t i, std::string_view text) {
+  const size_t k = static_cast<size_t>(kinds_ - current_->kinds.data()) + i;
+  current_->spans[k] = {static_cast<uint32_t>(current_->texts.size()), static_cast<uint32_t>(text.size())};
+  current_->texts.append(text);
+}
+
+void StatisticsPipeline::StartBatch() {
+  current_ = &slots_[filled_ % kSlots];
+  current_->rows = 0;
+  current_->texts.clear();
+  kinds_ = current_->kinds.data();
+  numbers_ = current_->numbers.data();
 }
 
 void StatisticsPipeline::Publish() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  ++filled_;
-  work_.notify_one();
-  room_.wait(lock, [this] { return filled_ - done_ < kSlots || error_ != nullptr; });
-  if (error_) std::rethrow_exception(error_);
-  Batch& next = slots_[filled_ % kSlots];
-  next.rows = 0;
-  next.texts.clear();
+  if (finished_) throw Error(ErrorCode::kInternal, "statistics pipeline used after Finish");
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++filled_;
+    work_.notify_one();
+    room_.wait(lock, [this] { return filled_ - done_ < kSlots || error_ != nullptr; });
+    if (error_) std::rethrow_exception(error_);
+  }
+  StartBatch();
 }
 
 TrainingStats StatisticsPipeline::Finish() {
   if (finished_) throw Error(ErrorCode::kInternal, "statistics pipeline finished twice");
   finished_ = true;
-  if (slots_[filled_ % kSlots].rows > 0) {
+  if (current_->rows > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++filled_;
   }

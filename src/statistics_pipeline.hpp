@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -35,7 +36,30 @@ class StatisticsPipeline {
   StatisticsPipeline& operator=(const StatisticsPipeline&) = delete;
 
   // Hands over one row (values aligned with the reading model, label last).
-  void Add(const FeatureValue* values);
+  void Add(const FeatureValue* values) {
+    for (size_t i = 0; i < width_; ++i) Set(i, values[i]);
+    EndRow();
+  }
+  // The same for a reader with the values at hand: Set(i, value) for every i, then EndRow().
+  void Set(size_t i, const FeatureValue& v) {
+    kinds_[i] = static_cast<uint8_t>(v.kind);
+    switch (v.kind) {
+      case FeatureValue::Kind::kNumber: numbers_[i] = v.number; break;
+      case FeatureValue::Kind::kBool: numbers_[i] = v.flag ? 1.0 : 0.0; break;
+      case FeatureValue::Kind::kText:
+      case FeatureValue::Kind::kOther: SetText(i, v.text); break;
+      default: break;
+    }
+  }
+  void EndRow() {
+    // A batch holds at most 512 rows and, past 1 MB of text, goes at once (spans are 32-bit).
+    if (++current_->rows == kBatchRows || current_->texts.size() > (size_t{1} << 20)) {
+      Publish();
+    } else {
+      kinds_ += width_;
+      numbers_ += width_;
+    }
+  }
   // Waits until every row is added and returns the statistics; rethrows the thread's error.
   TrainingStats Finish();
 
@@ -56,6 +80,8 @@ class StatisticsPipeline {
   void Run() noexcept;                // the thread
   void AddBatch(const Batch& batch);  // on the thread
   void Publish();                     // hands the batch being filled to the thread
+  void SetText(size_t i, std::string_view text);
+  void StartBatch();                  // points the writer at the batch filled next
   void Stop() noexcept;
 
   const PassContext& context_;
@@ -64,6 +90,9 @@ class StatisticsPipeline {
   size_t reserve_rows_;
 
   Batch slots_[kSlots];
+  Batch* current_ = nullptr;  // the batch being filled, and its row being written:
+  uint8_t* kinds_ = nullptr;
+  double* numbers_ = nullptr;
   uint64_t filled_ = 0;  // batches handed over (the caller fills slots_[filled_ % kSlots])
   uint64_t done_ = 0;    // batches the thread has added
   bool stopping_ = false;
