@@ -127,10 +127,56 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
 // Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
 class SpiRunner : public PassRunner {
  public:
-  SpiRunner(std::string query, double estimated_rows)
-      : query_(std::move(query)), estimated_rows_(estimated_rows), start_(std::chrono::steady_clock::now()) {}
+  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label)
+      : query_(std::move(query)),
+        estimated_rows_(estimated_rows),
+        relid_(relid),
+        label_(std::move(label)),
+        start_(std::chrono::steady_clock::now()) {}
 
   double EstimatedRows() override { return estimated_rows_; }
+
+  // The label's most common values from pg_stats (ANALYZE's sample; the rows of child
+  // tables included when the source has them, as the passes read them).
+  std::optional<ValueFrequencies> LabelFrequencies() override {
+    static const char* const kQuery =
+        "SELECT u.value, u.share, s.null_frac FROM (SELECT most_common_vals, most_common_freqs, null_frac "
+        "FROM pg_catalog.pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3 "
+        "ORDER BY inherited DESC LIMIT 1) s, "
+        "unnest(s.most_common_vals::pg_catalog.text::pg_catalog.text[], s.most_common_freqs) AS u(value, share)";
+    struct Common {
+      char* value;
+      float4 share;
+      float4 null_fraction;
+    };
+    Common* common = nullptr;  // palloc'd: no C++ object is built while PostgreSQL may throw
+    uint64 count = 0;
+    PgCall([&] {
+      Oid types[3] = {NAMEOID, NAMEOID, NAMEOID};
+      Datum values[3] = {CStringGetDatum(get_namespace_name(get_rel_namespace(relid_))),
+                         CStringGetDatum(get_rel_name(relid_)), CStringGetDatum(label_.c_str())};
+      for (Datum& v : values) v = DirectFunctionCall1(namein, v);
+      if (SPI_execute_with_args(kQuery, 3, types, values, nullptr, true, 0) != SPI_OK_SELECT) return;
+      common = static_cast<Common*>(palloc0(sizeof(Common) * (SPI_processed + 1)));
+      for (uint64 r = 0; r < SPI_processed; ++r) {
+        HeapTuple row = SPI_tuptable->vals[r];
+        bool null_value, null_share, null_fraction;
+        Datum value = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &null_value);
+        Datum share = SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &null_share);
+        Datum fraction = SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &null_fraction);
+        if (null_value || null_share || null_fraction) continue;
+        common[count++] = {TextDatumGetCString(value), DatumGetFloat4(share), DatumGetFloat4(fraction)};
+      }
+      SPI_freetuptable(SPI_tuptable);
+    });
+    std::optional<ValueFrequencies> out;
+    for (uint64 r = 0; r < count; ++r) {
+      if (!out) out.emplace();
+      out->null_fraction = common[r].null_fraction;
+      out->common.emplace_back(common[r].value, common[r].share);
+    }
+    return out;
+  }
 
   // maintenance_work_mem, as for other maintenance work that keeps a table's rows in memory.
   size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
@@ -206,6 +252,8 @@ class SpiRunner : public PassRunner {
 
   std::string query_;
   double estimated_rows_;
+  Oid relid_;
+  std::string label_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -291,7 +339,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   PgCall([] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
   });
-  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid));
+  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid), relid, label);
   TrainingResult result = Train(source.columns, label, options, runner);
 
   result.training["source"] = source.qualified_name;

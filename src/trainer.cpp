@@ -172,7 +172,8 @@ nlohmann::json PassSpec::ToJson() const {
   for (const TrainingColumn& c : columns) cols.push_back({c.name, ColumnKindName(c.kind)});
   nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
                       {"category_capacity", category_capacity}, {"whole_rows", whole_rows},
-                      {"whole_cutoff", whole_cutoff}, {"store_budget", store_budget},
+                      {"whole_cutoff", whole_cutoff}, {"whole_cutoff_positive", whole_cutoff_positive},
+                      {"store_budget", store_budget},
                       {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"pipeline", pipeline},
                       {"newton", newton}};
   if (newton) {
@@ -194,6 +195,7 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.category_capacity = j.at("category_capacity").get<size_t>();
   s.whole_rows = j.at("whole_rows").get<size_t>();
   s.whole_cutoff = j.at("whole_cutoff").get<uint64_t>();
+  s.whole_cutoff_positive = j.value("whole_cutoff_positive", UINT64_MAX);
   s.store_budget = std::min(j.value("store_budget", size_t{0}), kMaxStoreBytes);
   s.expected_rows = j.value("expected_rows", size_t{0});
   s.hand_over = j.value("hand_over", false);
@@ -220,7 +222,7 @@ PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(Readi
 
 TrainingStats PassContext::NewStatistics(bool reserve) const {
   TrainingStats stats(reading_, spec_.category_capacity, spec_.whole_rows, spec_.whole_cutoff, spec_.store_budget,
-                      reserve ? spec_.expected_rows : 0);
+                      reserve ? spec_.expected_rows : 0, spec_.whole_cutoff_positive);
   stats.hand_over = spec_.hand_over;
   return stats;
 }
@@ -242,6 +244,24 @@ void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values
   }
 }
 
+double PositiveFraction(const Feature& label, const std::optional<ValueFrequencies>& frequencies) {
+  if (!frequencies || frequencies->null_fraction >= 1.0) return 0.0;
+  double listed = 0.0, positive = 0.0;
+  for (const auto& [value, share] : frequencies->common) {
+    std::optional<bool> parsed;
+    try {
+      parsed = ReadLabel(label, FeatureValue::Text(value));
+    } catch (const Error&) {
+      return 0.0;  // a value training would refuse: the pass reports it
+    }
+    listed += share;
+    if (parsed && *parsed) positive += share;
+  }
+  const double labelled = 1.0 - frequencies->null_fraction;
+  if (listed < labelled - 0.001) return 0.0;  // values left out: their labels are unknown
+  return std::clamp(positive / labelled, 0.0, 1.0);
+}
+
 TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,
                      const TrainingOptions& options, PassRunner& runner) {
   TrainingResult result;
@@ -254,18 +274,24 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // At most ~4M values kept whole (32 MB of numbers per worker), however wide the table.
   constexpr size_t kWholeValues = size_t{1} << 22;
   spec.whole_rows = std::min(static_cast<size_t>(options.warm_start_rows), kWholeValues / (columns.size() + 1));
-  // Priorities are uniform hashes: with an estimate of the rows, only the lowest fraction of
-  // legitimate rows can be among the whole_rows / 2 smallest, so parallel workers keep and
-  // send about that many between them instead of that many each (1.25: margin for an
-  // estimate that is too high; fraudulent rows, rare, are not cut).
+  // Priorities are uniform hashes: with an estimate of a class's rows, only the lowest
+  // fraction of them can be among the whole_rows / 2 smallest, so parallel workers keep and
+  // send about that many between them instead of that many each. Legitimate rows are
+  // counted as every row unless the label's statistics give the fraudulent share, which
+  // then cuts the fraudulent rows too (margins: 1.25 and 1.5 for estimates that are too high;
+  // a cut too tight leaves the warm start a smaller sample, nothing worse).
+  const Model reading = ReadingModel(columns, label);
   const double expected = runner.EstimatedRows() * (1.0 - options.holdout);
+  const double positive_share = PositiveFraction(reading.features.back(), runner.LabelFrequencies());
   if (spec.whole_rows > 0 && expected > 0) {
-    const double fraction = 1.25 * static_cast<double>(spec.whole_rows / 2) / expected;
-    if (fraction < 1.0) spec.whole_cutoff = static_cast<uint64_t>(std::ldexp(fraction, 64));
+    const double per_class = static_cast<double>(spec.whole_rows / 2);
+    const double legitimate = 1.25 * per_class / (expected * (1.0 - positive_share));
+    if (legitimate < 1.0) spec.whole_cutoff = static_cast<uint64_t>(std::ldexp(legitimate, 64));
+    const double fraudulent = positive_share > 0 ? 1.5 * per_class / (expected * positive_share) : 1.0;
+    if (fraudulent < 1.0) spec.whole_cutoff_positive = static_cast<uint64_t>(std::ldexp(fraudulent, 64));
   }
   // Every row in memory when the estimate says the source fits the budget (an unknown
   // estimate tries; the store gives up at the budget and the passes go over the table).
-  const Model reading = ReadingModel(columns, label);
   const size_t budget = options.in_memory ? std::min(runner.MemoryBudget(), kMaxStoreBytes) : 0;
   const double estimated_rows = runner.EstimatedRows();
   if (budget > 0 && estimated_rows * static_cast<double>(RowStore::RowBytes(reading.features.size() - 1)) <=

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,8 @@ struct PassSpec {
   double holdout = 0.2;
   size_t category_capacity = 1000;
   size_t whole_rows = 0;  // statistics pass: training rows to keep whole for the warm start
-  uint64_t whole_cutoff = UINT64_MAX;  // and only rows of a priority below this
+  uint64_t whole_cutoff = UINT64_MAX;  // and only legitimate rows of a priority below this,
+  uint64_t whole_cutoff_positive = UINT64_MAX;  // fraudulent rows below this
   size_t store_budget = 0;   // statistics pass: bytes to keep every labelled row in (0: none)
   size_t expected_rows = 0;  // room to reserve for them
   bool hand_over = false;    // statistics pass: the final state stays in the backend (glue)
@@ -70,6 +73,16 @@ class PassContext {
   std::vector<double> x_;
 };
 
+// A column's most common values (as text) with the fraction of rows holding each.
+struct ValueFrequencies {
+  std::vector<std::pair<std::string, double>> common;
+  double null_fraction = 0.0;
+};
+
+// The fraction of labelled rows that are fraudulent by `frequencies`, 0 when they cannot
+// tell: a value that is not a label, values left out of the list, no fraudulent value.
+double PositiveFraction(const Feature& label, const std::optional<ValueFrequencies>& frequencies);
+
 // Runs passes over the source; implemented by the glue (SPI) and by tests (in memory).
 class PassRunner {
  public:
@@ -80,6 +93,9 @@ class PassRunner {
   virtual double EstimatedRows() { return 0.0; }
   // Bytes training may keep rows in (the glue: maintenance_work_mem); 0: always pass.
   virtual size_t MemoryBudget() { return 0; }
+  // The label column's most common values and their frequencies, and the fraction of NULLs,
+  // by the source's planner statistics (the glue: pg_stats); nullopt when there are none.
+  virtual std::optional<ValueFrequencies> LabelFrequencies() { return std::nullopt; }
   // Threads the iterations over rows in memory may use (the glue: 1 + the parallel workers a
   // query may use, up to the cores).
   virtual int Threads() { return 1; }

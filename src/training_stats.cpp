@@ -94,12 +94,13 @@ CategoryCounter CategoryCounter::FromJson(const nlohmann::json& j) {
 }
 
 TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows,
-                             uint64_t whole_cutoff, size_t store_budget, size_t expected_rows)
+                             uint64_t whole_cutoff, size_t store_budget, size_t expected_rows,
+                             uint64_t whole_cutoff_positive)
     : moments(reading.features.size()),
       categories(reading.features.size(), CategoryCounter(category_capacity)),
       slots(reading.features.size()),
       whole_capacity(whole_rows / 2),
-      whole_cutoff_{whole_cutoff, UINT64_MAX} {
+      whole_cutoff_{whole_cutoff, whole_cutoff_positive} {
   for (std::vector<StoredRow>& rows : whole) rows.reserve(2 * whole_capacity);  // KeepWhole trims at 2k
   if (store_budget > 0) {
     store = RowStore(reading, store_budget);

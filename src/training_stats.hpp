@@ -95,11 +95,13 @@ class TrainingStats {
  public:
   TrainingStats() = default;
   // `whole_rows`: how many training rows to keep whole (0: none), half of each class; of the
-  // legitimate rows only those with a priority below `whole_cutoff`.
+  // legitimate rows only those with a priority below `whole_cutoff`, of the fraudulent ones
+  // those below `whole_cutoff_positive`.
   // `store_budget`: bytes for keeping every labelled row (0: none), reserved for about
   // `expected_rows`.
   TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows = 0,
-                uint64_t whole_cutoff = UINT64_MAX, size_t store_budget = 0, size_t expected_rows = 0);
+                uint64_t whole_cutoff = UINT64_MAX, size_t store_budget = 0, size_t expected_rows = 0,
+                uint64_t whole_cutoff_positive = UINT64_MAX);
 
   // Adds one row (values aligned with the reading model's features, label last).
   void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout);

@@ -311,6 +311,39 @@ TEST(TrainingStats, WholeRowsSurviveSerialisationAndMerge) {
   }
 }
 
+// The fraudulent share from the label's most common values, or 0 when they cannot tell.
+TEST(PositiveFraction, ReadsTheLabelsMostCommonValues) {
+  const Feature label = ReadingModel(kColumns, "fraud").features.back();
+  EXPECT_DOUBLE_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.87}, {"t", 0.13}}, 0.0}), 0.13);
+  EXPECT_DOUBLE_EQ(PositiveFraction(label, ValueFrequencies{{{"0", 0.4}, {"1", 0.1}}, 0.5}), 0.2);  // of labelled rows
+  EXPECT_DOUBLE_EQ(PositiveFraction(label, ValueFrequencies{{{"N", 0.9}, {"Y", 0.1}}, 0.0}), 0.1);
+  EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.5}, {"t", 0.1}}, 0.0}), 0.0);    // values left out
+  EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.9}, {"maybe", 0.1}}, 0.0}), 0.0);  // not a label
+  EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 1.0}}, 0.0}), 0.0);  // none fraudulent in the sample
+  EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{}, 1.0}), 0.0);            // every label NULL
+  EXPECT_EQ(PositiveFraction(label, std::nullopt), 0.0);
+}
+
+// A cut-off per class: whole rows of either class are kept only below their class's cut-off.
+TEST(TrainingStats, WholeRowsOfEachClassStayBelowTheirCutoff) {
+  const Model reading = ReadingModel(kColumns, "fraud");
+  const std::vector<Row> rows = Synthetic(20000, 8);
+  const uint64_t legitimate = UINT64_MAX / 4, fraudulent = UINT64_MAX / 8;
+  TrainingStats stats(reading, 1000, 100000, legitimate, 0, 0, fraudulent);  // room for every row below them
+  MemoryRunner runner(rows);
+  double positives = 0;
+  for (const Row& r : rows) {
+    std::vector<FeatureValue> v = runner.Values(r);
+    stats.Add(reading, v.data(), 42, 0.0);
+    positives += r.fraud ? 1 : 0;
+  }
+  for (const StoredRow& row : stats.whole[0]) EXPECT_LT(row.priority, legitimate);
+  for (const StoredRow& row : stats.whole[1]) EXPECT_LT(row.priority, fraudulent);
+  // Uniform priorities: about a quarter of the legitimate and an eighth of the fraudulent rows.
+  EXPECT_NEAR(static_cast<double>(stats.whole[0].size()), (rows.size() - positives) / 4, 0.1 * (rows.size() - positives) / 4);
+  EXPECT_NEAR(static_cast<double>(stats.whole[1].size()), positives / 8, 0.2 * positives / 8);
+}
+
 TEST(Trainer, HoldoutIsDeterministicAndNearTheFraction) {
   std::vector<Row> rows = Synthetic(5000, 3);
   MemoryRunner runner(rows);
