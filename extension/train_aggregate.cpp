@@ -191,6 +191,7 @@ Datum fraud_train_pass_final(PG_FUNCTION_ARGS) {
     PassState& state = *reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
     pgfraud::glue::FinishStatistics(state);
     if (state.newton || !state.stats.hand_over) return PointerGetDatum(pgfraud::glue::Serialize(state));
+    state.stats.TrimWhole();  // as Serialize does: warm_start_rows whole rows, not the candidates
     pgfraud::glue::HandOverStatistics(std::move(state.stats));
     return PointerGetDatum(pgfraud::glue::ToBytea('S', {static_cast<uint8_t>(pgfraud::glue::kHandedOver)}));
   });
