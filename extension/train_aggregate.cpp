@@ -8,6 +8,7 @@
 // deletes it when the context goes, so an error or a cancel leaks nothing.
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "errors.hpp"
 #include "aggregate_state.hpp"
@@ -37,6 +38,17 @@ struct PassState {
   FeatureValue* values = nullptr;
 };
 
+// Starts adding rows on a thread of their own; false (rows added here) when no thread can be had.
+bool StartPipeline(PassState& state) {
+  try {
+    state.pipeline = std::make_unique<StatisticsPipeline>(*state.context, state.context->NewStatistics(false),
+                                                          state.context->spec().expected_rows);
+    return true;
+  } catch (const std::system_error&) {
+    return false;
+  }
+}
+
 // Parses the spec on the first row (and again only if a later row brings another spec).
 void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
   if (state.context && state.spec_pointer == spec) return;
@@ -51,10 +63,7 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
   const Model& reading = state.context->reading();
   if (state.newton) {
     state.newton_sums = NewtonAccumulator(state.context->spec().encoding.dim, state.context->spec().with_hessian);
-  } else if (state.context->spec().pipeline) {
-    state.pipeline = std::make_unique<StatisticsPipeline>(*state.context, state.context->NewStatistics(false),
-                                                          state.context->spec().expected_rows);
-  } else {
+  } else if (!state.context->spec().pipeline || !StartPipeline(state)) {
     state.stats = state.context->NewStatistics();
   }
   const size_t n = reading.features.size();
