@@ -188,7 +188,11 @@ void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* 
                       FeatureValue* values) {
   for (size_t i = 0; i < model.features.size(); ++i) {
     const int index = plans[i].attnum - 1;
-    values[i] = nulls[index] ? FeatureValue::Missing() : ConvertValue(plans[i], datums[index]);
+    if (nulls[index]) {
+      values[i].SetMissing();
+    } else {
+      ConvertInto(plans[i], datums[index], values[i]);
+    }
   }
 }
 
@@ -250,6 +254,23 @@ void RowReader::ReadTuple(const Model& model, HeapTuple tuple, TupleDesc tuple_d
   RowFeatureValues(model, plans, datums, nulls, values);
 }
 
+HeapTuple RowReader::ModifiedTuple(HeapTuple tuple, TupleDesc tuple_desc, int count, const int* columns,
+                                   const Datum* values, const bool* is_null) {
+  if (desc == nullptr || desc->natts != tuple_desc->natts) {
+    return heap_modify_tuple_by_cols(tuple, tuple_desc, count, const_cast<int*>(columns), const_cast<Datum*>(values),
+                                     const_cast<bool*>(is_null));
+  }
+  for (int i = 0; i < count; ++i) {
+    datums[columns[i] - 1] = values[i];
+    nulls[columns[i] - 1] = is_null[i];
+  }
+  HeapTuple result = heap_form_tuple(tuple_desc, datums, nulls);
+  result->t_data->t_ctid = tuple->t_data->t_ctid;
+  result->t_self = tuple->t_self;
+  result->t_tableOid = tuple->t_tableOid;
+  return result;
+}
+
 void ArgumentReader::Reset(MemoryContext cxt, size_t feature_count) {
   context = cxt;
   features = feature_count;
@@ -276,7 +297,15 @@ void ArgumentReader::Prepare(const Model& model, FunctionCallInfo fcinfo, int fi
 }
 
 void ArgumentReader::Read(const Model& model, FunctionCallInfo fcinfo, int first, FeatureValue* values) {
-  ReadInto(model, fcinfo, first, [values](size_t i, const FeatureValue& v) { values[i] = v; });
+  Prepare(model, fcinfo, first);
+  for (size_t i = 0; i < features; ++i) {
+    const NullableDatum& argument = fcinfo->args[first + static_cast<int>(i)];
+    if (argument.isnull) {
+      values[i].SetMissing();
+    } else {
+      ConvertInto(plans[i], argument.value, values[i]);
+    }
+  }
 }
 
 }  // namespace glue

@@ -27,19 +27,19 @@ void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans);
 // Plans feature `f` read from a value of `type` at position attnum - 1 of the datums.
 ColumnPlan PlanValue(const Feature& f, Oid type, AttrNumber attnum);
 
-// The value of a non-NULL attribute as its plan reads it: numbers and booleans here (the
-// common case, inlined into the readers), the rest by ConvertVarlenaOrTime.
+// The value of a non-NULL attribute as its plan reads it, written into `out`: numbers and
+// booleans here (the common case, inlined into the readers), the rest by ConvertVarlenaOrTime.
 FeatureValue ConvertVarlenaOrTime(const ColumnPlan& plan, Datum d);
-inline FeatureValue ConvertValue(const ColumnPlan& plan, Datum d) {
+inline void ConvertInto(const ColumnPlan& plan, Datum d, FeatureValue& out) {
   using Conversion = ColumnPlan::Conversion;
   switch (plan.conversion) {
-    case Conversion::kFloat8: return FeatureValue::Number(DatumGetFloat8(d));
-    case Conversion::kFloat4: return FeatureValue::Number(DatumGetFloat4(d));
-    case Conversion::kInt2: return FeatureValue::Number(DatumGetInt16(d));
-    case Conversion::kInt4: return FeatureValue::Number(DatumGetInt32(d));
-    case Conversion::kInt8: return FeatureValue::Number(static_cast<double>(DatumGetInt64(d)));
-    case Conversion::kBool: return FeatureValue::Bool(DatumGetBool(d));
-    default: return ConvertVarlenaOrTime(plan, d);
+    case Conversion::kFloat8: out.SetNumber(DatumGetFloat8(d)); break;
+    case Conversion::kFloat4: out.SetNumber(DatumGetFloat4(d)); break;
+    case Conversion::kInt2: out.SetNumber(DatumGetInt16(d)); break;
+    case Conversion::kInt4: out.SetNumber(DatumGetInt32(d)); break;
+    case Conversion::kInt8: out.SetNumber(static_cast<double>(DatumGetInt64(d))); break;
+    case Conversion::kBool: out.SetBool(DatumGetBool(d)); break;
+    default: out = ConvertVarlenaOrTime(plan, d);
   }
 }
 
@@ -67,6 +67,11 @@ struct RowReader {
 
   // The same for a table's tuple and its descriptor (a trigger's new row).
   void ReadTuple(const Model& model, HeapTuple tuple, TupleDesc tuple_desc, FeatureValue* values);
+  // The tuple last given to ReadTuple with columns[i] set to values[i], as
+  // heap_modify_tuple_by_cols makes it but from the attributes already deformed. PostgreSQL
+  // code: call inside PgCall.
+  HeapTuple ModifiedTuple(HeapTuple tuple, TupleDesc tuple_desc, int count, const int* columns, const Datum* values,
+                          const bool* is_null);
 
  private:
   void Plan(const Model& model, TupleDesc source, Oid type, int32 typmod);
@@ -87,9 +92,15 @@ struct ArgumentReader {
   template <typename Sink>
   void ReadInto(const Model& model, FunctionCallInfo fcinfo, int first, Sink&& sink) {
     Prepare(model, fcinfo, first);
+    FeatureValue value;
     for (size_t i = 0; i < features; ++i) {
       const NullableDatum& argument = fcinfo->args[first + static_cast<int>(i)];
-      sink(i, argument.isnull ? FeatureValue::Missing() : ConvertValue(plans[i], argument.value));
+      if (argument.isnull) {
+        value.SetMissing();
+      } else {
+        ConvertInto(plans[i], argument.value, value);
+      }
+      sink(i, value);
     }
   }
 

@@ -228,7 +228,7 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
       columns[n] = t.rules_att;
       values[n++] = PointerGetDatum(construct_array(names, static_cast<int>(fired.size()), TEXTOID, -1, false, TYPALIGN_INT));
     }
-    HeapTuple result = heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
+    HeapTuple result = t.reader.ModifiedTuple(tuple, desc, n, columns, values, nulls);
     if (flagged && !t.channel.empty()) Async_Notify(t.channel.c_str(), Payload(t, result, desc, score, fired));
     return result;
   });
