@@ -35,21 +35,27 @@ inline uint32_t EntryEnd(JEntry entry, uint32_t previous_end) {
 }
 
 // Converts one stored value (entry, data at base + start .. end) for a feature of `kind`.
-FeatureValue FromEntry(JEntry entry, const char* base, uint32_t start, uint32_t end, FeatureKind kind) {
-  if (JBE_ISSTRING(entry)) return FeatureValue::Text(std::string_view(base + start, end - start));
-  if (JBE_ISNUMERIC(entry)) {
+void EntryInto(JEntry entry, const char* base, uint32_t start, uint32_t end, FeatureKind kind, FeatureValue& out) {
+  if (JBE_ISSTRING(entry)) {
+    out.SetText(std::string_view(base + start, end - start));
+  } else if (JBE_ISNUMERIC(entry)) {
     Numeric number = reinterpret_cast<Numeric>(const_cast<char*>(base + INTALIGN(start)));
     if (kind == FeatureKind::kCategorical) {
       // A category written as a number (an MCC code, say) is matched by its text.
-      return FeatureValue::Text(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(number))));
+      out.SetText(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(number))));
+    } else {
+      out.SetNumber(NumericToDouble(number));
     }
-    return FeatureValue::Number(NumericToDouble(number));
+  } else if (JBE_ISBOOL_TRUE(entry)) {
+    out.SetBool(true);
+  } else if (JBE_ISBOOL_FALSE(entry)) {
+    out.SetBool(false);
+  } else if (JBE_ISNULL(entry)) {
+    out.SetMissing();
+  } else {
+    const JsonbContainer* inner = reinterpret_cast<const JsonbContainer*>(base + INTALIGN(start));
+    out.SetOther(JsonContainerIsObject(inner) ? "an object" : "an array");
   }
-  if (JBE_ISBOOL_TRUE(entry)) return FeatureValue::Bool(true);
-  if (JBE_ISBOOL_FALSE(entry)) return FeatureValue::Bool(false);
-  if (JBE_ISNULL(entry)) return FeatureValue::Missing();
-  const JsonbContainer* inner = reinterpret_cast<const JsonbContainer*>(base + INTALIGN(start));
-  return FeatureValue::Other(JsonContainerIsObject(inner) ? "an object" : "an array");
 }
 
 // Pass 1: merges the object's sorted keys with the sorted feature names into key_of;
@@ -174,9 +180,9 @@ bool VisitMatched(const MatchedObject& m, const std::vector<uint32_t>& order, co
 void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
                         FeatureValue* values, JsonbScratch& scratch) {
   const MatchedObject m = MatchObject(model, order, tx, scratch);
-  for (size_t f = 0; f < order.size(); ++f) values[f] = FeatureValue::Missing();
+  for (size_t f = 0; f < order.size(); ++f) values[f].SetMissing();
   VisitMatched(m, order, scratch.key_of, [&](uint32_t f, JEntry entry, uint32_t start, uint32_t end) {
-    values[f] = FromEntry(entry, m.base, start, end, model.features[f].kind);
+    EntryInto(entry, m.base, start, end, model.features[f].kind, values[f]);
     return true;
   });
 }

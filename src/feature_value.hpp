@@ -27,12 +27,14 @@ struct FeatureValue {
   void SetMissing() { Set(Kind::kMissing, 0.0, false); }
   void SetNumber(double x) { Set(Kind::kNumber, x, false); }
   void SetBool(bool b) { Set(Kind::kBool, 0.0, b); }
+  void SetText(std::string_view s) { Set(Kind::kText, 0.0, false, s); }
+  void SetOther(std::string_view what) { Set(Kind::kOther, 0.0, false, what); }
 
  private:
-  void Set(Kind k, double x, bool b) {
+  void Set(Kind k, double x, bool b, std::string_view s = std::string_view()) {
     kind = k;
     number = x;
-    text = std::string_view();
+    text = s;
     flag = b;
   }
 };

@@ -106,15 +106,19 @@ void StatisticsPipeline::AddBatch(const Batch& batch) {
     for (size_t i = 0; i < width_; ++i) {
       const auto kind = static_cast<FeatureValue::Kind>(batch.kinds[base + i]);
       switch (kind) {
-        case FeatureValue::Kind::kNumber: values[i] = FeatureValue::Number(batch.numbers[base + i]); break;
-        case FeatureValue::Kind::kBool: values[i] = FeatureValue::Bool(batch.numbers[base + i] != 0.0); break;
+        case FeatureValue::Kind::kNumber: values[i].SetNumber(batch.numbers[base + i]); break;
+        case FeatureValue::Kind::kBool: values[i].SetBool(batch.numbers[base + i] != 0.0); break;
         case FeatureValue::Kind::kText:
         case FeatureValue::Kind::kOther: {
           const std::string_view text(batch.texts.data() + batch.spans[base + i].first, batch.spans[base + i].second);
-          values[i] = kind == FeatureValue::Kind::kText ? FeatureValue::Text(text) : FeatureValue::Other(text);
+          if (kind == FeatureValue::Kind::kText) {
+            values[i].SetText(text);
+          } else {
+            values[i].SetOther(text);
+          }
           break;
         }
-        default: values[i] = FeatureValue::Missing();
+        default: values[i].SetMissing();
       }
     }
     context_.AddToStatistics(stats_, values.data());
