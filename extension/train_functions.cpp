@@ -181,10 +181,12 @@ class SpiRunner : public PassRunner {
   // maintenance_work_mem, as for other maintenance work that keeps a table's rows in memory.
   size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
 
-  // The cores a query may use: itself and max_parallel_workers_per_gather workers.
+  // The cores a query may use: itself and as many workers as a Gather may have
+  // (max_parallel_workers_per_gather, within max_parallel_workers), up to the machine's.
   int Threads() override {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    return std::min(cores, 1 + std::max(0, max_parallel_workers_per_gather));
+    const int workers = std::max(0, std::min(max_parallel_workers_per_gather, max_parallel_workers));
+    return std::min(cores, 1 + workers);
   }
 
   TrainingStats Statistics(const PassSpec& spec) override {

@@ -182,6 +182,20 @@ SELECT * FROM pg_temp.same_models('mem', 'pass');
 SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem_in_sample', '{"tol": 1e-12, "exclude": ["id"], "holdout": 0, "class_weight": "balanced"}')
 UNION ALL SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'pass_in_sample', '{"tol": 1e-12, "exclude": ["id"], "holdout": 0, "class_weight": "balanced", "in_memory": false}');
 SELECT * FROM pg_temp.same_models('mem_in_sample', 'pass_in_sample');
+-- Threads: in memory, 1 + the workers a Gather may have (within max_parallel_workers), up to
+-- the cores; one thread gives the same model.
+SET max_parallel_workers_per_gather = 0;
+SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem_one_thread', '{"tol": 1e-12, "exclude": ["id"]}');
+RESET max_parallel_workers_per_gather;
+SET max_parallel_workers = 0;
+SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'mem_no_workers', '{"tol": 1e-12, "exclude": ["id"]}');
+RESET max_parallel_workers;
+SELECT name, document -> 'training' -> 'threads' AS threads FROM fraud_models
+ WHERE name IN ('mem_one_thread', 'mem_no_workers') AND active ORDER BY name;
+SELECT (document -> 'training' ->> 'threads')::int BETWEEN 1 AND 1 + current_setting('max_parallel_workers_per_gather')::int
+       AS threads_within_the_setting
+  FROM fraud_models WHERE name = 'mem' AND active;
+SELECT * FROM pg_temp.same_models('mem', 'mem_one_thread');
 -- A source larger than maintenance_work_mem is trained in passes; so is one the planner
 -- underestimates (never analysed: the rows are kept until the budget runs out, then dropped).
 CREATE TABLE tx_big AS SELECT t.* FROM tx t, generate_series(1, 15);
