@@ -1,6 +1,7 @@
 // The statistics pass on a thread of its own (see statistics_pipeline.hpp).
 #include "statistics_pipeline.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "blocked_signals.hpp"
@@ -11,12 +12,13 @@ namespace pgfraud {
 StatisticsPipeline::StatisticsPipeline(const PassContext& context, TrainingStats stats, size_t reserve_rows)
     : context_(context),
       width_(context.reading().features.size()),
+      batch_rows_(std::max<size_t>(1, std::min(kBatchRows, kBatchValues / std::max<size_t>(width_, 1)))),
       stats_(std::move(stats)),
       reserve_rows_(reserve_rows) {
   for (Batch& b : slots_) {
-    b.kinds.resize(kBatchRows * width_);
-    b.numbers.resize(kBatchRows * width_);
-    b.spans.resize(kBatchRows * width_);
+    b.kinds.resize(batch_rows_ * width_);
+    b.numbers.resize(batch_rows_ * width_);
+    b.spans.resize(batch_rows_ * width_);
   }
   StartBatch();
   BlockedSignals blocked;

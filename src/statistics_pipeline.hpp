@@ -52,8 +52,8 @@ class StatisticsPipeline {
     }
   }
   void EndRow() {
-    // A batch holds at most 512 rows and, past 1 MB of text, goes at once (spans are 32-bit).
-    if (++current_->rows == kBatchRows || current_->texts.size() > (size_t{1} << 20)) {
+    // A full batch goes, and one past 1 MB of text at once (spans are 32-bit).
+    if (++current_->rows == batch_rows_ || current_->texts.size() > (size_t{1} << 20)) {
       Publish();
     } else {
       kinds_ += width_;
@@ -64,7 +64,10 @@ class StatisticsPipeline {
   TrainingStats Finish();
 
  private:
+  // A batch holds up to 512 rows of at most 16,384 values in all (wide rows: fewer rows), so
+  // the slots take about 2 MB whatever the width.
   static constexpr size_t kBatchRows = 512;
+  static constexpr size_t kBatchValues = 16384;
   static constexpr size_t kSlots = 8;
 
   // Rows copied out of the caller's buffers: per value its kind and number (a boolean as
@@ -86,6 +89,7 @@ class StatisticsPipeline {
 
   const PassContext& context_;
   const size_t width_;
+  const size_t batch_rows_;
   TrainingStats stats_;
   size_t reserve_rows_;
 

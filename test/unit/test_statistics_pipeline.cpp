@@ -88,6 +88,38 @@ TEST(StatisticsPipeline, GivesTheStatisticsOfRowsAddedDirectly) {
   }
 }
 
+// Wide rows: batches of fewer rows (16,384 values each), the same statistics.
+TEST(StatisticsPipeline, WideRowsGiveTheSameStatistics) {
+  PassSpec spec;
+  for (int c = 0; c < 3000; ++c) spec.columns.push_back({"c" + std::to_string(c), ColumnKind::kNumeric});
+  spec.label = "fraud";
+  spec.holdout = 0.0;
+  spec.store_budget = size_t{256} << 20;
+  const PassContext context(spec);
+  std::mt19937 rng(3);
+  std::normal_distribution<double> n01;
+  std::vector<std::vector<FeatureValue>> rows(100);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (int c = 0; c < 3000; ++c) rows[r].push_back(FeatureValue::Number(n01(rng)));
+    rows[r].push_back(FeatureValue::Bool(r % 3 == 0));
+  }
+  TrainingStats direct = context.NewStatistics();
+  StatisticsPipeline pipeline(context, context.NewStatistics(false), 0);
+  for (const auto& v : rows) {
+    context.AddToStatistics(direct, v.data());
+    pipeline.Add(v.data());
+  }
+  TrainingStats piped = pipeline.Finish();
+  direct.Settle();
+  piped.Settle();
+  ASSERT_EQ(piped.store.Rows(), rows.size());
+  for (size_t i = 0; i < direct.moments.size(); i += 97) {
+    EXPECT_EQ(piped.moments[i].mean, direct.moments[i].mean);
+    EXPECT_EQ(piped.moments[i].m2, direct.moments[i].m2);
+  }
+  EXPECT_EQ(piped.store.Row(99)[2999], direct.store.Row(99)[2999]);
+}
+
 TEST(StatisticsPipeline, ABadValueOnTheThreadIsTheCallersError) {
   const PassContext context(Spec());
   const Rows rows(3000);
