@@ -43,15 +43,26 @@ Datum Guard(Body&& body) {
   RaiseStashedError();
 }
 
-// Runs PostgreSQL code that may ereport; an error comes back as a thrown PgException.
+// Runs PostgreSQL code that may ereport; an error comes back as a thrown PgException. A C++
+// exception thrown by fn (bad_alloc of a string built there, say) is caught inside PG_TRY and
+// rethrown after PG_END_TRY: leaving PG_TRY by a C++ throw would leave PostgreSQL's exception
+// stack pointing at a dead frame, and the next ereport would jump into it.
 template <typename Fn>
 auto PgCall(Fn&& fn) -> decltype(fn()) {
   using Result = decltype(fn());
   MemoryContext caller_context = CurrentMemoryContext;
   ErrorData* volatile error = nullptr;
+  std::exception_ptr cxx_error;
+  std::exception_ptr* volatile cxx_slot = &cxx_error;  // written inside PG_TRY: through memory
   if constexpr (std::is_void_v<Result>) {
     PG_TRY();
-    { fn(); }
+    {
+      try {
+        fn();
+      } catch (...) {
+        *cxx_slot = std::current_exception();
+      }
+    }
     PG_CATCH();
     {
       MemoryContextSwitchTo(caller_context);
@@ -60,11 +71,18 @@ auto PgCall(Fn&& fn) -> decltype(fn()) {
     }
     PG_END_TRY();
     if (error != nullptr) throw PgException(error);
+    if (cxx_error) std::rethrow_exception(cxx_error);
   } else {
     Result result{};
     Result* volatile slot = &result;
     PG_TRY();
-    { *slot = fn(); }
+    {
+      try {
+        *slot = fn();
+      } catch (...) {
+        *cxx_slot = std::current_exception();
+      }
+    }
     PG_CATCH();
     {
       MemoryContextSwitchTo(caller_context);
@@ -73,6 +91,7 @@ auto PgCall(Fn&& fn) -> decltype(fn()) {
     }
     PG_END_TRY();
     if (error != nullptr) throw PgException(error);
+    if (cxx_error) std::rethrow_exception(cxx_error);
     return result;
   }
 }
