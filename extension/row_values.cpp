@@ -188,11 +188,7 @@ void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* 
                       FeatureValue* values) {
   for (size_t i = 0; i < model.features.size(); ++i) {
     const int index = plans[i].attnum - 1;
-    if (nulls[index]) {
-      values[i].SetMissing();
-    } else {
-      ConvertInto(plans[i], datums[index], values[i]);
-    }
+    ConvertOrMissing(plans[i], nulls[index], datums[index], values[i]);
   }
 }
 
@@ -300,11 +296,7 @@ void ArgumentReader::Read(const Model& model, FunctionCallInfo fcinfo, int first
   Prepare(model, fcinfo, first);
   for (size_t i = 0; i < features; ++i) {
     const NullableDatum& argument = fcinfo->args[first + static_cast<int>(i)];
-    if (argument.isnull) {
-      values[i].SetMissing();
-    } else {
-      ConvertInto(plans[i], argument.value, values[i]);
-    }
+    ConvertOrMissing(plans[i], argument.isnull, argument.value, values[i]);
   }
 }
 

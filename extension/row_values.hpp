@@ -42,6 +42,14 @@ inline void ConvertInto(const ColumnPlan& plan, Datum d, FeatureValue& out) {
     default: out = ConvertVarlenaOrTime(plan, d);
   }
 }
+// The same for a value that may be NULL (then Missing).
+inline void ConvertOrMissing(const ColumnPlan& plan, bool is_null, Datum d, FeatureValue& out) {
+  if (is_null) {
+    out.SetMissing();
+  } else {
+    ConvertInto(plan, d, out);
+  }
+}
 
 // Fills values[i] from the deformed row (datums/nulls indexed by attnum - 1).
 void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* datums, const bool* nulls,
@@ -95,11 +103,7 @@ struct ArgumentReader {
     FeatureValue value;
     for (size_t i = 0; i < features; ++i) {
       const NullableDatum& argument = fcinfo->args[first + static_cast<int>(i)];
-      if (argument.isnull) {
-        value.SetMissing();
-      } else {
-        ConvertInto(plans[i], argument.value, value);
-      }
+      ConvertOrMissing(plans[i], argument.isnull, argument.value, value);
       sink(i, value);
     }
   }
