@@ -47,14 +47,14 @@ inline bool ShortNumericToDouble(const char* data, int size, double* out) {
   uint16_t header;
   std::memcpy(&header, data, sizeof header);
   const int ndigits = (size - 2) / 2;
-  if ((header & nd::kSignMask) != nd::kShort || ndigits > 2) return false;
+  // Zero has no digits, so no word to read below: the general path takes it.
+  if ((header & nd::kSignMask) != nd::kShort || ndigits < 1 || ndigits > 2) return false;
   // The weight (a sign bit and six bits) without a branch; the mantissa d0 * 10000 + d1 has
   // the scale of digit d1, one below the weight.
   const int weight = ((header & (nd::kShortWeightSignMask | nd::kShortWeightMask)) ^ nd::kShortWeightSignMask) -
                      nd::kShortWeightSignMask;
   const int exponent = weight - 1;
   if (exponent < -3 || exponent > 3) return false;
-  if (ndigits == 0) return false;  // zero: size 2 leaves no word to read below
   // The last four bytes hold (header, d0) or (d0, d1): read both ways, pick without a branch.
   uint32_t word;
   std::memcpy(&word, data + size - 4, sizeof word);
@@ -111,8 +111,8 @@ inline double NumericToDouble(Numeric num) {
   double mantissa;
   int exponent;
   if (ndigits <= 2) {
-    // The common case (amounts, rates: one or two base-10000 digits) without a loop whose
-    // trip count the branch predictor would miss: read what is there, pad with zero.
+    // One or two digits that ShortNumericToDouble left here: zero, the long format, or a
+    // weight beyond its table. Read what is there, pad with zero.
     if (ndigits >= 1) std::memcpy(&d0, digits, sizeof d0);
     if (ndigits == 2) std::memcpy(&d1, digits + 2, sizeof d1);
     mantissa = static_cast<double>(d0 * 10000 + d1);
