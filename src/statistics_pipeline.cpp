@@ -14,7 +14,8 @@ StatisticsPipeline::StatisticsPipeline(const PassContext& context, TrainingStats
       width_(context.reading().features.size()),
       batch_rows_(std::max<size_t>(1, std::min(kBatchRows, kBatchValues / std::max<size_t>(width_, 1)))),
       stats_(std::move(stats)),
-      reserve_rows_(reserve_rows) {
+      reserve_rows_(reserve_rows),
+      plain_(TrainingStats::PlainKinds(context.reading())) {
   for (Batch& b : slots_) {
     b.kinds.resize(batch_rows_ * width_);
     b.numbers.resize(batch_rows_ * width_);
@@ -56,8 +57,12 @@ void StatisticsPipeline::Publish() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     ++filled_;
-    work_.notify_one();
-    room_.wait(lock, [this] { return filled_ - done_ < kSlots || error_ != nullptr; });
+    if (thread_waits_ && filled_ - done_ >= kWakeBatches) work_.notify_one();
+    if (filled_ - done_ == kSlots) {  // every slot full: wait until half are free again
+      caller_waits_ = true;
+      room_.wait(lock, [this] { return filled_ - done_ <= kSlots - kWakeBatches || error_ != nullptr; });
+      caller_waits_ = false;
+    }
     if (error_) std::rethrow_exception(error_);
   }
   StartBatch();
@@ -85,14 +90,19 @@ void StatisticsPipeline::Run() noexcept {
     stats_.store.Reserve(reserve_rows_);
     for (;;) {
       std::unique_lock<std::mutex> lock(mutex_);
-      work_.wait(lock, [this] { return done_ < filled_ || stopping_; });
-      if (done_ == filled_) return;  // stopping, nothing left
+      if (done_ == filled_) {  // nothing to add: wait until half the slots are full
+        if (stopping_) return;
+        thread_waits_ = true;
+        work_.wait(lock, [this] { return filled_ - done_ >= kWakeBatches || stopping_; });
+        thread_waits_ = false;
+        if (done_ == filled_) return;  // stopping, nothing left
+      }
       const Batch& batch = slots_[done_ % kSlots];
       lock.unlock();
       AddBatch(batch);
       lock.lock();
       ++done_;
-      room_.notify_one();
+      if (caller_waits_ && filled_ - done_ <= kSlots - kWakeBatches) room_.notify_one();
     }
   } catch (...) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -101,10 +111,30 @@ void StatisticsPipeline::Run() noexcept {
   }
 }
 
+namespace {
+
+// Whether a row of the batch is plain (TrainingStats::AddPlain): the features' kinds are
+// `plain` and their numbers finite; the label is anything but text.
+bool IsPlain(const std::vector<uint8_t>& plain, const uint8_t* kinds, const double* numbers) {
+  const size_t features = plain.size() - 1;
+  if (std::memcmp(kinds, plain.data(), features) != 0) return false;
+  const auto label = static_cast<FeatureValue::Kind>(kinds[features]);
+  if (label == FeatureValue::Kind::kText || label == FeatureValue::Kind::kOther) return false;
+  double zero = 0.0;  // x - x is 0 for a finite x and NaN for an infinity or NaN
+  for (size_t i = 0; i < features; ++i) zero += numbers[i] - numbers[i];
+  return zero == 0.0;
+}
+
+}  // namespace
+
 void StatisticsPipeline::AddBatch(const Batch& batch) {
   std::vector<FeatureValue> values(width_);
   for (size_t r = 0; r < batch.rows; ++r) {
     const size_t base = r * width_;
+    if (!plain_.empty() && IsPlain(plain_, &batch.kinds[base], &batch.numbers[base])) {
+      context_.AddPlainToStatistics(stats_, &batch.kinds[base], &batch.numbers[base]);
+      continue;
+    }
     for (size_t i = 0; i < width_; ++i) {
       const auto kind = static_cast<FeatureValue::Kind>(batch.kinds[base + i]);
       switch (kind) {

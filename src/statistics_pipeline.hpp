@@ -69,6 +69,10 @@ class StatisticsPipeline {
   static constexpr size_t kBatchRows = 512;
   static constexpr size_t kBatchValues = 16384;
   static constexpr size_t kSlots = 8;
+  // A side that waits (the thread for work, the caller for room) is woken when half the
+  // slots are ready for it, not at each batch: a wake-up of a thread asleep on another core
+  // costs tens of microseconds on a virtual machine.
+  static constexpr size_t kWakeBatches = kSlots / 2;
 
   // Rows copied out of the caller's buffers: per value its kind and number (a boolean as
   // 0/1), and for text the span of its bytes in `texts`.
@@ -92,6 +96,7 @@ class StatisticsPipeline {
   const size_t batch_rows_;
   TrainingStats stats_;
   size_t reserve_rows_;
+  const std::vector<uint8_t> plain_;  // the kinds of a plain row (TrainingStats::PlainKinds)
 
   Batch slots_[kSlots];
   Batch* current_ = nullptr;  // the batch being filled, and its row being written:
@@ -100,6 +105,8 @@ class StatisticsPipeline {
   uint64_t filled_ = 0;  // batches handed over (the caller fills slots_[filled_ % kSlots])
   uint64_t done_ = 0;    // batches the thread has added
   bool stopping_ = false;
+  bool thread_waits_ = false;  // the thread waits for work_
+  bool caller_waits_ = false;  // the caller waits for room_
   std::exception_ptr error_;
   std::mutex mutex_;
   std::condition_variable work_, room_;

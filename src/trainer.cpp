@@ -231,6 +231,10 @@ void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* valu
   stats.Add(reading_, values, spec_.seed, spec_.holdout);
 }
 
+void PassContext::AddPlainToStatistics(TrainingStats& stats, const uint8_t* kinds, const double* numbers) const {
+  stats.AddPlain(reading_, kinds, numbers, spec_.seed, spec_.holdout);
+}
+
 void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values) {
   const size_t n = reading_.features.size();
   std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
@@ -306,7 +310,8 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     spec.pipeline = runner.Threads() > 1;
   }
 
-  const TrainingStats stats = runner.Statistics(spec);
+  TrainingStats stats = runner.Statistics(spec);
+  stats.Settle();  // the moments' last batch, should the runner not have folded it in
   // Complete: every row the pass read is in memory (not only the last worker's, say).
   const bool in_memory = stats.store.Complete() &&
                          static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;

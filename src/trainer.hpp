@@ -64,6 +64,8 @@ class PassContext {
   // in memory taken at once (false: the caller reserves spec().expected_rows itself).
   TrainingStats NewStatistics(bool reserve = true) const;
   void AddToStatistics(TrainingStats& stats, const FeatureValue* values) const;
+  // A plain row (TrainingStats::AddPlain).
+  void AddPlainToStatistics(TrainingStats& stats, const uint8_t* kinds, const double* numbers) const;
   void AddToNewton(NewtonAccumulator& acc, const FeatureValue* values);
 
  private:

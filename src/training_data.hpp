@@ -30,11 +30,19 @@ std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value);
 // A deterministic 64-bit hash of a row's values: the same row lands on the same side of the
 // holdout split in every pass, in every worker, and on every run with the same seed.
 uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexcept;
+// The same hash of a row of numbers, booleans and missing values (no text) given as their
+// kinds (FeatureValue::Kind) and numbers (a boolean as 0/1).
+uint64_t RowHash(const uint8_t* kinds, const double* numbers, size_t count, uint64_t seed) noexcept;
+
+inline uint64_t HoldoutSalt(bool label) noexcept { return label ? 0x9e3779b97f4a7c15ULL : 0ULL; }
 
 // The holdout hash of a training row: its feature values (all but the last, the label) and
 // its parsed label, so that 1, true and 'Y' put a row on the same side.
 inline uint64_t HoldoutHash(const FeatureValue* values, size_t count, bool label, uint64_t seed) noexcept {
-  return RowHash(values, count - 1, seed ^ (label ? 0x9e3779b97f4a7c15ULL : 0ULL));
+  return RowHash(values, count - 1, seed ^ HoldoutSalt(label));
+}
+inline uint64_t HoldoutHash(const uint8_t* kinds, const double* numbers, size_t count, bool label, uint64_t seed) noexcept {
+  return RowHash(kinds, numbers, count - 1, seed ^ HoldoutSalt(label));
 }
 
 // True when a row with this hash belongs to the holdout fraction.

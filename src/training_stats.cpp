@@ -297,11 +297,75 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     if (stored != nullptr) stored[i] = kept;
   }
   if (stored != nullptr) store.EndRow();
-  if (Enters(sample, kSampleSize, priority)) Keep(sample, kSampleSize, SampleRow{priority, scratch_});
-  const int positive = *label ? 1 : 0;
+  KeepSampled(priority, *label, n, [this] { return scratch_; }, [values] { return values; });
+}
+
+template <typename SampledNumbers, typename RowValues>
+void TrainingStats::KeepSampled(uint64_t priority, bool positive, size_t n, SampledNumbers sampled, RowValues values) {
+  if (Enters(sample, kSampleSize, priority)) Keep(sample, kSampleSize, SampleRow{priority, sampled()});
   if (whole_capacity > 0 && priority < whole_cutoff_[positive]) {
-    if (std::optional<StoredRow> row = Store(priority, values, n)) KeepWhole(positive, std::move(*row));
+    if (std::optional<StoredRow> row = Store(priority, values(), n)) KeepWhole(positive, std::move(*row));
   }
+}
+
+std::vector<uint8_t> TrainingStats::PlainKinds(const Model& reading) {
+  std::vector<uint8_t> kinds;
+  for (const Feature& f : reading.features) {
+    if (f.kind != FeatureKind::kNumeric && f.kind != FeatureKind::kBoolean) return {};
+    kinds.push_back(static_cast<uint8_t>(f.kind == FeatureKind::kNumeric ? FeatureValue::Kind::kNumber
+                                                                         : FeatureValue::Kind::kBool));
+  }
+  return kinds;
+}
+
+void TrainingStats::AddPlain(const Model& reading, const uint8_t* kinds, const double* numbers, uint64_t seed,
+                             double holdout) {
+  const size_t n = reading.features.size();
+  const auto label_kind = static_cast<FeatureValue::Kind>(kinds[n - 1]);
+  FeatureValue label_value;
+  if (label_kind == FeatureValue::Kind::kNumber) label_value.SetNumber(numbers[n - 1]);
+  if (label_kind == FeatureValue::Kind::kBool) label_value.SetBool(numbers[n - 1] != 0.0);
+  rows += 1;
+  const std::optional<bool> label = ReadLabel(reading.features[n - 1], label_value);
+  if (!label) {
+    null_labels += 1;
+    return;
+  }
+  // The values as they are stored: a plain row's numbers (booleans are 0/1 already).
+  auto keep = [&](bool in_holdout) {
+    if (double* stored = store.BeginRow(*label, in_holdout)) {
+      std::memcpy(stored, numbers, (n - 1) * sizeof(double));
+      store.EndRow();
+    }
+  };
+  if (holdout > 0 && InHoldout(HoldoutHash(kinds, numbers, n, *label, seed), holdout)) {
+    holdout_rows += 1;
+    holdout_positives += *label ? 1 : 0;
+    keep(true);
+    return;
+  }
+  training_rows += 1;
+  training_positives += *label ? 1 : 0;
+  keep(false);
+  for (size_t i = 0; i + 1 < n; ++i) moments[i].Add(numbers[i]);
+  const uint64_t priority = RowHash(kinds, numbers, n - 1, seed ^ 0x5bd1e9955bd1e995ULL);
+  auto sampled = [&] {  // as Add keeps them: the numeric features' numbers
+    std::vector<double> out(n - 1, NAN);
+    for (size_t i = 0; i + 1 < n; ++i) {
+      if (reading.features[i].kind == FeatureKind::kNumeric) out[i] = numbers[i];
+    }
+    return out;
+  };
+  auto values = [&] {
+    scratch_values_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (kinds[i] == static_cast<uint8_t>(FeatureValue::Kind::kNumber)) scratch_values_[i].SetNumber(numbers[i]);
+      if (kinds[i] == static_cast<uint8_t>(FeatureValue::Kind::kBool)) scratch_values_[i].SetBool(numbers[i] != 0.0);
+    }
+    scratch_values_[n - 1] = label_value;
+    return scratch_values_.data();
+  };
+  KeepSampled(priority, *label, n, sampled, values);
 }
 
 void TrainingStats::Settle() noexcept {

@@ -105,6 +105,15 @@ class TrainingStats {
 
   // Adds one row (values aligned with the reading model's features, label last).
   void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout);
+  // The kinds (FeatureValue::Kind) of a plain row of `reading`: every feature present and of
+  // its own type, numbers for numeric features and booleans for boolean ones (the label's
+  // entry says boolean; AddPlain reads any label but text). Empty when `reading` has a
+  // feature of another kind, whose rows are never plain.
+  static std::vector<uint8_t> PlainKinds(const Model& reading);
+  // Adds a plain row: `kinds` are PlainKinds(reading) but for the label's, which is a number,
+  // a boolean or missing, and the features' numbers are finite (a boolean as 0/1). The same
+  // as Add of these values, without reading each value by its kind.
+  void AddPlain(const Model& reading, const uint8_t* kinds, const double* numbers, uint64_t seed, double holdout);
   void Merge(TrainingStats& other);  // takes the other's stored rows
   // Folds batched sums into `moments`; Merge and Serialize do it, as must any other reader.
   void Settle() noexcept;
@@ -139,11 +148,16 @@ class TrainingStats {
   bool hand_over = false;
 
  private:
+  // Enters a training row into the sample and the whole rows when its priority lets it:
+  // `sampled()` gives the numbers the sample keeps, `values()` the row's values.
+  template <typename SampledNumbers, typename RowValues>
+  void KeepSampled(uint64_t priority, bool positive, size_t n, SampledNumbers sampled, RowValues values);
   void KeepWhole(int positive, StoredRow row);
   void TrimWhole(int positive);
   // Per class: no row at or above it can be among the k smallest.
   uint64_t whole_cutoff_[2] = {UINT64_MAX, UINT64_MAX};
   std::vector<double> scratch_;  // the numbers of the row being added
+  std::vector<FeatureValue> scratch_values_;  // a plain row's values, when kept whole
 };
 
 }  // namespace pgfraud

@@ -207,6 +207,29 @@ SET maintenance_work_mem = '64MB';
 SELECT 1 FROM train_fraud_model('tx_big', 'is_fraud', 'big_mem', '{"tol": 1e-12, "exclude": ["id"]}');
 SELECT * FROM pg_temp.same_models('big_mem', 'big_pass');
 SELECT * FROM pg_temp.same_models('big_mem', 'big_unanalysed');
+-- In memory a plain table is read directly (a heap scan, no executor): it reads what the
+-- passes' queries read. Rows of an inheriting table (the parent's scan alone would miss them),
+-- rows updated (their dead versions skipped), a dropped column, and a column added with a
+-- default after the rows were written (the default, not NULL, in those rows).
+CREATE TABLE tx_parent AS SELECT amount, country, channel, is_fraud FROM tx WHERE id <= 2500;
+CREATE TABLE tx_child () INHERITS (tx_parent);
+INSERT INTO tx_child SELECT amount, country, channel, is_fraud FROM tx WHERE id > 2500;
+SELECT 1 FROM train_fraud_model('tx_parent', 'is_fraud', 'inherit_mem', '{"tol": 1e-12}')
+UNION ALL SELECT 1 FROM train_fraud_model('tx_parent', 'is_fraud', 'inherit_pass', '{"tol": 1e-12, "in_memory": false}');
+SELECT * FROM pg_temp.same_models('inherit_mem', 'inherit_pass');
+SELECT document -> 'training' -> 'rows' AS rows FROM fraud_models WHERE name = 'inherit_mem' AND active;
+CREATE TABLE tx_altered AS SELECT id, amount, country, new_device, is_fraud FROM tx;
+UPDATE tx_altered SET is_fraud = NOT is_fraud WHERE id % 5 = 0;
+ALTER TABLE tx_altered DROP COLUMN id;
+INSERT INTO tx_altered SELECT amount, country, new_device, is_fraud FROM tx WHERE id <= 400;
+ALTER TABLE tx_altered ADD COLUMN fee float8 DEFAULT 2.5;
+INSERT INTO tx_altered SELECT amount, country, new_device, is_fraud, amount / 100 FROM tx WHERE id <= 400;
+SELECT 1 FROM train_fraud_model('tx_altered', 'is_fraud', 'altered_mem', '{"tol": 1e-12}')
+UNION ALL SELECT 1 FROM train_fraud_model('tx_altered', 'is_fraud', 'altered_pass', '{"tol": 1e-12, "in_memory": false}');
+SELECT * FROM pg_temp.same_models('altered_mem', 'altered_pass');
+SELECT document -> 'training' -> 'rows' AS rows, document -> 'training' -> 'notices' AS notices
+  FROM fraud_models WHERE name = 'altered_mem' AND active;
+DROP TABLE tx_child, tx_parent, tx_altered;
 RESET maintenance_work_mem;
 -- The option is a boolean.
 SELECT pg_temp.outcome($$SELECT 1 FROM train_fraud_model('tx', 'is_fraud', 'x', '{"in_memory": "yes"}')$$);

@@ -1,5 +1,6 @@
 // Unit tests of StatisticsPipeline: the statistics of rows added on its thread are those of
 // rows added directly (every kind of value, many batches), and its errors reach the caller.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -85,6 +86,108 @@ TEST(StatisticsPipeline, GivesTheStatisticsOfRowsAddedDirectly) {
       const double a = piped.store.Row(r)[i], b = direct.store.Row(r)[i];
       ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "row " << r << " value " << i;
     }
+  }
+}
+
+// Numbers and booleans only: most rows take the plain path (TrainingStats::AddPlain), the
+// others (a missing value, a label given as a number, as text or missing) the general one;
+// the statistics are those of every row added directly.
+TEST(StatisticsPipeline, PlainRowsGiveTheStatisticsOfRowsAddedDirectly) {
+  PassSpec spec;
+  spec.columns = {{"amount", ColumnKind::kNumeric}, {"online", ColumnKind::kBoolean}, {"rate", ColumnKind::kNumeric}};
+  spec.label = "fraud";
+  spec.holdout = 0.25;
+  spec.whole_rows = 300;
+  spec.store_budget = size_t{64} << 20;
+  spec.expected_rows = 1000;
+  const PassContext context(spec);
+  ASSERT_EQ(TrainingStats::PlainKinds(context.reading()).size(), 4u);
+  std::mt19937 rng(5);
+  std::normal_distribution<double> amount(100.0, 40.0);
+  const std::string yes = "yes";
+  std::vector<std::vector<FeatureValue>> rows;
+  for (int i = 0; i < 30000; ++i) {
+    const bool fraud = rng() % 9 == 0;
+    FeatureValue label = FeatureValue::Bool(fraud);
+    if (i % 31 == 0) label = FeatureValue::Number(fraud ? 1.0 : 0.0);
+    if (i % 37 == 0) label = FeatureValue::Missing();
+    if (i % 41 == 0) label = fraud ? FeatureValue::Text(yes) : FeatureValue::Bool(false);
+    rows.push_back({i % 19 == 0 ? FeatureValue::Missing() : FeatureValue::Number(i % 29 == 0 ? -0.0 : amount(rng)),
+                    FeatureValue::Bool(rng() % 3 == 0), FeatureValue::Number(static_cast<double>(rng() % 1000) / 7.0),
+                    label});
+  }
+  TrainingStats direct = context.NewStatistics();
+  for (const auto& v : rows) context.AddToStatistics(direct, v.data());
+  StatisticsPipeline pipeline(context, context.NewStatistics(false), context.spec().expected_rows);
+  for (const auto& v : rows) pipeline.Add(v.data());
+  TrainingStats piped = pipeline.Finish();
+  direct.Settle();
+  piped.Settle();
+
+  EXPECT_EQ(piped.rows, direct.rows);
+  EXPECT_EQ(piped.null_labels, direct.null_labels);
+  EXPECT_GT(direct.null_labels, 700);
+  EXPECT_EQ(piped.training_rows, direct.training_rows);
+  EXPECT_EQ(piped.training_positives, direct.training_positives);
+  EXPECT_EQ(piped.holdout_rows, direct.holdout_rows);
+  EXPECT_EQ(piped.holdout_positives, direct.holdout_positives);
+  EXPECT_GT(direct.holdout_rows, 6000);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(piped.moments[i].count, direct.moments[i].count) << i;
+    EXPECT_EQ(piped.moments[i].mean, direct.moments[i].mean) << i;
+    EXPECT_EQ(piped.moments[i].m2, direct.moments[i].m2) << i;
+  }
+  ASSERT_EQ(piped.sample.size(), TrainingStats::kSampleSize);
+  ASSERT_EQ(piped.sample.size(), direct.sample.size());
+  std::sort(piped.sample.begin(), piped.sample.end());
+  std::sort(direct.sample.begin(), direct.sample.end());
+  for (size_t r = 0; r < direct.sample.size(); ++r) {
+    ASSERT_EQ(piped.sample[r].priority, direct.sample[r].priority) << r;
+    for (size_t i = 0; i < 3; ++i) {
+      const double a = piped.sample[r].numbers[i], b = direct.sample[r].numbers[i];
+      ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "sample row " << r << " value " << i;
+    }
+  }
+  for (int positive : {0, 1}) {
+    ASSERT_EQ(piped.whole[positive].size(), direct.whole[positive].size());
+    EXPECT_GT(direct.whole[positive].size(), 100u);
+    for (size_t r = 0; r < direct.whole[positive].size(); ++r) {
+      EXPECT_EQ(piped.whole[positive][r].packed, direct.whole[positive][r].packed);
+    }
+  }
+  ASSERT_EQ(piped.store.Rows(), direct.store.Rows());
+  EXPECT_EQ(piped.store.Labels(), direct.store.Labels());
+  EXPECT_EQ(piped.store.Holdout(), direct.store.Holdout());
+  for (size_t r = 0; r < direct.store.Rows(); ++r) {
+    for (size_t i = 0; i < direct.store.Width(); ++i) {
+      const double a = piped.store.Row(r)[i], b = direct.store.Row(r)[i];
+      ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "row " << r << " value " << i;
+    }
+  }
+}
+
+// An infinity in an otherwise plain row is the error a row added directly gives.
+TEST(StatisticsPipeline, AnInfinityInAPlainRowIsTheCallersError) {
+  PassSpec spec;
+  spec.columns = {{"amount", ColumnKind::kNumeric}};
+  spec.label = "fraud";
+  const PassContext context(spec);
+  const std::vector<FeatureValue> bad = {FeatureValue::Number(INFINITY), FeatureValue::Bool(true)};
+  TrainingStats direct = context.NewStatistics();
+  std::string expected;
+  try {
+    context.AddToStatistics(direct, bad.data());
+  } catch (const Error& e) {
+    expected = e.what();
+  }
+  ASSERT_FALSE(expected.empty());
+  StatisticsPipeline pipeline(context, context.NewStatistics(false), 0);
+  pipeline.Add(bad.data());
+  try {
+    pipeline.Finish();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), expected);
   }
 }
 
