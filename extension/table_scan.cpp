@@ -54,16 +54,22 @@ TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
     try {
       for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
         CHECK_FOR_INTERRUPTS();
+        // The values are copied (the pipeline) or read (statistics) before the reset.
         MemoryContextSwitchTo(row_context);
         heap_deform_tuple(tuple, desc, datums, nulls);
-        RowFeatureValues(reading, plans, datums, nulls, values.data());
-        MemoryContextSwitchTo(pass_context);
-        // The values are copied (the pipeline) or read (statistics) before the reset.
         if (pipeline) {
-          pipeline->Add(values.data());
+          FeatureValue value;
+          for (size_t i = 0; i < values.size(); ++i) {
+            const int a = plans[i].attnum - 1;
+            ConvertOrMissing(plans[i], nulls[a], datums[a], value);
+            pipeline->Set(i, value);
+          }
+          pipeline->EndRow();
         } else {
+          RowFeatureValues(reading, plans, datums, nulls, values.data());
           context.AddToStatistics(stats, values.data());
         }
+        MemoryContextSwitchTo(pass_context);
         MemoryContextReset(row_context);
       }
     } catch (...) {  // a bad value or the pipeline's error: leave in the caller's context
