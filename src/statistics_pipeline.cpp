@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <system_error>
 
 #include "blocked_signals.hpp"
 #include "errors.hpp"
+#include "page_populator.hpp"
 
 namespace pgfraud {
 
@@ -88,6 +91,12 @@ TrainingStats StatisticsPipeline::Finish() {
 void StatisticsPipeline::Run() noexcept {
   try {
     stats_.store.Reserve(reserve_rows_);
+    // The store's pages are populated ahead of the rows written to them (page_populator.hpp).
+    std::unique_ptr<PagePopulator> populator;
+    try {
+      populator = std::make_unique<PagePopulator>(stats_.store.ValueRoom(), stats_.store.ValueRoomBytes());
+    } catch (const std::system_error&) {  // no thread: the rows fault their pages in
+    }
     for (;;) {
       std::unique_lock<std::mutex> lock(mutex_);
       if (done_ == filled_) {  // nothing to add: wait until half the slots are full

@@ -64,8 +64,14 @@ std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value) {
 
 namespace {
 
-// A number's or a boolean's share of a row hash (`flag`: a boolean's value).
-inline uint64_t PlainWord(FeatureValue::Kind kind, double number, bool flag, size_t position) noexcept {
+// A value's share of a row hash: its word mixed with its position, so that equal values in
+// different columns do not cancel.
+inline uint64_t AtPosition(uint64_t word, size_t position) noexcept {
+  return Mix(word, 0x632be59bd9b4e019ULL * (position + 1));
+}
+
+// The word of a number, a boolean (`flag`: its value) or a missing value.
+inline uint64_t PlainWord(FeatureValue::Kind kind, double number, bool flag) noexcept {
   uint64_t word = static_cast<uint64_t>(kind) << 56;
   if (kind == FeatureValue::Kind::kNumber) {
     const double x = number == 0.0 ? 0.0 : number;  // -0 and 0 are one value
@@ -75,8 +81,7 @@ inline uint64_t PlainWord(FeatureValue::Kind kind, double number, bool flag, siz
   } else if (kind == FeatureValue::Kind::kBool) {
     word ^= flag ? 1 : 0;
   }
-  // The position enters the hash, so equal values in different columns do not cancel.
-  return Mix(word, 0x632be59bd9b4e019ULL * (position + 1));
+  return word;
 }
 
 }  // namespace
@@ -88,7 +93,7 @@ uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexce
   for (size_t i = 0; i < count; ++i) {
     const FeatureValue& v = values[i];
     if (v.kind != FeatureValue::Kind::kText && v.kind != FeatureValue::Kind::kOther) {
-      sum += PlainWord(v.kind, v.number, v.flag, i);
+      sum += AtPosition(PlainWord(v.kind, v.number, v.flag), i);
       continue;
     }
     uint64_t h = v.text.size();
@@ -100,7 +105,7 @@ uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexce
     }
     uint64_t tail = 0;
     std::memcpy(&tail, v.text.data() + j, v.text.size() - j);
-    sum += Mix((static_cast<uint64_t>(v.kind) << 56) ^ Mix(h, tail), 0x632be59bd9b4e019ULL * (i + 1));
+    sum += AtPosition((static_cast<uint64_t>(v.kind) << 56) ^ Mix(h, tail), i);
   }
   return Avalanche(sum);
 }
@@ -108,7 +113,7 @@ uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexce
 uint64_t RowHash(const uint8_t* kinds, const double* numbers, size_t count, uint64_t seed) noexcept {
   uint64_t sum = Mix(0xcbf29ce484222325ULL, seed);
   for (size_t i = 0; i < count; ++i) {
-    sum += PlainWord(static_cast<FeatureValue::Kind>(kinds[i]), numbers[i], numbers[i] != 0.0, i);
+    sum += AtPosition(PlainWord(static_cast<FeatureValue::Kind>(kinds[i]), numbers[i], numbers[i] != 0.0), i);
   }
   return Avalanche(sum);
 }

@@ -114,6 +114,10 @@ TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, siz
 
 namespace {
 
+// A training row's sampling priority is its hash under this salt: under the holdout's hash
+// the sample would be the training rows just past the holdout's cut, not a random draw.
+constexpr uint64_t kPrioritySalt = 0x5bd1e9955bd1e995ULL;
+
 // Bottom-k sampling: does a row of this priority enter a max-heap of at most k rows?
 template <typename Row>
 bool Enters(const std::vector<Row>& heap, size_t k, uint64_t priority) {
@@ -255,7 +259,7 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
   }
   training_rows += 1;
   training_positives += *label ? 1 : 0;
-  const uint64_t priority = RowHash(values, n - 1, seed ^ 0x5bd1e9955bd1e995ULL);
+  const uint64_t priority = RowHash(values, n - 1, seed ^ kPrioritySalt);
   scratch_.assign(n - 1, NAN);
   // The values read here also go to the store (one read per value, not two).
   double* stored = store.BeginRow(*label, false);
@@ -348,7 +352,7 @@ void TrainingStats::AddPlain(const Model& reading, const uint8_t* kinds, const d
   training_positives += *label ? 1 : 0;
   keep(false);
   for (size_t i = 0; i + 1 < n; ++i) moments[i].Add(numbers[i]);
-  const uint64_t priority = RowHash(kinds, numbers, n - 1, seed ^ 0x5bd1e9955bd1e995ULL);
+  const uint64_t priority = RowHash(kinds, numbers, n - 1, seed ^ kPrioritySalt);
   auto sampled = [&] {  // as Add keeps them: the numeric features' numbers
     std::vector<double> out(n - 1, NAN);
     for (size_t i = 0; i + 1 < n; ++i) {
