@@ -36,9 +36,9 @@ reports=$(grep -l "pg_fraud\|pgfraud" "$dir"/vg.*.log 2>/dev/null || true)
 [ -n "$reports" ] && head -60 $reports
 total=$(cat "$dir"/vg.*.log 2>/dev/null | grep -c "^==[0-9]*== [A-Z]" || true)
 check "no valgrind report has a pg_fraud frame ($total report lines in all, logs in $dir)" "[ -z \"$reports\" ]"
-# The core's threads under helgrind: the pipeline, the ranges of Newton sums, and training.
+# The core's threads under helgrind: the pipeline, its page populator, the ranges of Newton sums, and training.
 if [ -x build/core_tests ]; then
-  valgrind --tool=helgrind --quiet build/core_tests --gtest_filter='StatisticsPipeline*:ForEachRange*:Trainer.InMemory*' \
+  valgrind --tool=helgrind --quiet build/core_tests --gtest_filter='StatisticsPipeline*:PagePopulator*:ForEachRange*:Trainer.InMemory*' \
     >"$dir/helgrind.log" 2>&1
   status=$?
   check "helgrind: the core's threads pass their tests with no data race reported (log $dir/helgrind.log)" \
