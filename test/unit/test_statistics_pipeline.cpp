@@ -26,6 +26,21 @@ PassSpec Spec() {
   return spec;
 }
 
+// Equal numbers, or both NaN (a missing value).
+bool SameValue(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// The stores hold the same rows: labels, holdout flags and every value.
+void ExpectSameStore(const RowStore& piped, const RowStore& direct) {
+  ASSERT_EQ(piped.Rows(), direct.Rows());
+  EXPECT_EQ(piped.Labels(), direct.Labels());
+  EXPECT_EQ(piped.Holdout(), direct.Holdout());
+  for (size_t r = 0; r < direct.Rows(); ++r) {
+    for (size_t i = 0; i < direct.Width(); ++i) {
+      ASSERT_TRUE(SameValue(piped.Row(r)[i], direct.Row(r)[i])) << "row " << r << " value " << i;
+    }
+  }
+}
+
 // Row i: amount (missing every 17th), a country of 1 to 40 bytes (missing every 23rd), a
 // boolean, and the label.
 struct Rows {
@@ -76,17 +91,9 @@ TEST(StatisticsPipeline, GivesTheStatisticsOfRowsAddedDirectly) {
     }
   }
   ASSERT_TRUE(piped.store.Complete());
-  ASSERT_EQ(piped.store.Rows(), direct.store.Rows());
   EXPECT_EQ(piped.store.Rows(), rows.values.size());
-  EXPECT_EQ(piped.store.Labels(), direct.store.Labels());
-  EXPECT_EQ(piped.store.Holdout(), direct.store.Holdout());
   EXPECT_EQ(piped.store.Dictionary(1), direct.store.Dictionary(1));
-  for (size_t r = 0; r < direct.store.Rows(); ++r) {
-    for (size_t i = 0; i < direct.store.Width(); ++i) {
-      const double a = piped.store.Row(r)[i], b = direct.store.Row(r)[i];
-      ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "row " << r << " value " << i;
-    }
-  }
+  ExpectSameStore(piped.store, direct.store);
 }
 
 // Numbers and booleans only: most rows take the plain path (TrainingStats::AddPlain), the
@@ -144,8 +151,7 @@ TEST(StatisticsPipeline, PlainRowsGiveTheStatisticsOfRowsAddedDirectly) {
   for (size_t r = 0; r < direct.sample.size(); ++r) {
     ASSERT_EQ(piped.sample[r].priority, direct.sample[r].priority) << r;
     for (size_t i = 0; i < 3; ++i) {
-      const double a = piped.sample[r].numbers[i], b = direct.sample[r].numbers[i];
-      ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "sample row " << r << " value " << i;
+      ASSERT_TRUE(SameValue(piped.sample[r].numbers[i], direct.sample[r].numbers[i])) << "sample row " << r << " value " << i;
     }
   }
   for (int positive : {0, 1}) {
@@ -155,15 +161,7 @@ TEST(StatisticsPipeline, PlainRowsGiveTheStatisticsOfRowsAddedDirectly) {
       EXPECT_EQ(piped.whole[positive][r].packed, direct.whole[positive][r].packed);
     }
   }
-  ASSERT_EQ(piped.store.Rows(), direct.store.Rows());
-  EXPECT_EQ(piped.store.Labels(), direct.store.Labels());
-  EXPECT_EQ(piped.store.Holdout(), direct.store.Holdout());
-  for (size_t r = 0; r < direct.store.Rows(); ++r) {
-    for (size_t i = 0; i < direct.store.Width(); ++i) {
-      const double a = piped.store.Row(r)[i], b = direct.store.Row(r)[i];
-      ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "row " << r << " value " << i;
-    }
-  }
+  ExpectSameStore(piped.store, direct.store);
 }
 
 // An infinity in an otherwise plain row is the error a row added directly gives.
