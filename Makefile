@@ -2,7 +2,7 @@
 EXTENSION = pg_fraud
 EXTVERSION = 0.2.0
 MODULE_big = pg_fraud
-OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp src/*.cpp))
+OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp extension/*/*.cpp src/*/*.cpp))
 DATA = $(wildcard sql/pg_fraud--*.sql)
 
 # install runs first: it checks the freshly created extension.

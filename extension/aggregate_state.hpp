@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "errors.hpp"
+#include "common/errors.hpp"
 #include "guard.hpp"
 
 namespace pgfraud {

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "errors.hpp"
+#include "common/errors.hpp"
 
 namespace pgfraud {
 namespace glue {

@@ -1,7 +1,7 @@
 // Module entry: the magic block, GUC prefix reservation, the model cache callback and the
 // cleanup of training statistics never taken.
-#include "model_cache.hpp"
-#include "pass_handover.hpp"
+#include "scoring/model_cache.hpp"
+#include "training/pass_handover.hpp"
 #include "pg_headers.hpp"
 
 extern "C" {

@@ -6,11 +6,11 @@
 #include <string_view>
 #include <vector>
 
-#include "encoding.hpp"
-#include "errors.hpp"
-#include "model_document.hpp"
-#include "training_data.hpp"
-#include "value_parsing.hpp"
+#include "linear/encoding.hpp"
+#include "common/errors.hpp"
+#include "model/model_document.hpp"
+#include "training/training_data.hpp"
+#include "common/value_parsing.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,7 @@ out=build/fuzz
 mkdir -p "$out/corpus"
 cp test/fuzz/corpus/* "$out/corpus/"
 if ! clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-     -Isrc -isystem /usr/include/eigen3 test/fuzz/fuzz_model.cpp src/*.cpp -o "$out/fuzz_model" 2>"$out/build.log"; then
+     -Isrc -isystem /usr/include/eigen3 test/fuzz/fuzz_model.cpp src/*/*.cpp -o "$out/fuzz_model" 2>"$out/build.log"; then
   tail -20 "$out/build.log"; echo "0 passed, 1 failed"; exit 1
 fi
 "$out/fuzz_model" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" >"$out/run.log" 2>&1

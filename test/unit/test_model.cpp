@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
-#include "model_document.hpp"
+#include "common/errors.hpp"
+#include "model/model_document.hpp"
 
 namespace pgfraud {
 namespace {

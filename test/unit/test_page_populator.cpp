@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "page_populator.hpp"
+#include "common/page_populator.hpp"
 
 namespace pgfraud {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "parallel_ranges.hpp"
+#include "common/parallel_ranges.hpp"
 
 namespace pgfraud {
 namespace {

@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
-#include "statistics_pipeline.hpp"
+#include "common/errors.hpp"
+#include "training/statistics_pipeline.hpp"
 
 namespace pgfraud {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
-#include "trainer.hpp"
+#include "common/errors.hpp"
+#include "linear/trainer.hpp"
 
 namespace pgfraud {
 namespace {

@@ -1,8 +1,8 @@
 // Unit tests of number, boolean and timestamp parsing.
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
-#include "value_parsing.hpp"
+#include "common/errors.hpp"
+#include "common/value_parsing.hpp"
 
 namespace pgfraud {
 namespace {

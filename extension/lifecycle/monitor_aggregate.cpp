@@ -1,0 +1,166 @@
+// The monitoring aggregate fraud_monitor(row, model, label, request): one parallel-safe pass
+// that scores rows with the active model and counts what fraud_evaluate, fraud_drift and
+// fraud_choose_threshold need; the final function answers the request as jsonb.
+#include <memory>
+#include <string>
+
+#include "aggregate_state.hpp"
+#include "scoring/model_cache.hpp"
+#include "evaluation/monitor.hpp"
+#include "values/row_values.hpp"
+#include "training/training_data.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+struct MonitorState {
+  Monitor monitor;
+  std::string model_name, label, request;
+  // Transition-only.
+  bool ready = false;
+  Model reading;  // the model's features, then the label (when there is one)
+  RowReader reader{};
+  FeatureValue* values = nullptr;
+};
+
+std::string ArgText(FunctionCallInfo fcinfo, int i) {
+  if (PG_ARGISNULL(i)) return std::string();
+  text* t = PG_GETARG_TEXT_PP(i);
+  return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+void Prepare(FunctionCallInfo fcinfo, MonitorState& state, MemoryContext cxt) {
+  state.model_name = ArgText(fcinfo, 2);
+  state.label = ArgText(fcinfo, 3);
+  if (PG_ARGISNULL(4)) throw Error(ErrorCode::kInvalidParameterValue, "fraud_monitor needs a request object");
+  Jsonb* request = PG_GETARG_JSONB_P(4);
+  state.request = PgCall([&] { return std::string(JsonbToCString(nullptr, &request->root, VARSIZE(request))); });
+  const CachedModel& cached = ActiveModel(fcinfo->flinfo->fn_oid, state.model_name);
+  state.monitor = Monitor(cached.model);
+  state.reading = cached.model;
+  if (!state.label.empty()) {
+    Feature label;
+    label.name = state.label;
+    label.kind = FeatureKind::kBoolean;
+    state.reading.features.push_back(label);
+  }
+  const size_t n = state.reading.features.size();
+  state.values = PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });
+  state.reader.Reset(cxt, n);
+  state.ready = true;
+}
+
+// The final answer, as JSON text.
+std::string Answer(FunctionCallInfo fcinfo, const MonitorState& state) {
+  const CachedModel& cached = ActiveModel(fcinfo->flinfo->fn_oid, state.model_name);
+  nlohmann::json request = nlohmann::json::parse(state.request);
+  const std::string mode = request.value("mode", "evaluate");
+  if (mode == "drift") return state.monitor.Drift(cached.model).dump();
+  if (mode == "threshold") {
+    TrainingOptions options = ParseTrainingOptions({{"threshold", request.value("strategy", nlohmann::json::object())}});
+    return nlohmann::json(state.monitor.Threshold(options.threshold)).dump();
+  }
+  nlohmann::json out = state.monitor.Evaluation(cached.model);
+  out["model"] = cached.name;
+  out["version"] = cached.version;
+  return out.dump();
+}
+
+}  // namespace
+}  // namespace glue
+}  // namespace pgfraud
+
+using pgfraud::glue::Guard;
+using pgfraud::glue::MonitorState;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(fraud_monitor_step);
+// Transition: state, row, model name, label column ('' for none), request.
+Datum fraud_monitor_step(PG_FUNCTION_ARGS) {
+  CHECK_FOR_INTERRUPTS();
+  return Guard([&] {
+    MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
+    MonitorState* state = PG_ARGISNULL(0) ? pgfraud::glue::NewAggregateState<MonitorState>(cxt)
+                                          : reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(0));
+    if (!state->ready) pgfraud::glue::Prepare(fcinfo, *state, cxt);
+    if (!PG_ARGISNULL(1)) {
+      state->reader.Read(state->reading, PG_GETARG_HEAPTUPLEHEADER(1), state->values);
+      std::optional<bool> label;
+      if (!state->label.empty()) {
+        const size_t n = state->reading.features.size();
+        label = pgfraud::ReadLabel(state->reading.features[n - 1], state->values[n - 1]);
+        if (!label) {
+          state->monitor.AddUnlabelled();
+          return PointerGetDatum(state);
+        }
+      }
+      state->monitor.Add(state->reading, state->values, label);
+    }
+    return PointerGetDatum(state);
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_monitor_combine);
+Datum fraud_monitor_combine(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    return pgfraud::glue::CombineStates<MonitorState>(fcinfo, [](MonitorState& state, MonitorState& other) {
+      state.monitor.Merge(other.monitor);
+      if (state.model_name.empty()) {
+        state.model_name = other.model_name;
+        state.request = other.request;
+      }
+    });
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_monitor_serialize);
+Datum fraud_monitor_serialize(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    pgfraud::glue::AggregateContext(fcinfo);
+    auto* state = reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(0));
+    nlohmann::json header = {{"model", state->model_name}, {"request", state->request}};
+    std::vector<uint8_t> head = nlohmann::json::to_cbor(header);
+    std::vector<uint8_t> body = state->monitor.Serialize();
+    std::vector<uint8_t> bytes(4);
+    const uint32_t head_size = static_cast<uint32_t>(head.size());
+    memcpy(bytes.data(), &head_size, 4);
+    bytes.insert(bytes.end(), head.begin(), head.end());
+    bytes.insert(bytes.end(), body.begin(), body.end());
+    return PointerGetDatum(pgfraud::glue::ToBytea('M', bytes));
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_monitor_deserialize);
+Datum fraud_monitor_deserialize(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)) + 1;
+    const size_t size = VARSIZE_ANY_EXHDR(bytes) - 1;
+    uint32_t head_size;
+    if (size < 4) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "truncated monitoring state");
+    memcpy(&head_size, data, 4);
+    if (size < 4 + head_size) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "truncated monitoring state");
+    nlohmann::json header = nlohmann::json::from_cbor(data + 4, data + 4 + head_size);
+    MonitorState* state = pgfraud::glue::NewAggregateState<MonitorState>(cxt);
+    state->model_name = header.at("model").get<std::string>();
+    state->request = header.at("request").get<std::string>();
+    state->monitor = pgfraud::Monitor::Deserialize(data + 4 + head_size, size - 4 - head_size);
+    return PointerGetDatum(state);
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_monitor_final);
+// Final: the answer to the request as jsonb (NULL when there were no rows).
+Datum fraud_monitor_final(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+  char* answer = static_cast<char*>(DatumGetPointer(Guard([&] {
+    std::string json = pgfraud::glue::Answer(fcinfo, *reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(0)));
+    return pgfraud::glue::PgCall([&] { return PointerGetDatum(pstrdup(json.c_str())); });
+  })));
+  return DirectFunctionCall1(jsonb_in, CStringGetDatum(answer));
+}
+
+}  // extern "C"

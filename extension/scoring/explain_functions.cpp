@@ -1,0 +1,92 @@
+// fraud_explain: each feature's contribution to the logit, largest absolute contribution first.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "guard.hpp"
+#include "values/jsonb_values.hpp"
+#include "scoring/score_state.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+// One output row, in PostgreSQL memory so that no C++ object outlives the computation.
+struct ExplainRow {
+  const char* feature;
+  char* value;  // NULL when the value is missing
+  double contribution;
+};
+
+// The text of a feature value as the model read it; nullptr when missing.
+char* ValueText(const FeatureValue& v) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing:
+      return nullptr;
+    case FeatureValue::Kind::kNumber: {
+      char buf[64];
+      auto result = std::to_chars(buf, buf + sizeof buf - 1, v.number);
+      *result.ptr = '\0';
+      return pstrdup(buf);
+    }
+    case FeatureValue::Kind::kBool:
+      return pstrdup(v.flag ? "true" : "false");
+    default:
+      return pnstrdup(v.text.data(), v.text.size());
+  }
+}
+
+// Computes the rows for one transaction, sorted by |contribution| descending.
+ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, size_t* count) {
+  Jsonb* tx = PG_GETARG_JSONB_P(0);
+  ScoreState& state = StateOf(fcinfo);
+  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  const Model& model = cached.model;
+  JsonbFeatureValues(model, cached.jsonb_order, tx, state.values, state.jsonb);
+  const size_t n = model.features.size();
+  std::vector<double> contributions = model.Contributions(state.values);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return std::fabs(contributions[a]) > std::fabs(contributions[b]); });
+  ExplainRow* rows = PgCall([n] { return static_cast<ExplainRow*>(palloc0(sizeof(ExplainRow) * (n + 1))); });
+  for (size_t r = 0; r < n; ++r) {
+    const Feature& f = model.features[order[r]];
+    const FeatureValue& v = state.values[order[r]];
+    rows[r].contribution = contributions[order[r]];
+    PgCall([&] {
+      rows[r].feature = (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek)
+                            ? psprintf("%s (%s)", f.name.c_str(), FeatureKindName(f.kind))
+                            : pstrdup(f.name.c_str());
+      rows[r].value = ValueText(v);
+    });
+  }
+  *count = n;
+  return rows;
+}
+
+}  // namespace
+}  // namespace glue
+}  // namespace pgfraud
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(fraud_explain_jsonb);
+// fraud_explain(tx jsonb[, model text]) -> TABLE(feature text, value text, contribution float8)
+Datum fraud_explain_jsonb(PG_FUNCTION_ARGS) {
+  size_t count = 0;
+  pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(
+      pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, &count)); })));
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (size_t i = 0; i < count; ++i) {
+    Datum values[3] = {CStringGetTextDatum(rows[i].feature),
+                       rows[i].value ? CStringGetTextDatum(rows[i].value) : (Datum)0,
+                       Float8GetDatum(rows[i].contribution)};
+    bool nulls[3] = {false, rows[i].value == nullptr, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return (Datum)0;
+}
+
+}  // extern "C"

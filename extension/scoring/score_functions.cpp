@@ -1,0 +1,91 @@
+// SQL entry points that score: fraud_score and fraud_is_fraud, on jsonb and on typed rows.
+#include "guard.hpp"
+#include "values/jsonb_values.hpp"
+#include "scoring/score_state.hpp"
+#include "common/errors.hpp"
+#include "scoring/rules.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+// The score of a jsonb transaction under the model named by argument 1.
+double ScoreJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
+  ScoreState& state = StateOf(fcinfo);
+  const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  double logit;
+  if (model.all_numeric && NumericLogit(model.model, model.jsonb_order, tx, state.jsonb, &logit)) {
+    return Model::Sigmoid(logit);
+  }
+  JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.jsonb);
+  return model.model.Score(state.values);
+}
+
+// Parses JSON text without quoting it back in an error: transaction values stay out of messages.
+Jsonb* ParseTransactionText(text* json) {
+  try {
+    return PgCall([json] { return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)))); });
+  } catch (const PgException&) {
+    throw Error(ErrorCode::kInvalidTextRepresentation, "transaction is not valid JSON",
+                "fraud_score(text) takes the text of one JSON object.");
+  }
+}
+
+// The score of the row in argument 0 under the model named by argument 1.
+double ScoreRow(FunctionCallInfo fcinfo) {
+  Oid arg_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+  if (!type_is_rowtype(arg_type)) {
+    throw Error(ErrorCode::kDatatypeMismatch, "fraud_score takes a jsonb object or a table row",
+                "Cast the value to jsonb, or pass a whole row such as fraud_score(t) FROM t.");
+  }
+  HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
+  ScoreState& state = StateOf(fcinfo);
+  const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  state.rows.Read(model.model, row, state.values);
+  return model.model.Score(state.values);
+}
+
+}  // namespace
+}  // namespace glue
+}  // namespace pgfraud
+
+using pgfraud::glue::Guard;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(fraud_score_jsonb);
+// fraud_score(tx jsonb[, model text]) -> float8
+Datum fraud_score_jsonb(PG_FUNCTION_ARGS) {
+  return Guard([&] { return Float8GetDatum(pgfraud::glue::ScoreJsonb(fcinfo, PG_GETARG_JSONB_P(0))); });
+}
+
+PG_FUNCTION_INFO_V1(fraud_score_text);
+// fraud_score(tx text[, model text]) -> float8, for JSON text from applications.
+Datum fraud_score_text(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    Jsonb* tx = pgfraud::glue::ParseTransactionText(PG_GETARG_TEXT_PP(0));
+    return Float8GetDatum(pgfraud::glue::ScoreJsonb(fcinfo, tx));
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_score_row);
+// fraud_score(tx anyelement[, model text]) -> float8, reading the row's columns directly.
+Datum fraud_score_row(PG_FUNCTION_ARGS) {
+  return Guard([&] { return Float8GetDatum(pgfraud::glue::ScoreRow(fcinfo)); });
+}
+
+PG_FUNCTION_INFO_V1(fraud_is_fraud_jsonb);
+// fraud_is_fraud(tx jsonb[, model text]) -> boolean: the score reaches the model threshold or
+// a 'flag' rule matches, unless an 'allow' rule matches.
+Datum fraud_is_fraud_jsonb(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    Jsonb* tx = PG_GETARG_JSONB_P(0);
+    double score = pgfraud::glue::ScoreJsonb(fcinfo, tx);
+    const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
+    pgfraud::glue::RuleVerdict rules;
+    if (!model.rules.empty()) rules = pgfraud::glue::EvaluateRules(model, tx, nullptr);
+    return BoolGetDatum(pgfraud::glue::Flagged(score, model.model.threshold, rules));
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,91 @@
+// Reads a table's rows for the statistics pass without the executor (see table_scan.hpp).
+#include "training/table_scan.hpp"
+
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "guard.hpp"
+#include "values/row_values.hpp"
+#include "training/statistics_pipeline.hpp"
+
+namespace pgfraud {
+namespace glue {
+
+bool CanScanDirectly(Oid relid) {
+  return PgCall([relid] {
+    if (get_rel_relkind(relid) != RELKIND_RELATION || has_subclass(relid) || !ActiveSnapshotSet()) return false;
+    if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
+    Relation rel = table_open(relid, AccessShareLock);
+    const bool heap = rel->rd_tableam == GetHeapamTableAmRoutine();
+    table_close(rel, NoLock);  // the lock stays to the end of the transaction, as a query's
+    return heap;
+  });
+}
+
+TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
+  const PassContext context(spec);
+  const Model& reading = context.reading();
+  std::unique_ptr<StatisticsPipeline> pipeline;
+  TrainingStats stats;
+  if (spec.pipeline) {
+    try {
+      pipeline = std::make_unique<StatisticsPipeline>(context, context.NewStatistics(false), spec.expected_rows);
+    } catch (const std::system_error&) {  // no thread to be had: the rows are added here
+    }
+  }
+  if (!pipeline) stats = context.NewStatistics();
+  std::vector<FeatureValue> values(reading.features.size());
+  // Everything PostgreSQL allocates here lives in the pass's own context, and what a row's
+  // values allocate (a detoasted number, an enum's label) in a context reset per row.
+  MemoryContext pass_context = PgCall([] {
+    return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud statistics scan", ALLOCSET_DEFAULT_SIZES);
+  });
+  PgCall([&] {
+    MemoryContext caller = MemoryContextSwitchTo(pass_context);
+    MemoryContext row_context = AllocSetContextCreate(pass_context, "pg_fraud statistics row", ALLOCSET_SMALL_SIZES);
+    Relation rel = table_open(relid, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    auto* plans = static_cast<ColumnPlan*>(palloc(sizeof(ColumnPlan) * reading.features.size()));
+    PlanColumns(reading, desc, plans);
+    auto* datums = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+    TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
+    try {
+      for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
+        CHECK_FOR_INTERRUPTS();
+        // The values are copied (the pipeline) or read (statistics) before the reset.
+        MemoryContextSwitchTo(row_context);
+        heap_deform_tuple(tuple, desc, datums, nulls);
+        if (pipeline) {
+          FeatureValue value;
+          for (size_t i = 0; i < values.size(); ++i) {
+            const int a = plans[i].attnum - 1;
+            ConvertOrMissing(plans[i], nulls[a], datums[a], value);
+            pipeline->Set(i, value);
+          }
+          pipeline->EndRow();
+        } else {
+          RowFeatureValues(reading, plans, datums, nulls, values.data());
+          context.AddToStatistics(stats, values.data());
+        }
+        MemoryContextSwitchTo(pass_context);
+        MemoryContextReset(row_context);
+      }
+    } catch (...) {  // a bad value or the pipeline's error: leave in the caller's context
+      MemoryContextSwitchTo(caller);
+      throw;
+    }
+    table_endscan(scan);
+    table_close(rel, NoLock);
+    MemoryContextSwitchTo(caller);
+  });
+  PgCall([pass_context] { MemoryContextDelete(pass_context); });
+  if (pipeline) stats = pipeline->Finish();
+  if (stats.rows == 0) return TrainingStats();  // as a pass over no rows: the aggregate's NULL
+  stats.TrimWhole();  // as the aggregate's final function: the whole rows kept, not the candidates
+  return stats;
+}
+
+}  // namespace glue
+}  // namespace pgfraud

@@ -1,0 +1,386 @@
+// train_fraud_model: reads the source's columns, runs the training passes as SPI queries of
+// the fraud_train_pass aggregate (as the caller: privileges and row-level security apply),
+// and stores the model through fraud_import_model in the caller's transaction.
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "guard.hpp"
+#include "model/model_document.hpp"
+#include "training/pass_handover.hpp"
+#include "training/table_scan.hpp"
+#include "linear/trainer.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+// What the source table offers: its qualified name and usable columns.
+struct Source {
+  std::string qualified_name;
+  std::vector<TrainingColumn> columns;
+  std::vector<std::string> skipped;  // columns of types training cannot use
+};
+
+bool IsLabelType(Oid type) {
+  return type == BOOLOID || type == INT2OID || type == INT4OID || type == INT8OID || type == NUMERICOID ||
+         type == FLOAT4OID || type == FLOAT8OID || type == TEXTOID || type == VARCHAROID || type == BPCHAROID;
+}
+
+// The column kind a SQL type gives, or false when training cannot use the type.
+bool KindOfType(Oid type, ColumnKind* kind) {
+  switch (type) {
+    case INT2OID: case INT4OID: case INT8OID: case NUMERICOID: case FLOAT4OID: case FLOAT8OID:
+      *kind = ColumnKind::kNumeric;
+      return true;
+    case BOOLOID:
+      *kind = ColumnKind::kBoolean;
+      return true;
+    case TEXTOID: case VARCHAROID: case BPCHAROID: case NAMEOID:
+      *kind = ColumnKind::kCategorical;
+      return true;
+    case TIMESTAMPOID: case TIMESTAMPTZOID:
+      *kind = ColumnKind::kTimestamp;
+      return true;
+    case DATEOID:
+      *kind = ColumnKind::kDate;
+      return true;
+    default:
+      if (type_is_enum(type)) {
+        *kind = ColumnKind::kCategorical;
+        return true;
+      }
+      return false;
+  }
+}
+
+bool Contains(const std::vector<std::string>& names, const char* name) {
+  for (const std::string& n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Reads the source relation's columns and checks the label and the requested features.
+Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions& options) {
+  struct Attribute {
+    std::string name;
+    Oid type;
+  };
+  std::vector<Attribute> attributes;
+  Source source;
+  char relkind = 0;
+  PgCall([&] {
+    relkind = get_rel_relkind(relid);
+    source.qualified_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    TupleDesc desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
+    for (int i = 0; i < desc->natts; ++i) {
+      Form_pg_attribute att = TupleDescAttr(desc, i);
+      if (!att->attisdropped) attributes.push_back({NameStr(att->attname), getBaseType(att->atttypid)});
+    }
+    ReleaseTupleDesc(desc);
+  });
+  if (relkind != RELKIND_RELATION && relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+      relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_FOREIGN_TABLE) {
+    throw Error(ErrorCode::kDatatypeMismatch, "source must be a table, a view or a materialized view");
+  }
+  const Attribute* label_attribute = nullptr;
+  for (const Attribute& a : attributes) {
+    if (a.name == label) label_attribute = &a;
+  }
+  if (label_attribute == nullptr) {
+    throw Error(ErrorCode::kUndefinedColumn, "label column \"" + label + "\" does not exist in the source",
+                "Name the label column in the second argument, e.g. train_fraud_model('tx', 'is_fraud').");
+  }
+  if (!IsLabelType(label_attribute->type)) {
+    throw Error(ErrorCode::kDatatypeMismatch, "label column \"" + label + "\" has a type that cannot be a label",
+                "A label is boolean, an integer 0/1, or text such as Y/N, yes/no, true/false.");
+  }
+  for (const std::string& wanted : options.features) {
+    bool found = false;
+    for (const Attribute& a : attributes) found = found || a.name == wanted;
+    if (!found) throw Error(ErrorCode::kUndefinedColumn, "feature column \"" + wanted + "\" does not exist in the source");
+    if (wanted == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a feature");
+  }
+  for (const Attribute& a : attributes) {
+    if (a.name == label || Contains(options.exclude, a.name.c_str())) continue;
+    const bool listed = Contains(options.features, a.name.c_str());
+    if (!options.features.empty() && !listed) continue;
+    ColumnKind kind;
+    bool usable = false;
+    PgCall([&] { usable = KindOfType(a.type, &kind); });
+    if (!usable) {
+      if (listed) {
+        throw Error(ErrorCode::kDatatypeMismatch, "feature column \"" + a.name + "\" has a type training cannot use",
+                    "Features are numbers, text, enums, booleans, timestamps and dates.");
+      }
+      source.skipped.push_back(a.name);
+      continue;
+    }
+    source.columns.push_back({a.name, kind});
+  }
+  return source;
+}
+
+// Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
+class SpiRunner : public PassRunner {
+ public:
+  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label)
+      : query_(std::move(query)),
+        estimated_rows_(estimated_rows),
+        relid_(relid),
+        label_(std::move(label)),
+        start_(std::chrono::steady_clock::now()) {}
+
+  double EstimatedRows() override { return estimated_rows_; }
+
+  // The label's most common values from pg_stats (ANALYZE's sample; the rows of child
+  // tables included when the source has them, as the passes read them).
+  std::optional<ValueFrequencies> LabelFrequencies() override {
+    static const char* const kQuery =
+        "SELECT u.value, u.share, s.null_frac FROM (SELECT most_common_vals, most_common_freqs, null_frac "
+        "FROM pg_catalog.pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3 "
+        "ORDER BY inherited DESC LIMIT 1) s, "
+        "unnest(s.most_common_vals::pg_catalog.text::pg_catalog.text[], s.most_common_freqs) AS u(value, share)";
+    struct Common {
+      char* value;
+      float4 share;
+      float4 null_fraction;
+    };
+    Common* common = nullptr;  // palloc'd: no C++ object is built while PostgreSQL may throw
+    uint64 count = 0;
+    PgCall([&] {
+      Oid types[3] = {NAMEOID, NAMEOID, NAMEOID};
+      Datum values[3] = {CStringGetDatum(get_namespace_name(get_rel_namespace(relid_))),
+                         CStringGetDatum(get_rel_name(relid_)), CStringGetDatum(label_.c_str())};
+      for (Datum& v : values) v = DirectFunctionCall1(namein, v);
+      if (SPI_execute_with_args(kQuery, 3, types, values, nullptr, true, 0) != SPI_OK_SELECT) return;
+      common = static_cast<Common*>(palloc0(sizeof(Common) * (SPI_processed + 1)));
+      for (uint64 r = 0; r < SPI_processed; ++r) {
+        HeapTuple row = SPI_tuptable->vals[r];
+        bool null_value, null_share, null_fraction;
+        Datum value = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &null_value);
+        Datum share = SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &null_share);
+        Datum fraction = SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &null_fraction);
+        if (null_value || null_share || null_fraction) continue;
+        common[count++] = {TextDatumGetCString(value), DatumGetFloat4(share), DatumGetFloat4(fraction)};
+      }
+      SPI_freetuptable(SPI_tuptable);
+    });
+    std::optional<ValueFrequencies> out;
+    for (uint64 r = 0; r < count; ++r) {
+      if (!out) out.emplace();
+      out->null_fraction = common[r].null_fraction;
+      out->common.emplace_back(common[r].value, common[r].share);
+    }
+    return out;
+  }
+
+  // maintenance_work_mem, as for other maintenance work that keeps a table's rows in memory.
+  size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
+
+  // The cores a query may use: itself and as many workers as a Gather may have
+  // (max_parallel_workers_per_gather, within max_parallel_workers), up to the machine's.
+  int Threads() override {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int workers = std::max(0, std::min(max_parallel_workers_per_gather, max_parallel_workers));
+    return std::min(cores, 1 + workers);
+  }
+
+  TrainingStats Statistics(const PassSpec& spec) override {
+    // The pass that keeps every row runs in this backend alone: read a plain table directly.
+    if (spec.store_budget > 0 && CanScanDirectly(relid_)) return ScanStatistics(relid_, spec);
+    PassSpec handing_over = spec;
+    handing_over.hand_over = true;
+    TakeStatistics();  // nothing left from an earlier pass of this backend
+    std::vector<uint8_t> bytes = RunPass(handing_over);
+    if (bytes.empty()) return TrainingStats();  // no rows
+    if (bytes.size() == 1 && bytes[0] == kHandedOver) {
+      std::optional<TrainingStats> stats = TakeStatistics();
+      if (!stats) throw Error(ErrorCode::kInternal, "the statistics pass handed over no state");
+      return std::move(*stats);
+    }
+    return TrainingStats::Deserialize(bytes.data(), bytes.size());
+  }
+
+  NewtonAccumulator Newton(const PassSpec& spec) override {
+    std::vector<uint8_t> bytes = RunPass(spec);
+    if (bytes.empty()) return NewtonAccumulator(spec.encoding.dim, spec.with_hessian);
+    return NewtonAccumulator::Deserialize(bytes.data(), bytes.size());
+  }
+
+  void Progress(const std::string& message) override {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, " (%.2f s)", elapsed);
+    const std::string line = message + suffix;
+    PgCall([&] {
+      CHECK_FOR_INTERRUPTS();
+      ereport(NOTICE, (errmsg("train_fraud_model: %s", line.c_str())));
+    });
+  }
+
+ private:
+  // The serialised aggregate state of one pass (without its kind byte); empty for no rows.
+  std::vector<uint8_t> RunPass(const PassSpec& spec) {
+    const std::string spec_text = spec.ToJson().dump();
+    // A pass that keeps every row runs in this backend alone: parallel workers would send
+    // their rows to the leader through a 64 kB queue, slower than reading them here.
+    const bool serial = spec.store_budget > 0;
+    // Otherwise at most one parallel worker per core besides this backend's: the planner
+    // sizes a Gather by the table, not by the machine, and on two cores a leader and two
+    // workers taking turns were slower than a leader and one worker (1M x 30, passes over
+    // the table: 1.46x and 1.61x the speed of no worker).
+    const int workers = serial ? 0 : Threads() - 1;
+    const std::string workers_text = std::to_string(workers);
+    std::vector<uint8_t> out;
+    PgCall([&] {
+      CHECK_FOR_INTERRUPTS();
+      const int guc_level = NewGUCNestLevel();
+      if (workers < max_parallel_workers_per_gather) {
+        (void)set_config_option("max_parallel_workers_per_gather", workers_text.c_str(), PGC_USERSET, PGC_S_SESSION,
+                                GUC_ACTION_SAVE, true, 0, false);
+      }
+      Oid types[1] = {TEXTOID};
+      Datum values[1] = {CStringGetTextDatum(spec_text.c_str())};
+      int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true, 0);  // a row limit would forbid a parallel plan
+      if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "pg_fraud: training pass returned no row");
+      bool isnull;
+      Datum result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+      if (!isnull) {
+        bytea* bytes = DatumGetByteaPP(result);
+        const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes));
+        out.assign(data + 1, data + VARSIZE_ANY_EXHDR(bytes));
+      }
+      SPI_freetuptable(SPI_tuptable);
+      AtEOXact_GUC(true, guc_level);  // as a function's SET clause ends
+    });
+    return out;
+  }
+
+  std::string query_;
+  double estimated_rows_;
+  Oid relid_;
+  std::string label_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// The query of one pass: the aggregate over the columns the reading model reads (a timestamp
+// twice: hour and weekday), or over whole rows when they are more than a call's arguments.
+// The whole-row aggregate also serves an installation still at 0.1.0 (library updated,
+// ALTER EXTENSION UPDATE not yet run), which has no fraud_train_columns.
+std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& source, const std::string& label) {
+  constexpr size_t kMaxColumnArguments = FUNC_MAX_ARGS - 2;  // the state and the spec come first
+  const Model reading = ReadingModel(source.columns, label);
+  const bool has_columns_aggregate = PgCall([schema_oid] {
+    Oid types[2] = {TEXTOID, ANYOID};
+    oidvector* arguments = buildoidvector(types, 2);
+    return SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum("fraud_train_columns"), PointerGetDatum(arguments),
+                                 ObjectIdGetDatum(schema_oid));
+  });
+  if (!has_columns_aggregate || reading.features.size() > kMaxColumnArguments) {
+    return "SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t";
+  }
+  std::string arguments;
+  for (const Feature& f : reading.features) {
+    arguments += ", t." + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
+  }
+  return "SELECT " + schema + ".fraud_train_columns($1" + arguments + ") FROM " + source.qualified_name + " AS t";
+}
+
+// pg_class.reltuples of a table, materialized view or partitioned table; 0 when unknown.
+double EstimatedRows(Oid relid) {
+  return PgCall([relid] {
+    double rows = 0.0;
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (HeapTupleIsValid(tuple)) {
+      const auto* form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
+      if (form->reltuples > 0) rows = form->reltuples;
+      ReleaseSysCache(tuple);
+    }
+    return rows;
+  });
+}
+
+// Trains and stores; returns the stored fraud_models row.
+Datum TrainFraudModel(FunctionCallInfo fcinfo) {
+  for (int i = 0; i < 4; ++i) {
+    if (PG_ARGISNULL(i)) throw Error(ErrorCode::kInvalidParameterValue, "train_fraud_model arguments must not be null");
+  }
+  const Oid relid = PG_GETARG_OID(0);
+  const std::string label = NameStr(*PG_GETARG_NAME(1));
+  const std::string model_name = PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
+  if (model_name.empty()) throw Error(ErrorCode::kInvalidParameterValue, "model name must not be empty");
+  // Detoasting may ereport; std::strings are alive here, so it goes through PgCall too.
+  const std::string options_text = PgCall([&] {
+    Jsonb* options_jsonb = PG_GETARG_JSONB_P(3);
+    return std::string(JsonbToCString(nullptr, &options_jsonb->root, VARSIZE(options_jsonb)));
+  });
+  const TrainingOptions options = ParseTrainingOptions(nlohmann::json::parse(options_text));
+
+  // Privileges first: nothing about the source is revealed to a caller who may not read it.
+  // The lock, held to the end of the transaction, makes a concurrent DROP wait for training.
+  PgCall([relid] {
+    LockRelationOid(relid, AccessShareLock);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("source relation was dropped")));
+    }
+    Oid user = GetUserId();
+    if (pg_class_aclcheck(relid, user, ACL_SELECT) != ACLCHECK_OK &&
+        pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK) {
+      aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+    }
+  });
+  Source source = DescribeSource(relid, label, options);
+  for (const std::string& name : source.skipped) {
+    PgCall([&] {
+      ereport(NOTICE, (errmsg("train_fraud_model: column \"%s\" has a type training cannot use and is left out",
+                              name.c_str())));
+    });
+  }
+  if (source.columns.empty()) {
+    throw Error(ErrorCode::kDataException, "no usable feature columns",
+                "Features are numbers, text, enums, booleans, timestamps and dates other than the label.");
+  }
+  const Oid schema_oid = PgCall([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+  const std::string schema = PgCall([&] { return std::string(quote_identifier(get_namespace_name(schema_oid))); });
+  PgCall([] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
+  });
+  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid), relid, label);
+  TrainingResult result = Train(source.columns, label, options, runner);
+
+  result.training["source"] = source.qualified_name;
+  result.training["skipped_columns"] = source.skipped;
+  result.model.training = result.training;
+  const std::string document = ModelToJson(result.model).dump();
+  const std::string insert = "SELECT * FROM " + schema + ".fraud_import_model($1::jsonb, $2, $3)";
+  return PgCall([&] {
+    Oid types[3] = {TEXTOID, TEXTOID, BOOLOID};
+    Datum values[3] = {CStringGetTextDatum(document.c_str()), CStringGetTextDatum(model_name.c_str()),
+                       BoolGetDatum(options.activate)};
+    if (SPI_execute_with_args(insert.c_str(), 3, types, values, nullptr, false, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+      elog(ERROR, "pg_fraud: storing the model failed");
+    }
+    Datum row = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+    SPI_finish();
+    return row;
+  });
+}
+
+}  // namespace
+}  // namespace glue
+}  // namespace pgfraud
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(train_fraud_model);
+// train_fraud_model(source regclass, label name, model text, options jsonb) RETURNS fraud_models
+Datum train_fraud_model(PG_FUNCTION_ARGS) {
+  return pgfraud::glue::Guard([&] { return pgfraud::glue::TrainFraudModel(fcinfo); });
+}
+
+}  // extern "C"

@@ -1,0 +1,117 @@
+// Evaluation and drift from one pass of counts.
+#include "evaluation/monitor.hpp"
+
+#include <cmath>
+
+#include "evaluation/reference.hpp"
+
+namespace pgfraud {
+namespace {
+
+const nlohmann::json* ScoreReferenceOf(const Model& model) {
+  auto it = model.extra.find("reference");
+  if (it == model.extra.end() || !it->is_object() || !it->contains("score")) return nullptr;
+  return &(*it)["score"];
+}
+
+}  // namespace
+
+Monitor::Monitor(const Model& model) : buckets(model.features.size()) {
+  for (size_t i = 0; i < model.features.size(); ++i) buckets[i].assign(ReferenceBuckets(model.features[i]), 0.0);
+  if (const nlohmann::json* ref = ScoreReferenceOf(model)) score_buckets.assign((*ref)["proportions"].size(), 0.0);
+}
+
+void Monitor::Add(const Model& model, const FeatureValue* values, std::optional<bool> label) {
+  const double logit = model.Logit(values);
+  rows += 1;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (!buckets[i].empty()) buckets[i][ReferenceBucket(model.features[i], values[i])] += 1.0;
+  }
+  if (!score_buckets.empty()) {
+    score_buckets[std::min(ScoreBucket(*ScoreReferenceOf(model), Model::Sigmoid(logit)), score_buckets.size() - 1)] += 1.0;
+  }
+  if (label) {
+    histogram.Add(logit, *label);
+    loss += Softplus(logit) - (*label ? logit : 0.0);
+  }
+}
+
+void Monitor::Merge(const Monitor& o) {
+  if (buckets.empty() && score_buckets.empty() && rows == 0) {
+    *this = o;
+    return;
+  }
+  rows += o.rows;
+  null_labels += o.null_labels;
+  loss += o.loss;
+  histogram.Merge(o.histogram);
+  for (size_t i = 0; i < buckets.size() && i < o.buckets.size(); ++i) {
+    for (size_t j = 0; j < buckets[i].size() && j < o.buckets[i].size(); ++j) buckets[i][j] += o.buckets[i][j];
+  }
+  for (size_t j = 0; j < score_buckets.size() && j < o.score_buckets.size(); ++j) score_buckets[j] += o.score_buckets[j];
+}
+
+std::vector<uint8_t> Monitor::Serialize() const {
+  nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"loss", loss}, {"histogram", histogram.ToJson()},
+                      {"buckets", buckets}, {"score_buckets", score_buckets}};
+  return nlohmann::json::to_cbor(j);
+}
+
+Monitor Monitor::Deserialize(const uint8_t* data, size_t size) {
+  nlohmann::json j = nlohmann::json::from_cbor(data, data + size);
+  Monitor m;
+  m.rows = j.at("rows");
+  m.null_labels = j.at("null_labels");
+  m.loss = j.at("loss");
+  m.histogram = ScoreHistogram::FromJson(j.at("histogram"));
+  m.buckets = j.at("buckets").get<std::vector<std::vector<double>>>();
+  m.score_buckets = j.at("score_buckets").get<std::vector<double>>();
+  return m;
+}
+
+nlohmann::json Monitor::Evaluation(const Model& model) const {
+  Metrics metrics = Evaluate(histogram, loss, model.threshold);
+  nlohmann::json out = metrics.ToJson();
+  out["unlabelled_rows"] = static_cast<int64_t>(null_labels);
+  const double P = histogram.TotalPositives(), N = histogram.TotalNegatives();
+  nlohmann::json roc = nlohmann::json::array(), pr = nlohmann::json::array();
+  if (P > 0 && N > 0) {
+    double tp = 0, fp = 0, next = 0.01 * (P + N);
+    roc.push_back({{"threshold", 1.0}, {"fpr", 0.0}, {"tpr", 0.0}});
+    for (int b = ScoreHistogram::kBins - 1; b >= 0; --b) {
+      tp += histogram.positives()[b];
+      fp += histogram.negatives()[b];
+      if (tp + fp >= next || b == 0) {
+        const double threshold = b == 0 ? 0.0 : Model::Sigmoid(ScoreHistogram::LowerEdge(b));
+        roc.push_back({{"threshold", threshold}, {"fpr", fp / N}, {"tpr", tp / P}});
+        if (tp + fp > 0) pr.push_back({{"threshold", threshold}, {"recall", tp / P}, {"precision", tp / (tp + fp)}});
+        while (next <= tp + fp) next += 0.01 * (P + N);
+      }
+    }
+  }
+  out["roc_curve"] = roc;
+  out["pr_curve"] = pr;
+  return out;
+}
+
+nlohmann::json Monitor::Drift(const Model& model) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < model.features.size(); ++i) {
+    const Feature& f = model.features[i];
+    if (buckets[i].empty()) continue;
+    std::vector<double> expected = f.extra["reference"]["proportions"].get<std::vector<double>>();
+    double psi = PopulationStabilityIndex(expected, buckets[i]);
+    std::string name = f.name;
+    if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) name += std::string(" (") + FeatureKindName(f.kind) + ")";
+    out.push_back({{"feature", name}, {"psi", std::isnan(psi) ? nlohmann::json(nullptr) : nlohmann::json(psi)},
+                   {"band", PsiBand(psi)}});
+  }
+  if (const nlohmann::json* ref = ScoreReferenceOf(model)) {
+    double psi = PopulationStabilityIndex((*ref)["proportions"].get<std::vector<double>>(), score_buckets);
+    out.push_back({{"feature", "score"}, {"psi", std::isnan(psi) ? nlohmann::json(nullptr) : nlohmann::json(psi)},
+                   {"band", PsiBand(psi)}});
+  }
+  return out;
+}
+
+}  // namespace pgfraud

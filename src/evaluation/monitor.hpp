@@ -1,0 +1,43 @@
+// Monitoring a model on new rows in one mergeable pass: evaluation against labels (metrics
+// and curves at the model's threshold) and drift against the training references.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluation/metrics.hpp"
+#include "model/model.hpp"
+
+namespace pgfraud {
+
+class Monitor {
+ public:
+  Monitor() = default;
+  explicit Monitor(const Model& model);
+
+  // Adds a row: values aligned with the model's features; label when evaluating.
+  void Add(const Model& model, const FeatureValue* values, std::optional<bool> label);
+  void AddUnlabelled() noexcept { null_labels += 1; }
+  void Merge(const Monitor& other);
+
+  std::vector<uint8_t> Serialize() const;
+  static Monitor Deserialize(const uint8_t* data, size_t size);
+
+  // Metrics at the model threshold, ROC and precision-recall curves (at most ~100 points).
+  nlohmann::json Evaluation(const Model& model) const;
+  // A suggested threshold for a strategy, on these rows.
+  double Threshold(const ThresholdStrategy& strategy) const { return ChooseThreshold(histogram, strategy); }
+  // PSI per feature with a reference, then the score: [{"feature", "psi", "band"}, ...].
+  nlohmann::json Drift(const Model& model) const;
+
+  double rows = 0;
+  double null_labels = 0;
+  double loss = 0;
+  ScoreHistogram histogram;
+  std::vector<std::vector<double>> buckets;  // per feature: counts per reference bucket
+  std::vector<double> score_buckets;
+};
+
+}  // namespace pgfraud

@@ -1,0 +1,176 @@
+// Scoring: each feature kind's contribution to the logit, exactly as DESIGN.md defines it.
+#include "model/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/errors.hpp"
+#include "common/value_parsing.hpp"
+
+namespace pgfraud {
+namespace {
+
+[[noreturn]] void ThrowWrongKind(const Feature& f, const FeatureValue& v) {
+  throw Error(ErrorCode::kInvalidParameterValue,
+              "feature \"" + f.name + "\" of kind " + FeatureKindName(f.kind) + " cannot take " +
+                  (v.kind == FeatureValue::Kind::kOther ? std::string(v.text) : std::string("a boolean")),
+              "Numbers, strings, booleans and null are accepted where the feature kind allows.");
+}
+
+[[noreturn]] __attribute__((noinline, cold)) void ThrowNotFinite(const Feature& f) {
+  throw Error(ErrorCode::kNumericValueOutOfRange, "feature \"" + f.name + "\" is not a finite number",
+              "NaN, Infinity and numbers beyond double precision are not accepted.");
+}
+
+// A finite number or an error naming the feature; NaN and infinities are refused. Inline:
+// it runs for every number of every row scored or trained on.
+inline double RequireFinite(const Feature& f, double x) {
+  if (__builtin_expect(!std::isfinite(x), 0)) ThrowNotFinite(f);
+  return x;
+}
+
+}  // namespace
+
+bool ReadNumber(const Feature& f, const FeatureValue& v, double* out) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing: return false;
+    case FeatureValue::Kind::kNumber: *out = RequireFinite(f, v.number); return true;
+    case FeatureValue::Kind::kText: *out = ParseNumber(v.text, f.name); return true;
+    default: ThrowWrongKind(f, v);
+  }
+}
+
+bool ReadBool(const Feature& f, const FeatureValue& v, bool* out) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing: return false;
+    case FeatureValue::Kind::kBool: *out = v.flag; return true;
+    case FeatureValue::Kind::kText: *out = ParseBool(v.text, f.name); return true;
+    case FeatureValue::Kind::kNumber:
+      if (v.number == 0.0 || v.number == 1.0) {
+        *out = v.number == 1.0;
+        return true;
+      }
+      throw Error(ErrorCode::kInvalidParameterValue, "feature \"" + f.name + "\" is not a valid boolean",
+                  "A boolean feature takes true/false, or the numbers 0 and 1.");
+    default: ThrowWrongKind(f, v);
+  }
+}
+
+bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, std::string_view* out) {
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing: return false;
+    case FeatureValue::Kind::kText: *out = v.text; return true;
+    case FeatureValue::Kind::kNumber:
+      *buffer = NumberAsCategory(RequireFinite(f, v.number));
+      *out = *buffer;
+      return true;
+    case FeatureValue::Kind::kBool: *out = v.flag ? "true" : "false"; return true;
+    default: ThrowWrongKind(f, v);
+  }
+}
+
+int ReadSlot(const Feature& f, const FeatureValue& v) {
+  const int slots = f.kind == FeatureKind::kHourOfDay ? 24 : 7;
+  switch (v.kind) {
+    case FeatureValue::Kind::kMissing:
+      return -1;
+    case FeatureValue::Kind::kNumber: {
+      double x = RequireFinite(f, v.number);
+      if (x != std::floor(x) || x < 0 || x >= slots) {
+        throw Error(ErrorCode::kInvalidParameterValue,
+                    "feature \"" + f.name + "\" is not a valid " + FeatureKindName(f.kind),
+                    f.kind == FeatureKind::kHourOfDay ? "An hour of day is an integer from 0 to 23."
+                                                      : "A day of week is an integer from 0 (Sunday) to 6.");
+      }
+      return static_cast<int>(x);
+    }
+    case FeatureValue::Kind::kText: {
+      DateTimeParts parts = ParseDateTime(v.text, f.name);
+      return f.kind == FeatureKind::kHourOfDay ? parts.hour : parts.day_of_week;
+    }
+    default:
+      ThrowWrongKind(f, v);
+  }
+}
+
+const char* FeatureKindName(FeatureKind kind) noexcept {
+  switch (kind) {
+    case FeatureKind::kNumeric: return "numeric";
+    case FeatureKind::kCategorical: return "categorical";
+    case FeatureKind::kBoolean: return "boolean";
+    case FeatureKind::kHourOfDay: return "hour_of_day";
+    case FeatureKind::kDayOfWeek: return "day_of_week";
+  }
+  return "unknown";
+}
+
+void Feature::Prepare() {
+  per_unit = kind == FeatureKind::kNumeric ? weight / scale : 0.0;
+  slot_weights.clear();
+  if (kind != FeatureKind::kHourOfDay && kind != FeatureKind::kDayOfWeek) return;
+  slot_weights.assign(kind == FeatureKind::kHourOfDay ? 24 : 7, default_weight);
+  for (const auto& [key, w] : weights) {
+    size_t slot = static_cast<size_t>(std::stoi(key));
+    if (slot < slot_weights.size()) slot_weights[slot] = w;
+  }
+}
+
+double Feature::CategoryWeight(std::string_view category) const noexcept {
+  auto it = std::lower_bound(weights.begin(), weights.end(), category,
+                             [](const auto& entry, std::string_view key) { return entry.first < key; });
+  return (it != weights.end() && it->first == category) ? it->second : default_weight;
+}
+
+double Feature::Contribution(const FeatureValue& v) const {
+  switch (kind) {
+    case FeatureKind::kNumeric: {
+      double x;
+      return ReadNumber(*this, v, &x) ? per_unit * (x - mean) : 0.0;  // missing: imputed with the mean
+    }
+    case FeatureKind::kBoolean: {
+      bool b;
+      if (!ReadBool(*this, v, &b)) return weight * impute;
+      return b ? weight : 0.0;
+    }
+    case FeatureKind::kCategorical: {
+      std::string buffer;
+      std::string_view category;
+      return ReadCategory(*this, v, &buffer, &category) ? CategoryWeight(category) : default_weight;
+    }
+    case FeatureKind::kHourOfDay:
+    case FeatureKind::kDayOfWeek: {
+      int slot = ReadSlot(*this, v);
+      return slot < 0 ? default_weight : slot_weights[static_cast<size_t>(slot)];
+    }
+  }
+  throw Error(ErrorCode::kInternal, "unknown feature kind");
+}
+
+double Model::Logit(const FeatureValue* values) const {
+  double z = intercept;
+  for (size_t i = 0; i < features.size(); ++i) {
+    const Feature& f = features[i];
+    const FeatureValue& v = values[i];
+    // The hot case inline: a finite number for a numeric feature.
+    if (f.kind == FeatureKind::kNumeric && v.kind == FeatureValue::Kind::kNumber && std::isfinite(v.number)) {
+      z += f.per_unit * (v.number - f.mean);
+    } else {
+      z += f.Contribution(v);
+    }
+  }
+  return z;
+}
+
+std::vector<double> Model::Contributions(const FeatureValue* values) const {
+  std::vector<double> out(features.size());
+  for (size_t i = 0; i < features.size(); ++i) out[i] = features[i].Contribution(values[i]);
+  return out;
+}
+
+double Model::Sigmoid(double z) noexcept {
+  if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
+  double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+}  // namespace pgfraud

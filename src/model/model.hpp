@@ -1,0 +1,81 @@
+// The logistic-regression model of the pg_fraud.model/1 document, and how it scores.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/feature_value.hpp"
+
+namespace pgfraud {
+
+// How a feature turns an input value into a term of the logit.
+enum class FeatureKind { kNumeric, kCategorical, kBoolean, kHourOfDay, kDayOfWeek };
+
+// The document spelling of a kind ("numeric", "hour_of_day", ...).
+const char* FeatureKindName(FeatureKind kind) noexcept;
+
+// One feature of a model: its source key, kind and parameters.
+struct Feature {
+  std::string name;
+  FeatureKind kind = FeatureKind::kNumeric;
+  double mean = 0.0;    // numeric: the training mean, also the imputed value
+  double scale = 1.0;   // numeric: the training standard deviation (> 0)
+  double weight = 0.0;  // numeric and boolean
+  double impute = 0.0;  // boolean: the value used when the input is missing
+  // categorical, hour_of_day, day_of_week: weight per value, sorted by key.
+  std::vector<std::pair<std::string, double>> weights;
+  double default_weight = 0.0;  // unknown or missing category
+  std::vector<double> slot_weights;  // hour_of_day (24) / day_of_week (7), derived from weights
+  double per_unit = 0.0;             // numeric: weight / scale, derived by Prepare()
+  nlohmann::json extra = nlohmann::json::object();  // keys the core keeps but does not read
+
+  // This feature's term of the logit for one input value; throws Error on a value of the wrong kind.
+  double Contribution(const FeatureValue& value) const;
+
+  // Computes the derived fields (per_unit, slot_weights) from the document fields.
+  void Prepare();
+
+  // The weight of a category, or default_weight when the model has not seen it.
+  double CategoryWeight(std::string_view category) const noexcept;
+};
+
+// Value readers shared by scoring and training; each throws Error naming the feature.
+// The number of a numeric feature's value; false when it is missing.
+bool ReadNumber(const Feature& f, const FeatureValue& v, double* out);
+// The boolean of a boolean feature's value; false when it is missing.
+bool ReadBool(const Feature& f, const FeatureValue& v, bool* out);
+// The category text of a categorical feature's value; false when it is missing.
+// `buffer` holds the text of numbers and booleans; *out may point into it or into v.
+bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, std::string_view* out);
+// The hour (0..23) or weekday (0..6) of a time feature's value; -1 when it is missing.
+int ReadSlot(const Feature& f, const FeatureValue& v);
+
+// A logistic-regression model: score = sigmoid(intercept + sum of feature contributions).
+struct Model {
+  std::string algorithm = "logistic_regression";
+  double intercept = 0.0;
+  double threshold = 0.5;
+  std::vector<Feature> features;
+  std::string label;
+  nlohmann::json metrics = nlohmann::json::object();
+  nlohmann::json training = nlohmann::json::object();
+  nlohmann::json extra = nlohmann::json::object();  // top-level keys kept on export
+
+  // The log-odds of fraud for values aligned with `features`.
+  double Logit(const FeatureValue* values) const;
+
+  // The probability of fraud for values aligned with `features`.
+  double Score(const FeatureValue* values) const { return Sigmoid(Logit(values)); }
+
+  // Each feature's contribution to the logit, aligned with `features`.
+  std::vector<double> Contributions(const FeatureValue* values) const;
+
+  // The logistic function, stable for large |z|.
+  static double Sigmoid(double z) noexcept;
+};
+
+}  // namespace pgfraud

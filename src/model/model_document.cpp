@@ -1,0 +1,203 @@
+// Validation and canonical serialisation of model documents; errors name the field, not values.
+#include "model/model_document.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "common/errors.hpp"
+
+namespace pgfraud {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void Invalid(const std::string& message, const std::string& detail = std::string()) {
+  throw Error(ErrorCode::kInvalidModelDocument, "invalid model document: " + message, detail);
+}
+
+// A finite number at doc[key]; `fallback` when absent and allowed, an error otherwise.
+double FiniteNumber(const json& obj, const char* key, const std::string& where, const double* fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    if (fallback != nullptr) return *fallback;
+    Invalid(where + " has no \"" + key + "\"");
+  }
+  if (!it->is_number()) Invalid(where + " \"" + key + "\" is not a number");
+  double x = it->get<double>();
+  if (!std::isfinite(x)) Invalid(where + " \"" + key + "\" is not finite");
+  return x;
+}
+
+double Required(const json& obj, const char* key, const std::string& where) {
+  return FiniteNumber(obj, key, where, nullptr);
+}
+
+double Optional(const json& obj, const char* key, const std::string& where, double fallback) {
+  return FiniteNumber(obj, key, where, &fallback);
+}
+
+FeatureKind ParseKind(const json& f, const std::string& where) {
+  auto it = f.find("kind");
+  if (it == f.end() || !it->is_string()) Invalid(where + " has no \"kind\" string");
+  const std::string& k = it->get_ref<const std::string&>();
+  for (FeatureKind kind : {FeatureKind::kNumeric, FeatureKind::kCategorical, FeatureKind::kBoolean,
+                           FeatureKind::kHourOfDay, FeatureKind::kDayOfWeek}) {
+    if (k == FeatureKindName(kind)) return kind;
+  }
+  Invalid(where + " has an unknown kind",
+          "Kinds are numeric, categorical, boolean, hour_of_day and day_of_week.");
+}
+
+// Reads "weights" of a categorical or time feature and derives slot weights for time kinds.
+void ParseWeights(const json& f, const std::string& where, Feature* out) {
+  auto it = f.find("weights");
+  if (it == f.end()) Invalid(where + " has no \"weights\"");
+  if (!it->is_object()) Invalid(where + " \"weights\" is not an object");
+  out->default_weight = Optional(f, "default_weight", where, 0.0);
+  for (auto w = it->begin(); w != it->end(); ++w) {
+    if (!w.value().is_number() || !std::isfinite(w.value().get<double>())) {
+      Invalid(where + " has a category weight that is not a finite number");
+    }
+    out->weights.emplace_back(w.key(), w.value().get<double>());
+  }
+  std::sort(out->weights.begin(), out->weights.end());
+  if (out->kind == FeatureKind::kCategorical) return;
+  const int slots = out->kind == FeatureKind::kHourOfDay ? 24 : 7;
+  for (const auto& entry : out->weights) {
+    const std::string& key = entry.first;
+    int slot = -1;
+    if (!key.empty() && key.size() <= 2 && std::all_of(key.begin(), key.end(), ::isdigit)) slot = std::stoi(key);
+    if (slot < 0 || slot >= slots || std::to_string(slot) != key) {
+      Invalid(where + " has a weight key outside 0.." + std::to_string(slots - 1));
+    }
+  }
+}
+
+Feature ParseFeature(const json& f, size_t index) {
+  std::string where = "feature " + std::to_string(index);
+  if (!f.is_object()) Invalid(where + " is not an object");
+  auto name = f.find("name");
+  if (name == f.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+    Invalid(where + " has no \"name\" string");
+  }
+  Feature out;
+  out.name = name->get<std::string>();
+  where = "feature \"" + out.name + "\"";
+  out.kind = ParseKind(f, where);
+  switch (out.kind) {
+    case FeatureKind::kNumeric:
+      out.weight = Required(f, "weight", where);
+      out.mean = Optional(f, "mean", where, 0.0);
+      out.scale = Optional(f, "scale", where, 1.0);
+      if (!(out.scale > 0.0)) Invalid(where + " \"scale\" must be positive");
+      break;
+    case FeatureKind::kBoolean:
+      out.weight = Required(f, "weight", where);
+      out.impute = Optional(f, "impute", where, 0.0);
+      if (out.impute < 0.0 || out.impute > 1.0) Invalid(where + " \"impute\" must be between 0 and 1");
+      break;
+    default:
+      ParseWeights(f, where, &out);
+  }
+  out.Prepare();
+  static const std::set<std::string> kKnown = {"name", "kind", "mean", "scale", "weight",
+                                               "impute", "weights", "default_weight"};
+  for (auto it = f.begin(); it != f.end(); ++it) {
+    if (kKnown.count(it.key()) == 0) out.extra[it.key()] = it.value();
+  }
+  return out;
+}
+
+}  // namespace
+
+Model ModelFromJson(const json& doc) {
+  if (!doc.is_object()) Invalid("not a JSON object");
+  auto format = doc.find("format");
+  if (format == doc.end() || !format->is_string()) Invalid("no \"format\" string", "Expected \"format\": \"pg_fraud.model/1\".");
+  if (*format != kModelFormat) Invalid("unknown format", "This version of pg_fraud reads \"pg_fraud.model/1\".");
+  Model m;
+  auto algorithm = doc.find("algorithm");
+  if (algorithm == doc.end() || *algorithm != "logistic_regression") {
+    Invalid("\"algorithm\" must be \"logistic_regression\"");
+  }
+  m.intercept = Required(doc, "intercept", "the document");
+  m.threshold = Optional(doc, "threshold", "the document", 0.5);
+  if (m.threshold < 0.0 || m.threshold > 1.0) Invalid("\"threshold\" must be between 0 and 1");
+  auto features = doc.find("features");
+  if (features == doc.end() || !features->is_array()) Invalid("\"features\" is not an array");
+  std::set<std::pair<std::string, FeatureKind>> seen;
+  for (size_t i = 0; i < features->size(); ++i) {
+    Feature f = ParseFeature((*features)[i], i);
+    // A column may feed both hour_of_day and day_of_week, but no feature may appear twice.
+    if (!seen.emplace(f.name, f.kind).second) Invalid("feature \"" + f.name + "\" appears twice");
+    m.features.push_back(std::move(f));
+  }
+  if (auto label = doc.find("label"); label != doc.end()) {
+    if (!label->is_string()) Invalid("\"label\" is not a string");
+    m.label = label->get<std::string>();
+  }
+  for (const char* key : {"metrics", "training"}) {
+    auto it = doc.find(key);
+    if (it == doc.end()) continue;
+    if (!it->is_object()) Invalid(std::string("\"") + key + "\" is not an object");
+    (key == std::string("metrics") ? m.metrics : m.training) = *it;
+  }
+  static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold",
+                                               "features", "label", "metrics", "training"};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
+  }
+  return m;
+}
+
+Model ParseModelDocument(std::string_view text) {
+  json doc;
+  try {
+    doc = json::parse(text.begin(), text.end());
+  } catch (const json::out_of_range&) {
+    // nlohmann's message quotes the number; the document's values stay out of errors.
+    Invalid("a number is beyond double precision");
+  } catch (const json::exception&) {
+    Invalid("not valid JSON");
+  }
+  return ModelFromJson(doc);
+}
+
+json ModelToJson(const Model& m) {
+  json doc = m.extra;
+  doc["format"] = kModelFormat;
+  doc["algorithm"] = m.algorithm;
+  doc["intercept"] = m.intercept;
+  doc["threshold"] = m.threshold;
+  if (!m.label.empty()) doc["label"] = m.label;
+  if (!m.metrics.empty()) doc["metrics"] = m.metrics;
+  if (!m.training.empty()) doc["training"] = m.training;
+  json features = json::array();
+  for (const Feature& f : m.features) {
+    json out = f.extra;
+    out["name"] = f.name;
+    out["kind"] = FeatureKindName(f.kind);
+    switch (f.kind) {
+      case FeatureKind::kNumeric:
+        out["mean"] = f.mean;
+        out["scale"] = f.scale;
+        out["weight"] = f.weight;
+        break;
+      case FeatureKind::kBoolean:
+        out["weight"] = f.weight;
+        out["impute"] = f.impute;
+        break;
+      default:
+        out["weights"] = json::object();
+        for (const auto& [key, weight] : f.weights) out["weights"][key] = weight;
+        out["default_weight"] = f.default_weight;
+    }
+    features.push_back(std::move(out));
+  }
+  doc["features"] = std::move(features);
+  return doc;
+}
+
+}  // namespace pgfraud

@@ -1,0 +1,53 @@
+// What training reads from each row: the columns, their kinds, the label, the holdout split.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/feature_value.hpp"
+#include "model/model.hpp"
+
+namespace pgfraud {
+
+// How a source column feeds the model, inferred from its SQL type.
+enum class ColumnKind { kNumeric, kCategorical, kBoolean, kTimestamp, kDate };
+
+// One source column used for training.
+struct TrainingColumn {
+  std::string name;
+  ColumnKind kind;
+};
+
+// The model whose features the glue reads from each row: one per column (hour_of_day and
+// day_of_week for a timestamp, day_of_week for a date), and the label last, as a boolean.
+Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label);
+
+// The label of a row: true (fraud), false, or nullopt for NULL; throws Error on other values.
+std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value);
+
+// A deterministic 64-bit hash of a row's values: the same row lands on the same side of the
+// holdout split in every pass, in every worker, and on every run with the same seed.
+uint64_t RowHash(const FeatureValue* values, size_t count, uint64_t seed) noexcept;
+// The same hash of a row of numbers, booleans and missing values (no text) given as their
+// kinds (FeatureValue::Kind) and numbers (a boolean as 0/1).
+uint64_t RowHash(const uint8_t* kinds, const double* numbers, size_t count, uint64_t seed) noexcept;
+
+inline uint64_t HoldoutSalt(bool label) noexcept { return label ? 0x9e3779b97f4a7c15ULL : 0ULL; }
+
+// The holdout hash of a training row: its feature values (all but the last, the label) and
+// its parsed label, so that 1, true and 'Y' put a row on the same side.
+inline uint64_t HoldoutHash(const FeatureValue* values, size_t count, bool label, uint64_t seed) noexcept {
+  return RowHash(values, count - 1, seed ^ HoldoutSalt(label));
+}
+inline uint64_t HoldoutHash(const uint8_t* kinds, const double* numbers, size_t count, bool label, uint64_t seed) noexcept {
+  return RowHash(kinds, numbers, count - 1, seed ^ HoldoutSalt(label));
+}
+
+// True when a row with this hash belongs to the holdout fraction.
+inline bool InHoldout(uint64_t hash, double fraction) noexcept {
+  return static_cast<double>(hash >> 11) * 0x1.0p-53 < fraction;
+}
+
+}  // namespace pgfraud

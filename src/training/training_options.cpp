@@ -1,0 +1,119 @@
+// Validation of train_fraud_model options: every bad option is named, none is ignored.
+#include "training/training_options.hpp"
+
+#include <cmath>
+#include <set>
+
+#include "common/errors.hpp"
+
+namespace pgfraud {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void Bad(const std::string& message, const std::string& detail = std::string()) {
+  throw Error(ErrorCode::kInvalidParameterValue, "invalid training option: " + message, detail);
+}
+
+double Number(const json& value, const std::string& name, double low, double high) {
+  if (!value.is_number()) Bad("\"" + name + "\" must be a number");
+  double x = value.get<double>();
+  if (!std::isfinite(x) || x < low || x > high) {
+    Bad("\"" + name + "\" is out of range", "It must be between " + std::to_string(low) + " and " +
+                                                 std::to_string(high) + ".");
+  }
+  return x;
+}
+
+std::vector<std::string> Names(const json& value, const std::string& name) {
+  if (!value.is_array()) Bad("\"" + name + "\" must be an array of column names");
+  std::vector<std::string> out;
+  for (const json& item : value) {
+    if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
+      Bad("\"" + name + "\" must hold non-empty strings");
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+ThresholdStrategy ParseThreshold(const json& value) {
+  ThresholdStrategy s;
+  if (value.is_number()) {
+    s.kind = ThresholdStrategy::Kind::kFixed;
+    s.target = Number(value, "threshold", 0.0, 1.0);
+    return s;
+  }
+  if (!value.is_object() || !value.contains("strategy") || !value["strategy"].is_string()) {
+    Bad("\"threshold\" must be a number or an object with a \"strategy\"",
+        "Strategies: f1, precision, recall, alert_rate; the last three take a \"target\".");
+  }
+  const std::string& name = value["strategy"].get_ref<const std::string&>();
+  if (name == "f1") return s;
+  if (name == "precision") s.kind = ThresholdStrategy::Kind::kPrecision;
+  else if (name == "recall") s.kind = ThresholdStrategy::Kind::kRecall;
+  else if (name == "alert_rate") s.kind = ThresholdStrategy::Kind::kAlertRate;
+  else Bad("unknown threshold strategy", "Strategies: f1, precision, recall, alert_rate.");
+  if (!value.contains("target")) Bad("threshold strategy \"" + name + "\" needs a \"target\"");
+  s.target = Number(value["target"], "target", 0.0, 1.0);
+  return s;
+}
+
+}  // namespace
+
+TrainingOptions ParseTrainingOptions(const json& options) {
+  if (!options.is_object()) Bad("options must be a JSON object");
+  TrainingOptions o;
+  o.given = options;
+  static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
+                                               "holdout", "seed", "threshold", "activate", "max_categories",
+                                               "warm_start_rows", "in_memory"};
+  for (auto it = options.begin(); it != options.end(); ++it) {
+    if (kKnown.count(it.key()) == 0) {
+      Bad("unknown option \"" + it.key() + "\"",
+          "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
+          "activate, max_categories, warm_start_rows, in_memory.");
+    }
+  }
+  if (options.contains("features")) o.features = Names(options["features"], "features");
+  if (options.contains("exclude")) o.exclude = Names(options["exclude"], "exclude");
+  if (options.contains("l2")) o.l2 = Number(options["l2"], "l2", 0.0, 1e12);
+  if (options.contains("class_weight")) {
+    const json& cw = options["class_weight"];
+    if (cw == "balanced") o.balanced = true;
+    else if (!cw.is_null() && cw != "none") Bad("\"class_weight\" must be \"balanced\" or null");
+  }
+  if (options.contains("max_iter")) o.max_iter = static_cast<int>(Number(options["max_iter"], "max_iter", 1, 1000));
+  if (options.contains("tol")) o.tol = Number(options["tol"], "tol", 0.0, 1.0);
+  if (options.contains("holdout")) o.holdout = Number(options["holdout"], "holdout", 0.0, 0.9);
+  if (options.contains("seed")) o.seed = static_cast<uint64_t>(Number(options["seed"], "seed", 0, 9.0e15));
+  if (options.contains("threshold")) o.threshold = ParseThreshold(options["threshold"]);
+  if (options.contains("activate")) {
+    if (!options["activate"].is_boolean()) Bad("\"activate\" must be true or false");
+    o.activate = options["activate"].get<bool>();
+  }
+  if (options.contains("in_memory")) {
+    if (!options["in_memory"].is_boolean()) Bad("\"in_memory\" must be true or false");
+    o.in_memory = options["in_memory"].get<bool>();
+  }
+  if (options.contains("max_categories")) {
+    o.max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));
+  }
+  if (options.contains("warm_start_rows")) {
+    o.warm_start_rows = static_cast<int>(Number(options["warm_start_rows"], "warm_start_rows", 0, 1000000));
+  }
+  return o;
+}
+
+json ThresholdStrategyJson(const ThresholdStrategy& s) {
+  switch (s.kind) {
+    case ThresholdStrategy::Kind::kF1: return {{"strategy", "f1"}};
+    case ThresholdStrategy::Kind::kPrecision: return {{"strategy", "precision"}, {"target", s.target}};
+    case ThresholdStrategy::Kind::kRecall: return {{"strategy", "recall"}, {"target", s.target}};
+    case ThresholdStrategy::Kind::kAlertRate: return {{"strategy", "alert_rate"}, {"target", s.target}};
+    case ThresholdStrategy::Kind::kFixed: return {{"strategy", "fixed"}, {"target", s.target}};
+  }
+  return json::object();
+}
+
+}  // namespace pgfraud
