@@ -1,6 +1,6 @@
 # pg_fraud: PGXS build of the extension, plus `make test`, `make demo` and `make bench`.
 EXTENSION = pg_fraud
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = pg_fraud
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp extension/*/*.cpp src/*/*.cpp))
 DATA = $(wildcard sql/pg_fraud--*.sql)

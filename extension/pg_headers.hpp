@@ -55,4 +55,9 @@ extern "C" {
 #include "utils/relcache.h"
 #include "access/genam.h"
 #include "utils/typcache.h"
+#include "windowapi.h"
+#include "storage/lock.h"
+#include "common/hashfn.h"
+#include "utils/regproc.h"
+#include "utils/datetime.h"
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "guard.hpp"
+#include "history/history_lookup.hpp"
 #include "values/jsonb_values.hpp"
 #include "scoring/score_state.hpp"
 
@@ -43,6 +44,7 @@ ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, size_t* count) {
   const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
   const Model& model = cached.model;
   JsonbFeatureValues(model, cached.jsonb_order, tx, state.values, state.jsonb);
+  if (model.history) FillHistoryFromJsonb(model, HistoryRelation(model), tx, state.values);
   const size_t n = model.features.size();
   std::vector<double> contributions = model.Contributions(state.values);
   std::vector<size_t> order(n);

@@ -1,5 +1,6 @@
 // SQL entry points that score: fraud_score and fraud_is_fraud, on jsonb and on typed rows.
 #include "guard.hpp"
+#include "history/history_lookup.hpp"
 #include "values/jsonb_values.hpp"
 #include "scoring/score_state.hpp"
 #include "common/errors.hpp"
@@ -13,6 +14,11 @@ namespace {
 double ScoreJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  if (model.model.history) {  // history: the entity's rows as they are now, never this one
+    JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.jsonb);
+    FillHistoryFromJsonb(model.model, HistoryRelation(model.model), tx, state.values);
+    return model.model.Score(state.values);
+  }
   double logit;
   if (model.all_numeric && NumericLogit(model.model, model.jsonb_order, tx, state.jsonb, &logit)) {
     return Model::Sigmoid(logit);
@@ -31,6 +37,20 @@ Jsonb* ParseTransactionText(text* json) {
   }
 }
 
+// A stored row's history features: the rows of its table earlier than its own time (a row
+// of a query that already carries every history column, as evaluation passes, is read as is).
+void FillRowHistory(const Model& model, HeapTupleHeader row, ScoreState& state) {
+  bool absent = false;
+  for (size_t i = 0; i < model.features.size(); ++i) absent = absent || state.rows.plans[i].attnum == 0;
+  if (!absent) return;
+  const Oid relid = PgCall([&] { return get_typ_typrelid(HeapTupleHeaderGetTypeId(row)); });
+  if (!OidIsValid(relid)) {
+    throw Error(ErrorCode::kUndefinedColumn, "a model with history features scores rows of a table",
+                "Pass a table's row, e.g. fraud_score(t) FROM tx AS t, or a jsonb transaction.");
+  }
+  FillHistoryFromRow(model, relid, state.rows.desc, state.rows.datums, state.rows.nulls, state.values, {false, false});
+}
+
 // The score of the row in argument 0 under the model named by argument 1.
 double ScoreRow(FunctionCallInfo fcinfo) {
   Oid arg_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
@@ -42,6 +62,7 @@ double ScoreRow(FunctionCallInfo fcinfo) {
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
   state.rows.Read(model.model, row, state.values);
+  if (model.model.history) FillRowHistory(model.model, row, state);
   return model.model.Score(state.values);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/errors.hpp"
 #include "guard.hpp"
+#include "history/history_training.hpp"
 #include "model/model_document.hpp"
 #include "training/pass_handover.hpp"
 #include "training/table_scan.hpp"
@@ -128,8 +129,9 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
 // Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
 class SpiRunner : public PassRunner {
  public:
-  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label)
+  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label, bool direct)
       : query_(std::move(query)),
+        direct_(direct),
         estimated_rows_(estimated_rows),
         relid_(relid),
         label_(std::move(label)),
@@ -192,7 +194,7 @@ class SpiRunner : public PassRunner {
 
   TrainingStats Statistics(const PassSpec& spec) override {
     // The pass that keeps every row runs in this backend alone: read a plain table directly.
-    if (spec.store_budget > 0 && CanScanDirectly(relid_)) return ScanStatistics(relid_, spec);
+    if (direct_ && spec.store_budget > 0 && CanScanDirectly(relid_)) return ScanStatistics(relid_, spec);
     PassSpec handing_over = spec;
     handing_over.hand_over = true;
     TakeStatistics();  // nothing left from an earlier pass of this backend
@@ -262,6 +264,7 @@ class SpiRunner : public PassRunner {
   }
 
   std::string query_;
+  bool direct_;  // the passes read the table itself (not a query over it)
   double estimated_rows_;
   Oid relid_;
   std::string label_;
@@ -350,10 +353,44 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   PgCall([] {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
   });
-  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid), relid, label);
-  TrainingResult result = Train(source.columns, label, options, runner);
+  const std::string source_name = source.qualified_name;
+  std::optional<HistoryPlan> history;
+  TrainingOptions train_options = options;
+  if (!options.history.is_null()) {
+    history = PlanHistoryTraining(relid, source_name, schema, label, options);
+    // Entity columns are identifiers, not features, unless the features option names them.
+    auto& cols = source.columns;
+    cols.erase(std::remove_if(cols.begin(), cols.end(), [&](const TrainingColumn& c) {
+                 return Contains(history->spec.by, c.name.c_str()) && !Contains(options.features, c.name.c_str());
+               }), cols.end());
+    cols.insert(cols.end(), history->columns.begin(), history->columns.end());
+    source.qualified_name = history->training_from;
+    if (history->by_time) train_options.holdout = 0;  // held out by time below instead
+  }
+  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid), relid, label, !history);
+  TrainingResult result = Train(source.columns, label, train_options, runner);
+  if (history) {
+    AdoptHistory(*history, &result.model);
+    result.training["history_features"] = history->columns.size();
+    if (history->by_time) {
+      double held_out = 0;
+      Metrics m = EvaluateHeldOut(*history, result.model, label, &held_out);
+      nlohmann::json metrics = m.ToJson();
+      metrics["in_sample"] = false;
+      metrics["holdout_by"] = "time";
+      metrics["holdout_from"] = history->cutoff_text;
+      metrics["threshold_chosen_on"] = "training rows (before holdout_from)";
+      if (result.model.metrics.contains("threshold_strategy")) {
+        metrics["threshold_strategy"] = result.model.metrics["threshold_strategy"];
+      }
+      result.model.metrics = metrics;
+      result.training["holdout_by"] = "time";
+      result.training["holdout_from"] = history->cutoff_text;
+      result.training["holdout_rows"] = held_out;
+    }
+  }
 
-  result.training["source"] = source.qualified_name;
+  result.training["source"] = source_name;
   result.training["skipped_columns"] = source.skipped;
   result.model.training = result.training;
   const std::string document = ModelToJson(result.model).dump();

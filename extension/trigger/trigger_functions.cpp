@@ -12,6 +12,7 @@
 
 #include "common/errors.hpp"
 #include "guard.hpp"
+#include "history/history_lookup.hpp"
 #include "scoring/model_cache.hpp"
 #include "values/row_values.hpp"
 #include "scoring/rules.hpp"
@@ -195,7 +196,17 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   }
   if (t.epoch != SchemaEpoch() || t.type != desc->tdtypeid) PlanOutputs(t, rel);
 
-  t.reader.ReadTuple(t.model->model, tuple, desc, t.values);
+  const Model& model = t.model->model;
+  if (model.history) {
+    // History: the entities' locks first, so that concurrent inserts of one entity each see
+    // the ones committed before them; then a NULL time is stamped; then the lookup.
+    LockEntities(model, RelationGetRelid(rel), tuple, desc);
+    tuple = StampTime(model, tuple, desc);
+  }
+  t.reader.ReadTuple(model, tuple, desc, t.values);
+  if (model.history) {
+    FillHistoryFromRow(model, RelationGetRelid(rel), desc, t.reader.datums, t.reader.nulls, t.values, {true, true});
+  }
   const double score = t.model->model.Score(t.values);
   RuleVerdict rules;
   std::vector<const char*> fired;

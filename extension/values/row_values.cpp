@@ -26,6 +26,15 @@ bool SameNameIgnoringCase(const char* a, const std::string& b) {
 }
 
 // The attribute feeding feature `name`: exact match first, then a unique case-insensitive one.
+// True when the row has a column of exactly this name (a featurised row's history column).
+bool HasAttribute(TupleDesc desc, const std::string& name) {
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (!att->attisdropped && name == NameStr(att->attname)) return true;
+  }
+  return false;
+}
+
 Form_pg_attribute FindAttribute(TupleDesc desc, const std::string& name) {
   Form_pg_attribute folded = nullptr;
   int folded_matches = 0;
@@ -161,6 +170,10 @@ ColumnPlan PlanValue(const Feature& f, Oid declared_type, AttrNumber attnum) {
 
 void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
   for (size_t i = 0; i < model.features.size(); ++i) {
+    if (model.features[i].history >= 0 && !HasAttribute(desc, model.features[i].name)) {
+      plans[i] = ColumnPlan{};  // attnum 0: computed from history by the caller (history_lookup.hpp)
+      continue;
+    }
     Form_pg_attribute att = FindAttribute(desc, model.features[i].name);
     plans[i] = PlanValue(model.features[i], att->atttypid, att->attnum);
   }
@@ -188,6 +201,10 @@ void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* 
                       FeatureValue* values) {
   for (size_t i = 0; i < model.features.size(); ++i) {
     const int index = plans[i].attnum - 1;
+    if (index < 0) {
+      values[i].SetMissing();
+      continue;
+    }
     ConvertOrMissing(plans[i], nulls[index], datums[index], values[i]);
   }
 }

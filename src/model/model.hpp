@@ -8,7 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "common/feature_value.hpp"
+#include "history/history_spec.hpp"
 
 namespace pgfraud {
 
@@ -32,6 +35,9 @@ struct Feature {
   std::vector<double> slot_weights;  // hour_of_day (24) / day_of_week (7), derived from weights
   double per_unit = 0.0;             // numeric: weight / scale, derived by Prepare()
   nlohmann::json extra = nlohmann::json::object();  // keys the core keeps but does not read
+  // A history feature (document kind "history", scored as numeric): its index in the
+  // model's HistorySpec::Features(); -1 for a feature read from the transaction.
+  int history = -1;
 
   // This feature's term of the logit for one input value; throws Error on a value of the wrong kind.
   double Contribution(const FeatureValue& value) const;
@@ -64,6 +70,7 @@ struct Model {
   nlohmann::json metrics = nlohmann::json::object();
   nlohmann::json training = nlohmann::json::object();
   nlohmann::json extra = nlohmann::json::object();  // top-level keys kept on export
+  std::optional<HistorySpec> history;  // the history declaration, when the model has one
 
   // The log-odds of fraud for values aligned with `features`.
   double Logit(const FeatureValue* values) const;

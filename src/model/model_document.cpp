@@ -47,7 +47,7 @@ FeatureKind ParseKind(const json& f, const std::string& where) {
     if (k == FeatureKindName(kind)) return kind;
   }
   Invalid(where + " has an unknown kind",
-          "Kinds are numeric, categorical, boolean, hour_of_day and day_of_week.");
+          "Kinds are numeric, categorical, boolean, hour_of_day, day_of_week and history.");
 }
 
 // Reads "weights" of a categorical or time feature and derives slot weights for time kinds.
@@ -85,7 +85,9 @@ Feature ParseFeature(const json& f, size_t index) {
   Feature out;
   out.name = name->get<std::string>();
   where = "feature \"" + out.name + "\"";
-  out.kind = ParseKind(f, where);
+  const bool history = f.contains("kind") && f["kind"] == "history";
+  out.kind = history ? FeatureKind::kNumeric : ParseKind(f, where);
+  if (history) out.history = 0;  // resolved against the declaration by ModelFromJson
   switch (out.kind) {
     case FeatureKind::kNumeric:
       out.weight = Required(f, "weight", where);
@@ -108,6 +110,22 @@ Feature ParseFeature(const json& f, size_t index) {
     if (kKnown.count(it.key()) == 0) out.extra[it.key()] = it.value();
   }
   return out;
+}
+
+// Reads the "history" declaration and points each history feature at its derived feature.
+void ResolveHistory(const json& doc, Model* m) {
+  if (auto it = doc.find("history"); it != doc.end()) m->history = HistorySpec::FromDocument(*it);
+  std::vector<HistoryFeatureInfo> derived;
+  if (m->history) derived = m->history->Features();
+  for (Feature& f : m->features) {
+    if (f.history < 0) continue;
+    if (!m->history) Invalid("feature \"" + f.name + "\" is a history feature but the document declares no \"history\"");
+    f.history = -1;
+    for (size_t i = 0; i < derived.size(); ++i) {
+      if (derived[i].name == f.name) f.history = static_cast<int>(i);
+    }
+    if (f.history < 0) Invalid("history feature \"" + f.name + "\" is not derived by the document's \"history\"");
+  }
 }
 
 }  // namespace
@@ -134,6 +152,7 @@ Model ModelFromJson(const json& doc) {
     if (!seen.emplace(f.name, f.kind).second) Invalid("feature \"" + f.name + "\" appears twice");
     m.features.push_back(std::move(f));
   }
+  ResolveHistory(doc, &m);
   if (auto label = doc.find("label"); label != doc.end()) {
     if (!label->is_string()) Invalid("\"label\" is not a string");
     m.label = label->get<std::string>();
@@ -145,7 +164,7 @@ Model ModelFromJson(const json& doc) {
     (key == std::string("metrics") ? m.metrics : m.training) = *it;
   }
   static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold",
-                                               "features", "label", "metrics", "training"};
+                                               "features", "label", "metrics", "training", "history"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
   }
@@ -174,11 +193,12 @@ json ModelToJson(const Model& m) {
   if (!m.label.empty()) doc["label"] = m.label;
   if (!m.metrics.empty()) doc["metrics"] = m.metrics;
   if (!m.training.empty()) doc["training"] = m.training;
+  if (m.history) doc["history"] = m.history->ToJson();
   json features = json::array();
   for (const Feature& f : m.features) {
     json out = f.extra;
     out["name"] = f.name;
-    out["kind"] = FeatureKindName(f.kind);
+    out["kind"] = f.history >= 0 ? "history" : FeatureKindName(f.kind);
     switch (f.kind) {
       case FeatureKind::kNumeric:
         out["mean"] = f.mean;

@@ -67,12 +67,12 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   o.given = options;
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
                                                "holdout", "seed", "threshold", "activate", "max_categories",
-                                               "warm_start_rows", "in_memory"};
+                                               "warm_start_rows", "in_memory", "history", "holdout_by"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows, in_memory.");
+          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
@@ -95,6 +95,14 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   if (options.contains("in_memory")) {
     if (!options["in_memory"].is_boolean()) Bad("\"in_memory\" must be true or false");
     o.in_memory = options["in_memory"].get<bool>();
+  }
+  if (options.contains("history")) o.history = options["history"];
+  o.holdout_by_time = !o.history.is_null();
+  if (options.contains("holdout_by")) {
+    const auto& by = options["holdout_by"];
+    if (!by.is_string() || (by != "time" && by != "random")) Bad("\"holdout_by\" must be \"time\" or \"random\"");
+    if (by == "time" && o.history.is_null()) Bad("\"holdout_by\": \"time\" needs a \"history\" declaration");
+    o.holdout_by_time = by == "time";
   }
   if (options.contains("max_categories")) {
     o.max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));

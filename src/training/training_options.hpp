@@ -35,6 +35,11 @@ struct TrainingOptions {
   // Keep every row in memory during the statistics pass when the source fits the budget the
   // glue gives (maintenance_work_mem): training then makes no further pass over the table.
   bool in_memory = true;
+  // The "history" declaration as given (the glue parses it: windows are PostgreSQL
+  // intervals); null when the model has no history features.
+  nlohmann::json history;
+  // "time" (the latest rows are held out; the default with history) or "random" (by row hash).
+  bool holdout_by_time = false;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

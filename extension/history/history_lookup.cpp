@@ -1,0 +1,341 @@
+// History lookups through SPI: two prepared queries per entity (a summary: the current
+// row's time and amounts, the first and last earlier times, whether each new-column value
+// was seen; and the earlier rows inside the longest window), then ComputeEntityFeatures.
+// Plans are prepared once per relation, declaration and argument types, and kept.
+#include "history/history_lookup.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "common/errors.hpp"
+#include "guard.hpp"
+#include "history/history_features.hpp"
+#include "history/history_sql.hpp"
+
+namespace pgfraud {
+namespace glue {
+namespace {
+
+// Lock buckets per relation: entities share 1024 advisory locks, so a load of any number of
+// entities in one transaction holds at most 1024 locks (the lock table stays bounded).
+constexpr uint32 kLockBuckets = 1024;
+
+struct EntityPlans {
+  SPIPlanPtr summary = nullptr;
+  SPIPlanPtr rows = nullptr;
+};
+
+std::map<std::string, EntityPlans> g_plans;  // plans live in CacheMemoryContext (SPI_keepplan)
+
+// The SQL text of one entity's two queries; `in` gives the input expressions: entity, time,
+// amounts, new values.
+std::pair<std::string, std::string> EntityQueries(const HistorySpec& spec, const HistoryColumns& cols, size_t e,
+                                                  const std::string& rel, const std::vector<std::string>& in) {
+  const std::string by = "h." + Ident(spec.by[e]), t = "h." + Ident(spec.time);
+  const std::string& E = in[0];
+  const std::string& T = in[1];
+  const std::string earlier = " FROM " + rel + " AS h WHERE " + by + " OPERATOR(pg_catalog.=) " + E + " AND " + t +
+                              " OPERATOR(pg_catalog.<) " + T;
+  std::string summary = "SELECT " + MicrosExpr(T) + ", (SELECT " + MicrosExpr("pg_catalog.min(" + t + ")") + earlier +
+                        "), (SELECT " + MicrosExpr("pg_catalog.max(" + t + ")") + earlier + ")";
+  const size_t na = spec.amounts.size();
+  for (size_t a = 0; a < na; ++a) summary += ", (" + in[2 + a] + ")::pg_catalog.float8";
+  for (size_t n = 0; n < spec.fresh.size(); ++n) {
+    const std::string v = "(" + in[2 + na + n] + ")::pg_catalog.text";
+    summary += ", CASE WHEN " + v + " IS NULL THEN NULL ELSE EXISTS (SELECT" + earlier + " AND h." +
+               Ident(spec.fresh[n]) + "::pg_catalog.text OPERATOR(pg_catalog.=) " + v + ") END";
+  }
+  summary += ", (" + E + ") IS NULL";
+  std::string rows;
+  if (!spec.windows.empty()) {
+    // One second wider than the longest window: ComputeEntityFeatures cuts each window
+    // exactly, in microseconds, as training's sweep does.
+    const std::string secs = std::to_string(spec.LongestWindow() / 1000000 + 1);
+    rows = "SELECT " + MicrosExpr(t);
+    for (const std::string& a : spec.amounts) rows += ", h." + Ident(a) + "::pg_catalog.float8";
+    for (const std::string& d : spec.distinct) rows += ", h." + Ident(d) + "::pg_catalog.text";
+    rows += earlier + " AND " + t + " OPERATOR(pg_catalog.>=) (" + T + " OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => " +
+            secs + ")) ORDER BY " + t;
+  }
+  (void)cols;
+  return {summary, rows};
+}
+
+SPIPlanPtr Prepare(const std::string& sql, const std::vector<Oid>& types) {
+  if (sql.empty()) return nullptr;
+  return PgCall([&] {
+    SPIPlanPtr plan = SPI_prepare(sql.c_str(), static_cast<int>(types.size()), const_cast<Oid*>(types.data()));
+    if (plan == nullptr) elog(ERROR, "pg_fraud: preparing a history lookup failed: %s", SPI_result_code_string(SPI_result));
+    SPI_keepplan(plan);
+    return plan;
+  });
+}
+
+// What one entity's lookup found.
+struct Found {
+  bool missing = true;  // NULL entity or time: every feature missing
+  CurrentRow row;
+  EntityPast past;
+};
+
+int64 Int8(HeapTuple tuple, TupleDesc desc, int col, bool* isnull) {
+  Datum d = SPI_getbinval(tuple, desc, col, isnull);
+  return *isnull ? 0 : DatumGetInt64(d);
+}
+
+// Runs one entity's two plans with the given arguments (PostgreSQL code: inside PgCall).
+void RunEntity(const HistorySpec& spec, const EntityPlans& plans, Datum* args, const char* nulls, Found* f) {
+  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
+  if (SPI_execute_plan(plans.summary, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+    elog(ERROR, "pg_fraud: history summary lookup returned no row");
+  }
+  HeapTuple s = SPI_tuptable->vals[0];
+  TupleDesc sd = SPI_tuptable->tupdesc;
+  bool isnull;
+  const int64 now = Int8(s, sd, 1, &isnull);
+  bool entity_null;
+  Datum en = SPI_getbinval(s, sd, 4 + static_cast<int>(na + nn), &entity_null);
+  if (isnull || DatumGetBool(en)) return;
+  f->missing = false;
+  f->row.time = now;
+  bool no_first, no_last;
+  f->past.first_time = Int8(s, sd, 2, &no_first);
+  f->past.last_time = Int8(s, sd, 3, &no_last);
+  f->past.has_earlier = !no_first && !no_last;
+  f->row.amounts.assign(na, NAN);
+  for (size_t a = 0; a < na; ++a) {
+    Datum d = SPI_getbinval(s, sd, 4 + static_cast<int>(a), &isnull);
+    if (!isnull) f->row.amounts[a] = DatumGetFloat8(d);
+  }
+  f->past.seen.assign(nn, -1);
+  for (size_t n = 0; n < nn; ++n) {
+    Datum d = SPI_getbinval(s, sd, 4 + static_cast<int>(na + n), &isnull);
+    if (!isnull) f->past.seen[n] = DatumGetBool(d) ? 1 : 0;
+  }
+  SPI_freetuptable(SPI_tuptable);
+  if (plans.rows == nullptr || !f->past.has_earlier) return;
+  if (SPI_execute_plan(plans.rows, args, nulls, true, 0) != SPI_OK_SELECT) {
+    elog(ERROR, "pg_fraud: history rows lookup failed");
+  }
+  TupleDesc rd = SPI_tuptable->tupdesc;
+  for (uint64 r = 0; r < SPI_processed; ++r) {
+    HeapTuple row = SPI_tuptable->vals[r];
+    f->past.times.push_back(Int8(row, rd, 1, &isnull));
+    for (size_t a = 0; a < na; ++a) {
+      Datum d = SPI_getbinval(row, rd, 2 + static_cast<int>(a), &isnull);
+      f->past.amounts.push_back(isnull ? NAN : DatumGetFloat8(d));
+    }
+    for (size_t d = 0; d < nd; ++d) {
+      Datum v = SPI_getbinval(row, rd, 2 + static_cast<int>(na + d), &isnull);
+      if (isnull) {
+        f->past.distinct.emplace_back(std::nullopt);
+      } else {
+        f->past.distinct.emplace_back(std::string(TextDatumGetCString(v)));
+      }
+    }
+  }
+  SPI_freetuptable(SPI_tuptable);
+}
+
+// Writes one entity's computed features into the model's history features.
+void Store(const Model& model, const HistorySpec& spec, size_t e, const Found& f, FeatureValue* values) {
+  const size_t per = spec.FeaturesPerEntity();
+  std::vector<double> out(per, NAN);
+  if (!f.missing) ComputeEntityFeatures(spec, f.past, f.row, out.data());
+  for (size_t i = 0; i < model.features.size(); ++i) {
+    const int h = model.features[i].history;
+    if (h < 0 || static_cast<size_t>(h) / per != e) continue;
+    const double x = out[static_cast<size_t>(h) % per];
+    if (std::isnan(x)) {
+      values[i].SetMissing();
+    } else {
+      values[i].SetNumber(x);
+    }
+  }
+}
+
+std::string RelationName(Oid relid) {
+  return PgCall([relid] {
+    const char* name = get_rel_name(relid);
+    if (name == nullptr) elog(ERROR, "pg_fraud: history relation %u does not exist", relid);
+    return std::string(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name));
+  });
+}
+
+AttrNumber AttributeOf(TupleDesc desc, const std::string& name) {
+  for (int i = 0; i < desc->natts; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    if (!att->attisdropped && name == NameStr(att->attname)) return att->attnum;
+  }
+  throw Error(ErrorCode::kUndefinedColumn, "history column \"" + name + "\" does not exist in the row",
+              "A model with history features reads its entity, time, amount and new columns from each row.");
+}
+
+// Runs `body` connected to SPI, as the relation's owner when asked.
+template <typename Body>
+void WithSpi(Oid relid, bool as_owner, Body&& body) {
+  PgCall([&] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
+  });
+  Oid saved_user = InvalidOid;
+  int saved_context = 0;
+  if (as_owner) {
+    PgCall([&] {
+      GetUserIdAndSecContext(&saved_user, &saved_context);
+      HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+      if (!HeapTupleIsValid(tuple)) elog(ERROR, "pg_fraud: relation %u does not exist", relid);
+      const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+      ReleaseSysCache(tuple);
+      SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    });
+  }
+  body();  // an error aborts the (sub)transaction, which restores the user and closes SPI
+  PgCall([&] {
+    if (as_owner) SetUserIdAndSecContext(saved_user, saved_context);
+    SPI_finish();
+  });
+}
+
+}  // namespace
+
+Oid HistoryRelation(const Model& model) {
+  const std::string& name = model.history->relation;
+  if (name.empty()) {
+    throw Error(ErrorCode::kInvalidModelDocument, "the model's history names no relation to read history from",
+                "Set \"relation\" in the document's \"history\" object to the table holding past transactions.");
+  }
+  try {
+    return PgCall([&] {
+      List* names = stringToQualifiedNameList(name.c_str());
+      return RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
+    });
+  } catch (const PgException&) {
+    throw Error(ErrorCode::kUndefinedObject, "the model's history relation does not exist",
+                "The model reads history from the table it was trained on; import it with another \"relation\".");
+  }
+}
+
+void FillHistoryFromRow(const Model& model, Oid relid, TupleDesc desc, const Datum* datums, const bool* nulls,
+                        FeatureValue* values, LookupMode mode) {
+  const HistorySpec& spec = *model.history;
+  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
+  const std::string rel = RelationName(relid);
+  std::vector<AttrNumber> atts;  // per entity: by; then time, amounts, fresh
+  for (const std::string& b : spec.by) atts.push_back(AttributeOf(desc, b));
+  const AttrNumber time_att = AttributeOf(desc, spec.time);
+  std::vector<AttrNumber> rest;
+  for (const std::string& a : spec.amounts) rest.push_back(AttributeOf(desc, a));
+  for (const std::string& n : spec.fresh) rest.push_back(AttributeOf(desc, n));
+  std::vector<std::string> in;
+  for (size_t i = 0; i < 2 + rest.size(); ++i) in.push_back("$" + std::to_string(i + 1));
+  std::vector<Oid> types(2 + rest.size());
+  types[1] = TupleDescAttr(desc, time_att - 1)->atttypid;
+  for (size_t i = 0; i < rest.size(); ++i) types[2 + i] = TupleDescAttr(desc, rest[i] - 1)->atttypid;
+  std::vector<Datum> args(types.size());
+  std::string arg_nulls(types.size(), ' ');
+  auto put = [&](size_t i, AttrNumber att) {
+    args[i] = datums[att - 1];
+    arg_nulls[i] = nulls[att - 1] ? 'n' : ' ';
+  };
+  put(1, time_att);
+  for (size_t i = 0; i < rest.size(); ++i) put(2 + i, rest[i]);
+  WithSpi(relid, mode.as_owner, [&] {
+    for (size_t e = 0; e < spec.by.size(); ++e) {
+      types[0] = TupleDescAttr(desc, atts[e] - 1)->atttypid;
+      put(0, atts[e]);
+      std::string key = "row " + std::to_string(relid) + " " + std::to_string(e) + " " + spec.ToJson().dump();
+      for (Oid t : types) key += " " + std::to_string(t);
+      auto it = g_plans.find(key);
+      if (it == g_plans.end()) {
+        auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
+        it = g_plans.emplace(key, EntityPlans{Prepare(summary, types), Prepare(rows, types)}).first;
+      }
+      Found found;
+      PgCall([&] { RunEntity(spec, it->second, args.data(), arg_nulls.c_str(), &found); });
+      Store(model, spec, e, found, values);
+    }
+  });
+}
+
+void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue* values) {
+  const HistorySpec& spec = *model.history;
+  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
+  const std::string rel = RelationName(relid);
+  auto field = [&](const HistoryColumn& c) {
+    const std::string type = PgCall([&] { return std::string(format_type_with_typemod(c.type, c.typmod)); });
+    const std::string key = PgCall([&] { return std::string(quote_literal_cstr(c.name.c_str())); });
+    return "(($1 OPERATOR(pg_catalog.->>) " + key + "::pg_catalog.text)::" + type + ")";
+  };
+  std::vector<Oid> types = {JSONBOID};
+  Datum args[1] = {PointerGetDatum(tx)};
+  WithSpi(relid, false, [&] {
+    for (size_t e = 0; e < spec.by.size(); ++e) {
+      const std::string key = "jsonb " + std::to_string(relid) + " " + std::to_string(e) + " " + spec.ToJson().dump();
+      auto it = g_plans.find(key);
+      if (it == g_plans.end()) {
+        std::vector<std::string> in = {field(cols.by[e]), field(cols.time)};
+        for (const HistoryColumn& a : cols.amounts) in.push_back(field(a));
+        for (const HistoryColumn& n : cols.fresh) in.push_back(field(n));
+        auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
+        it = g_plans.emplace(key, EntityPlans{Prepare(summary, types), Prepare(rows, types)}).first;
+      }
+      Found found;
+      try {
+        PgCall([&] { RunEntity(spec, it->second, args, " ", &found); });
+      } catch (const PgException&) {
+        // The cast of a key's text to its column's type failed; the value stays out of the message.
+        throw Error(ErrorCode::kInvalidTextRepresentation, "a history key of the transaction does not fit its column's type",
+                    "The transaction's entity, time, amount and new-column keys must read as the history table's columns.");
+      }
+      Store(model, spec, e, found, values);
+    }
+  });
+}
+
+void LockEntities(const Model& model, Oid relid, HeapTuple tuple, TupleDesc desc) {
+  std::vector<uint32> buckets;
+  for (const std::string& b : model.history->by) {
+    const AttrNumber att = AttributeOf(desc, b);
+    bool isnull;
+    const Datum value = PgCall([&] { return heap_getattr(tuple, att, desc, &isnull); });
+    if (isnull) continue;  // a NULL entity has no history to serialise
+    const uint32 hash = PgCall([&] {
+      Oid output;
+      bool varlena;
+      getTypeOutputInfo(TupleDescAttr(desc, att - 1)->atttypid, &output, &varlena);
+      const char* text = OidOutputFunctionCall(output, value);
+      return static_cast<uint32>(hash_bytes(reinterpret_cast<const unsigned char*>(text), static_cast<int>(strlen(text))));
+    });
+    buckets.push_back(hash % kLockBuckets);
+  }
+  std::sort(buckets.begin(), buckets.end());
+  buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
+  PgCall([&] {
+    for (uint32 bucket : buckets) {
+      LOCKTAG tag;
+      SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, bucket, 2);
+      (void)LockAcquire(&tag, ExclusiveLock, false, false);
+    }
+  });
+}
+
+HeapTuple StampTime(const Model& model, HeapTuple tuple, TupleDesc desc) {
+  const AttrNumber att = AttributeOf(desc, model.history->time);
+  return PgCall([&] {
+    bool isnull;
+    (void)heap_getattr(tuple, att, desc, &isnull);
+    const Oid type = TupleDescAttr(desc, att - 1)->atttypid;
+    if (!isnull || (type != TIMESTAMPTZOID && type != TIMESTAMPOID)) return tuple;
+    const TimestampTz now = GetCurrentTimestamp();
+    Datum value = type == TIMESTAMPTZOID ? TimestampTzGetDatum(now)
+                                         : DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(now));
+    int column = att;
+    bool null = false;
+    return heap_modify_tuple_by_cols(tuple, desc, 1, &column, &value, &null);
+  });
+}
+
+}  // namespace glue
+}  // namespace pgfraud

@@ -1,0 +1,46 @@
+// The SQL side of history features: checking the declared columns against a relation,
+// window lengths from interval text, and the query text training and scoring run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "history/history_spec.hpp"
+#include "pg_headers.hpp"
+
+namespace pgfraud {
+namespace glue {
+
+// A declared column of the history relation: its name, type and typmod.
+struct HistoryColumn {
+  std::string name;
+  Oid type = InvalidOid;
+  int32 typmod = -1;
+};
+
+// The relation's columns for a declaration, checked: each exists (42703) and has a usable
+// type (42804): entities and new/distinct columns are integers, text, uuid, enums (or
+// booleans for new/distinct), time is a timestamp, timestamptz or date, amounts numbers.
+struct HistoryColumns {
+  std::vector<HistoryColumn> by;
+  HistoryColumn time;
+  std::vector<HistoryColumn> amounts, distinct, fresh;
+};
+HistoryColumns DescribeHistoryColumns(Oid relid, const HistorySpec& spec);
+
+// The length of a window given as interval text, in microseconds; 22023 for text that is
+// not an interval, a non-positive one, or one with months or years (not a fixed length).
+int64_t WindowLength(const std::string& text);
+
+// `expr` (a time) as integer microseconds since the epoch, whatever the session's TimeZone.
+std::string MicrosExpr(const std::string& expr);
+
+// A query over `source` (a table name) returning its rows with every history feature as a
+// float8 column named as the feature (FeatureNames): the window function per entity.
+std::string FeaturisingQuery(const std::string& schema, const std::string& source, const HistorySpec& spec);
+
+// The quoted identifier of a name.
+std::string Ident(const std::string& name);
+
+}  // namespace glue
+}  // namespace pgfraud

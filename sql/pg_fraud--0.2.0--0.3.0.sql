@@ -1,0 +1,315 @@
+-- pg_fraud 0.2.0 -> 0.3.0: per-entity history features (training through a window function,
+-- lookups at insert and scoring time), evaluation over history rows as of their own time,
+-- fraud_attach creates the history index, and the generator returns what an application has.
+\echo Use "ALTER EXTENSION pg_fraud UPDATE TO '0.3.0'" to load this file. \quit
+
+-----------------------------------------------------------------------------
+-- History features
+-----------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.fraud_history_window(spec text, entity_null boolean, time_us bigint,
+                                                 amounts float8[], distinct_values text[], new_values text[])
+    RETURNS float8[]
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'fraud_history_window';
+COMMENT ON FUNCTION @extschema@.fraud_history_window(text, boolean, bigint, float8[], text[], text[]) IS
+    'pg_fraud internal: history features of each row from its entity''s earlier rows (OVER PARTITION BY entity ORDER BY time), used by training and evaluation';
+
+CREATE FUNCTION @extschema@.fraud_history_source(source regclass, model text DEFAULT 'default')
+    RETURNS text
+    LANGUAGE C STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'fraud_history_source';
+COMMENT ON FUNCTION @extschema@.fraud_history_source(regclass, text) IS
+    'The FROM item evaluation reads a source through: the table itself, or for a model with history features a query giving each row its history as of its own time';
+
+CREATE FUNCTION @extschema@.fraud_prepare_history(tab regclass, model text)
+    RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    history jsonb;
+    col text;
+    entity text;
+BEGIN
+    SELECT m.document -> 'history' INTO history FROM @extschema@.fraud_models AS m
+     WHERE m.name OPERATOR(pg_catalog.=) model AND m.active;
+    IF history IS NULL THEN
+        RETURN;
+    END IF;
+    FOR col IN SELECT jsonb_array_elements_text(history -> 'by') UNION ALL SELECT history ->> 'time'
+               UNION ALL SELECT jsonb_array_elements_text(history -> 'amounts')
+               UNION ALL SELECT jsonb_array_elements_text(history -> 'distinct')
+               UNION ALL SELECT jsonb_array_elements_text(history -> 'new') LOOP
+        IF NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+                                                       AND a.attname OPERATOR(pg_catalog.=) col) THEN
+            RAISE EXCEPTION 'table % has no column "%" for the model''s history features', tab, col
+                USING ERRCODE = 'undefined_column';
+        END IF;
+    END LOOP;
+    FOR entity IN SELECT jsonb_array_elements_text(history -> 'by') LOOP
+        -- Any index whose first two keys are (entity, time) serves; otherwise create one.
+        IF NOT EXISTS (SELECT FROM pg_index AS i
+                        WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
+                          AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
+                                                AND a.attname OPERATOR(pg_catalog.=) entity)
+                          AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
+                                                AND a.attname OPERATOR(pg_catalog.=) (history ->> 'time'))) THEN
+            EXECUTE format('CREATE INDEX ON %s (%I, %I)', tab, entity, history ->> 'time');
+            RAISE NOTICE 'fraud_attach: created an index on %(%, %) for history lookups', tab, entity, history ->> 'time';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_prepare_history(regclass, text) IS
+    'pg_fraud internal: checks an attached table has the history columns of the model and an index on (entity, time) per entity, creating it when missing';
+REVOKE ALL ON FUNCTION @extschema@.fraud_prepare_history(regclass, text) FROM PUBLIC;
+
+-- fraud_attach: history features have no column of their own; the history index is created.
+CREATE OR REPLACE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
+    RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flag_column text := COALESCE(options ->> 'flag_column', 'is_flagged');
+    score_column text := COALESCE(options ->> 'score_column', 'fraud_score');
+    version_column text := COALESCE(options ->> 'version_column', '');
+    rules_column text := COALESCE(options ->> 'rules_column', '');
+    channel text := COALESCE(options ->> 'notify', '');
+    add_columns boolean;
+    unknown text;
+    missing text;
+    column_type text;
+    wanted RECORD;
+BEGIN
+    IF tab IS NULL OR model IS NULL OR options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'fraud_attach needs a table, a model name and an options object'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
+     WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column');
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column.';
+    END IF;
+    -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
+    SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
+     WHERE k <> 'add_columns' AND jsonb_typeof(v) NOT IN ('string', 'null');
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'fraud_attach options must be strings (column and channel names): %', unknown
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(options -> 'add_columns') NOT IN ('boolean', 'null') THEN
+        RAISE EXCEPTION 'fraud_attach option add_columns must be true or false' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
+    IF COALESCE(options ->> 'time_column', '') <> '' THEN
+        SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
+         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attname OPERATOR(pg_catalog.=) (options ->> 'time_column');
+        IF column_type IS NULL THEN
+            RAISE EXCEPTION 'table % has no column "%" for time_column', tab, options ->> 'time_column'
+                USING ERRCODE = 'undefined_column';
+        ELSIF column_type NOT IN ('timestamp with time zone', 'timestamp without time zone', 'date') THEN
+            RAISE EXCEPTION 'time_column "%" of table % must be a timestamp or a date', options ->> 'time_column', tab
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+        column_type := NULL;
+    END IF;
+
+    -- The model must exist, and every feature must have a column: a clear error now, not a
+    -- wrong score later.
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m
+                    WHERE m.name OPERATOR(pg_catalog.=) model AND m.active) THEN
+        RAISE EXCEPTION 'model "%" does not exist or has no active version', model
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT string_agg(DISTINCT f ->> 'name', ', ') INTO missing
+      FROM @extschema@.fraud_models AS m, jsonb_array_elements(m.document -> 'features') AS f
+     WHERE m.name OPERATOR(pg_catalog.=) model AND m.active
+       AND f ->> 'kind' IS DISTINCT FROM 'history'  -- 0.3.0: computed from the table's earlier rows
+       AND NOT EXISTS (SELECT FROM pg_attribute AS a
+                        WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+                          AND lower(a.attname) OPERATOR(pg_catalog.=) lower(f ->> 'name'));
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'table % has no column for the features: %', tab, missing
+            USING ERRCODE = 'undefined_column';
+    END IF;
+
+    FOR wanted IN SELECT * FROM (VALUES (flag_column, 'boolean', ARRAY['boolean']),
+                                        (score_column, 'double precision', ARRAY['double precision', 'real', 'numeric']),
+                                        (version_column, 'integer', ARRAY['integer', 'bigint']),
+                                        (rules_column, 'text[]', ARRAY['text[]'])) AS w(name, create_as, accepted)
+                   WHERE w.name <> ''
+    LOOP
+        SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
+         WHERE a.attrelid = tab AND a.attname OPERATOR(pg_catalog.=) wanted.name AND NOT a.attisdropped;
+        IF column_type IS NULL AND add_columns THEN
+            EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', tab, wanted.name, wanted.create_as);
+        ELSIF column_type IS NULL THEN
+            RAISE EXCEPTION 'table % has no column "%"', tab, wanted.name USING ERRCODE = 'undefined_column',
+                HINT = 'Create it, or pass {"add_columns": true}.';
+        ELSIF NOT column_type = ANY (wanted.accepted) THEN
+            RAISE EXCEPTION 'column "%" of table % must be %', wanted.name, tab, array_to_string(wanted.accepted, ' or ')
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+    END LOOP;
+
+    -- 0.3.0: a model with history features reads each entity's earlier rows: its columns must
+    -- exist, and an index on (entity, time) per entity makes each lookup a short index scan.
+    PERFORM @extschema@.fraud_prepare_history(tab, model);
+
+    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = tab AND t.tgname = 'fraud_flag' AND NOT t.tgisinternal) THEN
+        EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
+    END IF;
+    EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT ON %s FOR EACH ROW '
+                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L)',
+                   tab, model, flag_column, score_column, version_column, rules_column, channel);
+
+    -- The time column of the BI views: as given, else the first timestamp column, else none.
+    INSERT INTO @extschema@.fraud_attachments AS a
+        (tab, model, flag_column, score_column, version_column, rules_column, time_column, notify)
+    VALUES (tab, model, flag_column, score_column, version_column, rules_column,
+            COALESCE(options ->> 'time_column',
+                     (SELECT a.attname::text FROM pg_attribute AS a
+                       WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                       ORDER BY a.attnum LIMIT 1), ''),
+            channel)
+    ON CONFLICT ON CONSTRAINT fraud_attachments_pkey DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
+        score_column = EXCLUDED.score_column, version_column = EXCLUDED.version_column,
+        rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,
+        notify = EXCLUDED.notify, attached_at = pg_catalog.now();
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) IS
+    'Creates (or replaces) the fraud_flag trigger on a table after checking its columns';
+
+
+-----------------------------------------------------------------------------
+-- Evaluation reads each row with its history as of its own time
+-----------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT 'is_fraud', model text DEFAULT 'default')
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM @extschema@.fraud_check_source(source, label, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
+                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_history_source(source, model)) INTO result;
+    IF result IS NULL THEN
+        RAISE NOTICE 'fraud_evaluate: % has no rows', source;
+        RETURN jsonb_build_object('rows', 0, 'positives', 0);
+    END IF;
+    IF result -> 'roc_auc' = 'null'::jsonb THEN
+        RAISE NOTICE 'fraud_evaluate: % has no % rows: ROC and PR AUC are undefined (NULL)', source,
+            CASE WHEN (result ->> 'positives')::int = 0 THEN 'fraudulent' ELSE 'legitimate' END;
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jsonb, label name DEFAULT 'is_fraud',
+                                                   model text DEFAULT 'default')
+    RETURNS float8
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM @extschema@.fraud_check_source(source, label, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
+                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;
+    RETURN (result #>> '{}')::float8;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_drift(source regclass, model text DEFAULT 'default')
+    RETURNS TABLE(feature text, psi float8, band text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM @extschema@.fraud_check_source(source, '', model);  -- drift reads no label
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, '', '{"mode": "drift"}', @extschema@.fraud_history_source(source, model))
+       INTO result;
+    RETURN QUERY SELECT r.feature, r.psi, r.band
+                   FROM jsonb_to_recordset(COALESCE(result, '[]')) AS r(feature text, psi float8, band text);
+END
+$$;
+
+-----------------------------------------------------------------------------
+-- The generator returns what an application has; fraud shows up in each account's history
+-----------------------------------------------------------------------------
+
+DROP FUNCTION @extschema@.fraud_generate_transactions(integer, integer, float8, timestamptz, bigint);
+CREATE FUNCTION @extschema@.fraud_generate_transactions(
+        n integer, seed integer DEFAULT 1, fraud_rate float8 DEFAULT 0.02,
+        start_at timestamptz DEFAULT '2024-01-01 00:00:00+00', first_id bigint DEFAULT 1, accounts integer DEFAULT 2000)
+    RETURNS TABLE(id bigint, account_id integer, merchant_category text, country text, channel text, device_id text,
+                  amount numeric, created_at timestamptz, is_fraud boolean)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+    -- Every draw is a hash of (row or block, draw number, seed): the same arguments give the
+    -- same rows, and the accounts (their home country, usual amount and devices) depend only on
+    -- `accounts`, so successive calls (history, then a live stream) share them.
+    WITH draws AS (
+        SELECT g AS i, g / 8 AS block, g % 8 AS slot,
+               (hashint8extended(g * 16 + 0, seed) & 281474976710655)::float8 / 281474976710656 AS u0,
+               (hashint8extended(g * 16 + 1, seed) & 281474976710655)::float8 / 281474976710656 AS u1,
+               (hashint8extended(g * 16 + 2, seed) & 281474976710655)::float8 / 281474976710656 AS u2,
+               (hashint8extended(g * 16 + 3, seed) & 281474976710655)::float8 / 281474976710656 AS u3,
+               (hashint8extended(g * 16 + 4, seed) & 281474976710655)::float8 / 281474976710656 AS u4,
+               (hashint8extended(g * 16 + 5, seed) & 281474976710655)::float8 / 281474976710656 AS u5,
+               (hashint8extended(g * 16 + 6, seed) & 281474976710655)::float8 / 281474976710656 AS u6,
+               (hashint8extended(g * 16 + 7, seed) & 281474976710655)::float8 / 281474976710656 AS u7,
+               (hashint8extended(g * 16 + 8, seed) & 281474976710655)::float8 / 281474976710656 AS u8,
+               (hashint8extended(g * 16 + 9, seed) & 281474976710655)::float8 / 281474976710656 AS u9,
+               -- Blocks of 8 consecutive rows (about 5 minutes): a card-testing burst takes 5 of them.
+               (hashint8extended(-(g / 8) * 16 - 1, seed) & 281474976710655)::float8 / 281474976710656 AS b0,
+               (hashint8extended(-(g / 8) * 16 - 2, seed) & 281474976710655)::float8 / 281474976710656 AS b1
+          FROM generate_series(first_id, first_id + n - 1) AS g),
+    kinds AS (
+        SELECT d.*, d.b0 < 0.64 * fraud_rate AND d.slot < 5 AS testing FROM draws AS d),
+    shaped AS (
+        SELECT k.*, NOT k.testing AND k.u0 < 0.6 * fraud_rate AS takeover,
+               CASE WHEN k.testing THEN 1 + (k.b1 * accounts)::int % accounts ELSE 1 + (k.u1 * accounts)::int % accounts END AS account
+          FROM kinds AS k),
+    accounts AS (
+        SELECT s.*, s.testing OR s.takeover AS fraud,
+               (ARRAY['US', 'US', 'US', 'GB', 'DE', 'FR', 'CA'])[1 + (abs(hashint4(s.account)) % 7)] AS home,
+               round((exp(2.5 + 2.0 * (abs(hashint4(7 * s.account)) % 1000) / 1000.0))::numeric, 2) AS usual
+          FROM shaped AS s)
+    SELECT a.i,
+           a.account,
+           CASE WHEN a.testing THEN (ARRAY['digital_goods', 'digital_goods', 'gaming'])[1 + (a.u2 * 3)::int % 3]
+                WHEN a.takeover THEN (ARRAY['electronics', 'jewelry', 'travel', 'electronics', 'retail'])[1 + (a.u2 * 5)::int % 5]
+                ELSE (ARRAY['grocery', 'grocery', 'fuel', 'restaurants', 'retail', 'travel', 'electronics', 'digital_goods'])[1 + (a.u2 * 8)::int % 8] END,
+           -- Account takeover comes from abroad; people travel now and then.
+           CASE WHEN a.takeover THEN (ARRAY['NG', 'RU', 'BR', 'ID', 'RO', 'VN', 'UA'])[1 + (a.u4 * 7)::int % 7]
+                WHEN NOT a.testing AND a.u3 < 0.03 THEN (ARRAY['ES', 'IT', 'MX', 'PT', 'GB', 'US'])[1 + (a.u4 * 6)::int % 6]
+                ELSE a.home END,
+           CASE WHEN a.testing THEN 'web'
+                WHEN a.takeover THEN (ARRAY['web', 'app'])[1 + (a.u5 * 2)::int % 2]
+                ELSE (ARRAY['pos', 'pos', 'web', 'app'])[1 + (a.u5 * 4)::int % 4] END,
+           -- An account uses one or two devices and rarely a new one; a takeover uses a device
+           -- never seen on the account, a card-testing burst one device for the whole burst.
+           CASE WHEN a.testing THEN 'b' || a.block
+                WHEN a.takeover THEN 'x' || a.i
+                WHEN a.u6 < 0.8 THEN 'd' || a.account || '-1'
+                WHEN a.u6 < 0.985 THEN 'd' || a.account || '-2'
+                ELSE 'n' || a.i END,
+           CASE WHEN a.testing THEN round((0.5 + 4.5 * a.u8)::numeric, 2)
+                WHEN a.takeover THEN round((a.usual * (4 + 10 * a.u8))::numeric, 2)
+                ELSE round((a.usual * exp(0.5 * (a.u8 + a.u7 - 1)))::numeric, 2) END,
+           start_at + (a.i - first_id) * interval '37 seconds'
+             -- Takeovers keep night hours more often than daily life does.
+             + CASE WHEN a.takeover AND a.u9 < 0.5 THEN interval '1 hour' * ((24 + 2 - extract(hour FROM start_at + (a.i - first_id) * interval '37 seconds'))::int % 24)
+                    ELSE interval '0' END,
+           a.fraud
+      FROM accounts AS a
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_generate_transactions(integer, integer, float8, timestamptz, bigint, integer) IS
+    'Realistic labelled card transactions as an application stores them (account, merchant category, country, channel, device, amount, time) from a fixed population of accounts, with fraud that shows in each account''s history: card-testing bursts and account takeovers';
