@@ -75,6 +75,7 @@ DECLARE
     version_column text := COALESCE(options ->> 'version_column', '');
     rules_column text := COALESCE(options ->> 'rules_column', '');
     channel text := COALESCE(options ->> 'notify', '');
+    history_column text := COALESCE(options ->> 'history_column', '');
     add_columns boolean;
     unknown text;
     missing text;
@@ -86,10 +87,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
-     WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column');
+     WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column',
+                     'history_column');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column.';
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column.';
     END IF;
     -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
@@ -138,7 +140,8 @@ BEGIN
     FOR wanted IN SELECT * FROM (VALUES (flag_column, 'boolean', ARRAY['boolean']),
                                         (score_column, 'double precision', ARRAY['double precision', 'real', 'numeric']),
                                         (version_column, 'integer', ARRAY['integer', 'bigint']),
-                                        (rules_column, 'text[]', ARRAY['text[]'])) AS w(name, create_as, accepted)
+                                        (rules_column, 'text[]', ARRAY['text[]']),
+                                        (history_column, 'jsonb', ARRAY['jsonb'])) AS w(name, create_as, accepted)
                    WHERE w.name <> ''
     LOOP
         SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
@@ -162,8 +165,8 @@ BEGIN
         EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
     END IF;
     EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT ON %s FOR EACH ROW '
-                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L)',
-                   tab, model, flag_column, score_column, version_column, rules_column, channel);
+                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L, %L)',
+                   tab, model, flag_column, score_column, version_column, rules_column, channel, history_column);
 
     -- The time column of the BI views: as given, else the first timestamp column, else none.
     INSERT INTO @extschema@.fraud_attachments AS a

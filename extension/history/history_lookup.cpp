@@ -86,9 +86,11 @@ int64 Int8(HeapTuple tuple, TupleDesc desc, int col, bool* isnull) {
 }
 
 // Runs one entity's two plans with the given arguments (PostgreSQL code: inside PgCall).
-void RunEntity(const HistorySpec& spec, const EntityPlans& plans, Datum* args, const char* nulls, Found* f) {
+// `read_only` false (the trigger): each query sees the rows its own statement inserted before.
+void RunEntity(const HistorySpec& spec, const EntityPlans& plans, Datum* args, const char* nulls, bool read_only,
+               Found* f) {
   const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
-  if (SPI_execute_plan(plans.summary, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+  if (SPI_execute_plan(plans.summary, args, nulls, read_only, 1) != SPI_OK_SELECT || SPI_processed != 1) {
     elog(ERROR, "pg_fraud: history summary lookup returned no row");
   }
   HeapTuple s = SPI_tuptable->vals[0];
@@ -116,7 +118,7 @@ void RunEntity(const HistorySpec& spec, const EntityPlans& plans, Datum* args, c
   }
   SPI_freetuptable(SPI_tuptable);
   if (plans.rows == nullptr || !f->past.has_earlier) return;
-  if (SPI_execute_plan(plans.rows, args, nulls, true, 0) != SPI_OK_SELECT) {
+  if (SPI_execute_plan(plans.rows, args, nulls, read_only, 0) != SPI_OK_SELECT) {
     elog(ERROR, "pg_fraud: history rows lookup failed");
   }
   TupleDesc rd = SPI_tuptable->tupdesc;
@@ -253,7 +255,7 @@ void FillHistoryFromRow(const Model& model, Oid relid, TupleDesc desc, const Dat
         it = g_plans.emplace(key, EntityPlans{Prepare(summary, types), Prepare(rows, types)}).first;
       }
       Found found;
-      PgCall([&] { RunEntity(spec, it->second, args.data(), arg_nulls.c_str(), &found); });
+      PgCall([&] { RunEntity(spec, it->second, args.data(), arg_nulls.c_str(), !mode.lock, &found); });
       Store(model, spec, e, found, values);
     }
   });
@@ -283,7 +285,7 @@ void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue
       }
       Found found;
       try {
-        PgCall([&] { RunEntity(spec, it->second, args, " ", &found); });
+        PgCall([&] { RunEntity(spec, it->second, args, " ", true, &found); });
       } catch (const PgException&) {
         // The cast of a key's text to its column's type failed; the value stays out of the message.
         throw Error(ErrorCode::kInvalidTextRepresentation, "a history key of the transaction does not fit its column's type",

@@ -24,7 +24,7 @@ namespace {
 // Everything one trigger needs between rows and statements.
 struct TriggerTarget {
   MemoryContext context = nullptr;  // the reader's plans and the row buffers
-  std::string model_name, flag_column, score_column, version_column, rules_column, channel;
+  std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column;
   uint64_t generation = 0;
   const CachedModel* model = nullptr;
   RowReader reader{};
@@ -32,7 +32,7 @@ struct TriggerTarget {
   // Output plan, valid for `epoch` and `type`.
   uint64_t epoch = 0;
   Oid type = InvalidOid;
-  AttrNumber flag_att = 0, score_att = 0, version_att = 0, rules_att = 0;
+  AttrNumber flag_att = 0, score_att = 0, version_att = 0, rules_att = 0, history_att = 0;
   Oid score_type = InvalidOid, version_type = InvalidOid;
   std::vector<AttrNumber> key_atts;
   std::vector<Oid> key_output;  // output functions of the key columns
@@ -88,6 +88,8 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   }
   t.rules_att = t.rules_column.empty() ? 0 : FindColumn(desc, t.rules_column, "rules");
   if (t.rules_att) RequireType(desc, t.rules_att, {TEXTARRAYOID}, t.rules_column, "text[]");
+  t.history_att = t.history_column.empty() ? 0 : FindColumn(desc, t.history_column, "history");
+  if (t.history_att) RequireType(desc, t.history_att, {JSONBOID}, t.history_column, "jsonb");
   t.key_atts.clear();
   t.key_output.clear();
   PgCall([&] {
@@ -121,7 +123,8 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   if (it != g_targets.end()) return *it->second;
   if (trigger->tgnargs < 3) {
     throw Error(ErrorCode::kInvalidParameterValue, "fraud_flag_trigger needs at least 3 arguments",
-                "Arguments: model, flag column, score column[, version column, rules column, notify channel].");
+                "Arguments: model, flag column, score column[, version column, rules column, notify channel, "
+                "history column].");
   }
   auto t = std::make_unique<TriggerTarget>();
   t->model_name = Argument(trigger, 0);
@@ -130,6 +133,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->version_column = Argument(trigger, 3);
   t->rules_column = Argument(trigger, 4);
   t->channel = Argument(trigger, 5);
+  t->history_column = Argument(trigger, 6);
   t->context = PgCall([] {
     return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES);
   });
@@ -170,6 +174,28 @@ char* Payload(TriggerTarget& t, HeapTuple tuple, TupleDesc desc, double score, c
   }
   appendStringInfoString(&buf, "]}");
   return buf.data;
+}
+
+// The history features the row was scored with, as {"feature": value or null} (PostgreSQL
+// code: inside PgCall). Numbers are written with 17 significant digits: they read back exactly.
+Datum HistoryJsonb(const Model& model, const FeatureValue* values) {
+  StringInfoData buf;
+  initStringInfo(&buf);
+  appendStringInfoChar(&buf, '{');
+  bool first = true;
+  for (size_t i = 0; i < model.features.size(); ++i) {
+    if (model.features[i].history < 0) continue;
+    if (!first) appendStringInfoString(&buf, ", ");
+    first = false;
+    escape_json(&buf, model.features[i].name.c_str());
+    if (values[i].kind == FeatureValue::Kind::kNumber) {
+      appendStringInfo(&buf, ": %.17g", values[i].number);
+    } else {
+      appendStringInfoString(&buf, ": null");
+    }
+  }
+  appendStringInfoChar(&buf, '}');
+  return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
 // Scores, flags and (maybe) notifies for one new row; returns the row to store.
@@ -219,9 +245,9 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   const bool flagged = Flagged(score, t.model->model.threshold, rules);
 
   return PgCall([&] {
-    int columns[4];
-    Datum values[4];
-    bool nulls[4] = {false, false, false, false};
+    int columns[5];
+    Datum values[5];
+    bool nulls[5] = {false, false, false, false, false};
     int n = 0;
     columns[n] = t.flag_att;
     values[n++] = BoolGetDatum(flagged);
@@ -238,6 +264,11 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
       for (size_t i = 0; i < fired.size(); ++i) names[i] = CStringGetTextDatum(fired[i]);
       columns[n] = t.rules_att;
       values[n++] = PointerGetDatum(construct_array(names, static_cast<int>(fired.size()), TEXTOID, -1, false, TYPALIGN_INT));
+    }
+    if (t.history_att) {
+      columns[n] = t.history_att;
+      nulls[n] = !model.history;
+      values[n++] = model.history ? HistoryJsonb(model, t.values) : (Datum)0;
     }
     HeapTuple result = t.reader.ModifiedTuple(tuple, desc, n, columns, values, nulls);
     if (flagged && !t.channel.empty()) Async_Notify(t.channel.c_str(), Payload(t, result, desc, score, fired));
