@@ -783,10 +783,28 @@ CREATE FUNCTION @extschema@.fraud_history_source(source regclass, model text DEF
     RETURNS text
     LANGUAGE C STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'fraud_history_source';
+-- JSON text, so that a quoted literal stays unambiguous beside the row form (as fraud_score).
+CREATE FUNCTION @extschema@.fraud_explain(tx text, model text DEFAULT 'default')
+    RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'fraud_explain_text';
+COMMENT ON FUNCTION @extschema@.fraud_explain(text, text) IS
+    'Each feature''s contribution to the logit of a transaction given as JSON text, largest first';
+CREATE FUNCTION @extschema@.fraud_explain(tx anyelement) RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'fraud_explain_row';
+COMMENT ON FUNCTION @extschema@.fraud_explain(anyelement) IS
+    'Each feature''s contribution to the logit of a table row under model ''default'' (history as of the row''s time, from its table)';
+CREATE FUNCTION @extschema@.fraud_explain(tx anyelement, model text) RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'fraud_explain_row';
+COMMENT ON FUNCTION @extschema@.fraud_explain(anyelement, text) IS
+    'Each feature''s contribution to the logit of a table row under the active version of a model (history as of the row''s time, from its table)';
+
 COMMENT ON FUNCTION @extschema@.fraud_history_source(regclass, text) IS
     'The FROM item evaluation reads a source through: the table itself, or for a model with history features a query giving each row its history as of its own time';
 
-CREATE FUNCTION @extschema@.fraud_prepare_history(tab regclass, model text)
+CREATE FUNCTION @extschema@.fraud_prepare_history(tab regclass, model text, create_index boolean)
     RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
@@ -810,7 +828,7 @@ BEGIN
                 USING ERRCODE = 'undefined_column';
         END IF;
     END LOOP;
-    FOR entity IN SELECT jsonb_array_elements_text(history -> 'by') LOOP
+    FOR entity IN SELECT jsonb_array_elements_text(history -> 'by') WHERE create_index LOOP
         -- Any index whose first two keys are (entity, time) serves; otherwise create one.
         IF NOT EXISTS (SELECT FROM pg_index AS i
                         WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
@@ -824,9 +842,9 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.fraud_prepare_history(regclass, text) IS
+COMMENT ON FUNCTION @extschema@.fraud_prepare_history(regclass, text, boolean) IS
     'pg_fraud internal: checks an attached table has the history columns of the model and an index on (entity, time) per entity, creating it when missing';
-REVOKE ALL ON FUNCTION @extschema@.fraud_prepare_history(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.fraud_prepare_history(regclass, text, boolean) FROM PUBLIC;
 
 -- fraud_attach: history features have no column of their own; the history index is created.
 CREATE OR REPLACE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
@@ -840,6 +858,7 @@ DECLARE
     rules_column text := COALESCE(options ->> 'rules_column', '');
     channel text := COALESCE(options ->> 'notify', '');
     history_column text := COALESCE(options ->> 'history_column', '');
+    history_relation text := '';
     add_columns boolean;
     unknown text;
     missing text;
@@ -852,10 +871,10 @@ BEGIN
     END IF;
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
      WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column',
-                     'history_column');
+                     'history_column', 'history_relation');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column.';
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation.';
     END IF;
     -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
@@ -923,14 +942,25 @@ BEGIN
 
     -- 0.3.0: a model with history features reads each entity's earlier rows: its columns must
     -- exist, and an index on (entity, time) per entity makes each lookup a short index scan.
-    PERFORM @extschema@.fraud_prepare_history(tab, model);
+    IF COALESCE(options ->> 'history_relation', '') <> '' THEN
+        -- A relation of past rows (e.g. a view over an archive and this table) to read history from.
+        -- An unqualified name is looked up in the table's schema (this function's search_path is pinned).
+        history_relation := CASE WHEN array_length(parse_ident(options ->> 'history_relation'), 1) = 1
+                                 THEN format('%I.%s', (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n
+                                                         ON n.oid = c.relnamespace WHERE c.oid = tab),
+                                             options ->> 'history_relation')
+                                 ELSE options ->> 'history_relation' END::regclass::text;
+        PERFORM @extschema@.fraud_prepare_history(history_relation::regclass, model, false);
+    END IF;
+    PERFORM @extschema@.fraud_prepare_history(tab, model, true);
 
     IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = tab AND t.tgname = 'fraud_flag' AND NOT t.tgisinternal) THEN
         EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
     END IF;
     EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT ON %s FOR EACH ROW '
-                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L, %L)',
-                   tab, model, flag_column, score_column, version_column, rules_column, channel, history_column);
+                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L, %L, %L)',
+                   tab, model, flag_column, score_column, version_column, rules_column, channel, history_column,
+                   history_relation);
 
     -- The time column of the BI views: as given, else the first timestamp column, else none.
     INSERT INTO @extschema@.fraud_attachments AS a

@@ -261,6 +261,18 @@ void FillHistoryFromRow(const Model& model, Oid relid, TupleDesc desc, const Dat
   });
 }
 
+void FillStoredRowHistory(const Model& model, HeapTupleHeader row, const RowReader& reader, FeatureValue* values) {
+  bool absent = false;
+  for (size_t i = 0; i < model.features.size(); ++i) absent = absent || reader.plans[i].attnum == 0;
+  if (!absent) return;
+  const Oid relid = PgCall([&] { return get_typ_typrelid(HeapTupleHeaderGetTypeId(row)); });
+  if (!OidIsValid(relid)) {
+    throw Error(ErrorCode::kUndefinedColumn, "a model with history features scores rows of a table",
+                "Pass a table's row, e.g. fraud_score(t) FROM tx AS t, or a jsonb transaction.");
+  }
+  FillHistoryFromRow(model, relid, reader.desc, reader.datums, reader.nulls, values, {false, false});
+}
+
 void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue* values) {
   const HistorySpec& spec = *model.history;
   const HistoryColumns cols = DescribeHistoryColumns(relid, spec);

@@ -5,6 +5,7 @@
 #include "common/feature_value.hpp"
 #include "model/model.hpp"
 #include "pg_headers.hpp"
+#include "values/row_values.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -19,6 +20,11 @@ struct LookupMode {
 // `desc`, which names the declared columns) from the rows of `relid` earlier than it.
 void FillHistoryFromRow(const Model& model, Oid relid, TupleDesc desc, const Datum* datums, const bool* nulls,
                         FeatureValue* values, LookupMode mode);
+
+// A stored row just read by `reader`: its history features from the rows of its own table
+// (or view) earlier than its time; a row of a query that already carries every history
+// column (evaluation reads rows so) is left as read. 42703 for a row of no relation.
+void FillStoredRowHistory(const Model& model, HeapTupleHeader row, const RowReader& reader, FeatureValue* values);
 
 // The same for a jsonb transaction (its keys named as the columns), from `relid`.
 void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue* values);

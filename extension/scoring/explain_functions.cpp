@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/errors.hpp"
 #include "guard.hpp"
 #include "history/history_lookup.hpp"
 #include "values/jsonb_values.hpp"
@@ -37,16 +38,10 @@ char* ValueText(const FeatureValue& v) {
   }
 }
 
-// Computes the rows for one transaction, sorted by |contribution| descending.
-ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, size_t* count) {
-  Jsonb* tx = PG_GETARG_JSONB_P(0);
-  ScoreState& state = StateOf(fcinfo);
-  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
-  const Model& model = cached.model;
-  JsonbFeatureValues(model, cached.jsonb_order, tx, state.values, state.jsonb);
-  if (model.history) FillHistoryFromJsonb(model, HistoryRelation(model), tx, state.values);
+// The rows for values already read, sorted by |contribution| descending.
+ExplainRow* ExplainValues(const Model& model, const FeatureValue* values, size_t* count) {
   const size_t n = model.features.size();
-  std::vector<double> contributions = model.Contributions(state.values);
+  std::vector<double> contributions = model.Contributions(values);
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -54,7 +49,7 @@ ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, size_t* count) {
   ExplainRow* rows = PgCall([n] { return static_cast<ExplainRow*>(palloc0(sizeof(ExplainRow) * (n + 1))); });
   for (size_t r = 0; r < n; ++r) {
     const Feature& f = model.features[order[r]];
-    const FeatureValue& v = state.values[order[r]];
+    const FeatureValue& v = values[order[r]];
     rows[r].contribution = contributions[order[r]];
     PgCall([&] {
       rows[r].feature = (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek)
@@ -65,6 +60,44 @@ ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, size_t* count) {
   }
   *count = n;
   return rows;
+}
+
+// Computes the rows for one jsonb transaction (history from the model's relation).
+ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, Jsonb* tx, size_t* count) {
+  ScoreState& state = StateOf(fcinfo);
+  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  const Model& model = cached.model;
+  JsonbFeatureValues(model, cached.jsonb_order, tx, state.values, state.jsonb);
+  if (model.history) FillHistoryFromJsonb(model, HistoryRelation(model), tx, state.values);
+  return ExplainValues(model, state.values, count);
+}
+
+// Computes the rows for a table row (history from the row's table, as of its own time).
+ExplainRow* ExplainRowValues(FunctionCallInfo fcinfo, size_t* count) {
+  const Oid arg_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+  if (!type_is_rowtype(arg_type)) {
+    throw Error(ErrorCode::kDatatypeMismatch, "fraud_explain takes a jsonb object or a table row");
+  }
+  HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
+  ScoreState& state = StateOf(fcinfo);
+  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  state.rows.Read(cached.model, row, state.values);
+  if (cached.model.history) FillStoredRowHistory(cached.model, row, state.rows, state.values);
+  return ExplainValues(cached.model, state.values, count);
+}
+
+// Returns the rows as the function's result set.
+Datum ReturnRows(FunctionCallInfo fcinfo, ExplainRow* rows, size_t count) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (size_t i = 0; i < count; ++i) {
+    Datum values[3] = {CStringGetTextDatum(rows[i].feature),
+                       rows[i].value ? CStringGetTextDatum(rows[i].value) : (Datum)0,
+                       Float8GetDatum(rows[i].contribution)};
+    bool nulls[3] = {false, rows[i].value == nullptr, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return (Datum)0;
 }
 
 }  // namespace
@@ -78,17 +111,29 @@ PG_FUNCTION_INFO_V1(fraud_explain_jsonb);
 Datum fraud_explain_jsonb(PG_FUNCTION_ARGS) {
   size_t count = 0;
   pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(
-      pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, &count)); })));
-  InitMaterializedSRF(fcinfo, 0);
-  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  for (size_t i = 0; i < count; ++i) {
-    Datum values[3] = {CStringGetTextDatum(rows[i].feature),
-                       rows[i].value ? CStringGetTextDatum(rows[i].value) : (Datum)0,
-                       Float8GetDatum(rows[i].contribution)};
-    bool nulls[3] = {false, rows[i].value == nullptr, false};
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-  }
-  return (Datum)0;
+      pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, PG_GETARG_JSONB_P(0), &count)); })));
+  return pgfraud::glue::ReturnRows(fcinfo, rows, count);
+}
+
+PG_FUNCTION_INFO_V1(fraud_explain_text);
+// fraud_explain(tx text[, model text]): the same for JSON text (what an unknown literal resolves to).
+Datum fraud_explain_text(PG_FUNCTION_ARGS) {
+  size_t count = 0;
+  pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(
+      pgfraud::glue::Guard([&] {
+        Jsonb* tx = pgfraud::glue::ParseTransactionText(PG_GETARG_TEXT_PP(0));
+        return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, tx, &count));
+      })));
+  return pgfraud::glue::ReturnRows(fcinfo, rows, count);
+}
+
+PG_FUNCTION_INFO_V1(fraud_explain_row);
+// fraud_explain(tx anyelement[, model text]): the same for a table row.
+Datum fraud_explain_row(PG_FUNCTION_ARGS) {
+  size_t count = 0;
+  pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(
+      pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::ExplainRowValues(fcinfo, &count)); })));
+  return pgfraud::glue::ReturnRows(fcinfo, rows, count);
 }
 
 }  // extern "C"

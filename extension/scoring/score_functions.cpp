@@ -27,30 +27,6 @@ double ScoreJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
   return model.model.Score(state.values);
 }
 
-// Parses JSON text without quoting it back in an error: transaction values stay out of messages.
-Jsonb* ParseTransactionText(text* json) {
-  try {
-    return PgCall([json] { return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)))); });
-  } catch (const PgException&) {
-    throw Error(ErrorCode::kInvalidTextRepresentation, "transaction is not valid JSON",
-                "fraud_score(text) takes the text of one JSON object.");
-  }
-}
-
-// A stored row's history features: the rows of its table earlier than its own time (a row
-// of a query that already carries every history column, as evaluation passes, is read as is).
-void FillRowHistory(const Model& model, HeapTupleHeader row, ScoreState& state) {
-  bool absent = false;
-  for (size_t i = 0; i < model.features.size(); ++i) absent = absent || state.rows.plans[i].attnum == 0;
-  if (!absent) return;
-  const Oid relid = PgCall([&] { return get_typ_typrelid(HeapTupleHeaderGetTypeId(row)); });
-  if (!OidIsValid(relid)) {
-    throw Error(ErrorCode::kUndefinedColumn, "a model with history features scores rows of a table",
-                "Pass a table's row, e.g. fraud_score(t) FROM tx AS t, or a jsonb transaction.");
-  }
-  FillHistoryFromRow(model, relid, state.rows.desc, state.rows.datums, state.rows.nulls, state.values, {false, false});
-}
-
 // The score of the row in argument 0 under the model named by argument 1.
 double ScoreRow(FunctionCallInfo fcinfo) {
   Oid arg_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
@@ -62,7 +38,7 @@ double ScoreRow(FunctionCallInfo fcinfo) {
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
   state.rows.Read(model.model, row, state.values);
-  if (model.model.history) FillRowHistory(model.model, row, state);
+  if (model.model.history) FillStoredRowHistory(model.model, row, state.rows, state.values);
   return model.model.Score(state.values);
 }
 

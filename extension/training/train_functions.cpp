@@ -386,7 +386,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
       result.model.metrics = metrics;
       result.training["holdout_by"] = "time";
       result.training["holdout_from"] = history->cutoff_text;
-      result.training["holdout_rows"] = held_out;
+      result.training["holdout_rows"] = static_cast<int64_t>(held_out);
     }
   }
 

@@ -24,7 +24,8 @@ namespace {
 // Everything one trigger needs between rows and statements.
 struct TriggerTarget {
   MemoryContext context = nullptr;  // the reader's plans and the row buffers
-  std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column;
+  std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column,
+      history_relation;
   uint64_t generation = 0;
   const CachedModel* model = nullptr;
   RowReader reader{};
@@ -37,6 +38,7 @@ struct TriggerTarget {
   std::vector<AttrNumber> key_atts;
   std::vector<Oid> key_output;  // output functions of the key columns
   std::string table;            // schema-qualified, for notifications
+  Oid history_relid = InvalidOid;  // where history is read: the table, or the attach option's relation
   FmgrInfo to_jsonb{};          // to_jsonb(row) for rules, typed for this row type
   // No destructor frees `context`: targets live as long as the backend, and static
   // destructors run at process exit, when calling into PostgreSQL is no longer safe.
@@ -114,6 +116,13 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
     fmgr_info_set_expr(reinterpret_cast<Node*>(call), &t.to_jsonb);
     MemoryContextSwitchTo(old);
   });
+  t.history_relid = RelationGetRelid(rel);
+  if (!t.history_relation.empty()) {
+    t.history_relid = PgCall([&] {
+      List* names = stringToQualifiedNameList(t.history_relation.c_str());
+      return RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
+    });
+  }
   t.type = desc->tdtypeid;
   t.epoch = SchemaEpoch();
 }
@@ -124,7 +133,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   if (trigger->tgnargs < 3) {
     throw Error(ErrorCode::kInvalidParameterValue, "fraud_flag_trigger needs at least 3 arguments",
                 "Arguments: model, flag column, score column[, version column, rules column, notify channel, "
-                "history column].");
+                "history column, history relation].");
   }
   auto t = std::make_unique<TriggerTarget>();
   t->model_name = Argument(trigger, 0);
@@ -134,6 +143,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->rules_column = Argument(trigger, 4);
   t->channel = Argument(trigger, 5);
   t->history_column = Argument(trigger, 6);
+  t->history_relation = Argument(trigger, 7);
   t->context = PgCall([] {
     return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES);
   });
@@ -226,12 +236,12 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   if (model.history) {
     // History: the entities' locks first, so that concurrent inserts of one entity each see
     // the ones committed before them; then a NULL time is stamped; then the lookup.
-    LockEntities(model, RelationGetRelid(rel), tuple, desc);
+    LockEntities(model, t.history_relid, tuple, desc);
     tuple = StampTime(model, tuple, desc);
   }
   t.reader.ReadTuple(model, tuple, desc, t.values);
   if (model.history) {
-    FillHistoryFromRow(model, RelationGetRelid(rel), desc, t.reader.datums, t.reader.nulls, t.values, {true, true});
+    FillHistoryFromRow(model, t.history_relid, desc, t.reader.datums, t.reader.nulls, t.values, {true, true});
   }
   const double score = t.model->model.Score(t.values);
   RuleVerdict rules;

@@ -203,5 +203,15 @@ bool NumericLogit(const Model& model, const std::vector<uint32_t>& order, Jsonb*
   return numeric;
 }
 
+// Parses JSON text without quoting it back in an error: transaction values stay out of messages.
+Jsonb* ParseTransactionText(text* json) {
+  try {
+    return PgCall([json] { return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)))); });
+  } catch (const PgException&) {
+    throw Error(ErrorCode::kInvalidTextRepresentation, "transaction is not valid JSON",
+                "fraud_score(text) and fraud_explain(text) take the text of one JSON object.");
+  }
+}
+
 }  // namespace glue
 }  // namespace pgfraud

@@ -43,5 +43,9 @@ void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, 
 bool NumericLogit(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, JsonbScratch& scratch,
                   double* logit);
 
+// Parses JSON text (a text argument) into jsonb without quoting it back in an error
+// (transaction values stay out of messages): 22P02.
+Jsonb* ParseTransactionText(text* json);
+
 }  // namespace glue
 }  // namespace pgfraud

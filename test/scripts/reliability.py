@@ -67,7 +67,7 @@ def setup(cur):
     cur.execute("DROP TABLE IF EXISTS history, live, big")
     cur.execute("CREATE TABLE history AS SELECT * FROM fraud_generate_transactions(%s, 3)", (int(20000 * SCALE),))
     cur.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
-                   '{"exclude": ["id", "account_id", "home_country", "usual_amount"]}')""")
+                   '{"exclude": ["id", "account_id", "device_id"]}')""")
 
 
 def sentinels(conn, cur):
@@ -85,10 +85,10 @@ def sentinels(conn, cur):
     listener.cursor().execute("LISTEN alerts")
     # Rows arrive by COPY into a staging table, then INSERT ... SELECT: no statement text and no
     # COPY line (which PostgreSQL quotes in its own error context) holds their values.
-    good = f"1\t1\tgambling\tNG\tUS\tweb\tt\t5000\t10\t500\t2024-01-01 02:00:00+00\tt\t{SENTINEL}\n"
-    bad_amount = f"2\t1\tgambling\tNG\tUS\tweb\tt\t{SENTINEL}\t10\t500\t2024-01-01 02:00:00+00\tt\t{SENTINEL}\n"
-    columns = ("id, account_id, merchant_category, country, home_country, channel, new_device, amount, "
-               "usual_amount, amount_ratio, created_at, is_fraud, card_number")
+    good = f"1\t1\tgambling\tNG\tweb\tdev1\t5000\t2024-01-01 02:00:00+00\tt\t{SENTINEL}\n"
+    bad_amount = f"2\t1\tgambling\tNG\tweb\tdev1\t{SENTINEL}\t2024-01-01 02:00:00+00\tt\t{SENTINEL}\n"
+    columns = ("id, account_id, merchant_category, country, channel, device_id, amount, "
+               "created_at, is_fraud, card_number")
     cur.execute("CREATE TABLE staging AS SELECT * FROM live WITH NO DATA")
     cur.copy_expert(f"COPY staging ({columns}) FROM STDIN", __import__("io").StringIO(good + bad_amount))
     cur.execute("INSERT INTO live SELECT * FROM staging WHERE id = 1")
@@ -360,7 +360,7 @@ def dump_restore_unprivileged(cur):
     unprivileged = not o.fetchone()[0]
     o.execute("CREATE TABLE history AS SELECT * FROM fraud_generate_transactions(5000, 4)")
     o.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
-                 '{"exclude": ["id", "account_id", "home_country", "usual_amount"]}')""")
+                 '{"exclude": ["id", "account_id", "device_id"]}')""")
     o.execute("INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'ng', '$.country == \"NG\"')")
     o.execute("CREATE TABLE live (LIKE history)")
     o.execute("SELECT fraud_attach('live', 'default', '{\"add_columns\": true, \"rules_column\": \"fired\"}')")
@@ -414,7 +414,7 @@ def soak(cur):
     retrains = 0
     while bench.poll() is None:
         trainer.execute("""SELECT version FROM train_fraud_model('history', 'is_fraud', 'default',
-                           '{"exclude": ["id", "account_id", "home_country", "usual_amount"], "max_iter": 3}')""")
+                           '{"exclude": ["id", "account_id", "device_id"], "max_iter": 3}')""")
         retrains += 1
     output = bench.communicate()[0]
     os.unlink(script)

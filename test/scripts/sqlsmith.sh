@@ -9,6 +9,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION pg_fraud;
 CREATE TABLE history AS SELECT * FROM fraud_generate_transactions(3000, 5);
 SELECT version FROM train_fraud_model('history', 'is_fraud', 'default', '{"exclude": ["id", "account_id"]}');
+SELECT version FROM train_fraud_model('history', 'is_fraud', 'hist', '{"exclude": ["id"], "history": {"by": "account_id", "time": "created_at", "windows": ["1 hour"], "amounts": ["amount"], "new": ["device_id"]}}');
 CREATE TABLE live (LIKE history);
 SELECT fraud_attach('live', 'default', '{"add_columns": true, "version_column": "v", "rules_column": "r"}');
 INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'big', '$.amount >= 900');

@@ -1,0 +1,132 @@
+-- History features: declaration, hand-worked values (windows, ties, first rows), NULL entity
+-- and time, the trigger, jsonb scoring without side effects, explain, export/import, and bad
+-- declarations, each with its SQLSTATE and nothing stored.
+\i test/helpers.psql
+SET client_min_messages = warning;
+
+-- Account 1 has four rows, two of them at the same time; accounts 2..101 pad the table.
+CREATE TABLE tx (id int, acct int, t timestamptz, amount numeric, country text, device text, is_fraud boolean);
+INSERT INTO tx VALUES (1, 1, '2024-03-01 10:00:00+00', 10, 'US', 'd1', false),
+                      (2, 1, '2024-03-01 10:05:00+00', 20, 'GB', 'd1', false),
+                      (3, 1, '2024-03-01 10:05:00+00', 30, 'US', 'd2', false),
+                      (4, 1, '2024-03-01 11:30:00+00', 40, 'FR', 'd3', true);
+INSERT INTO tx SELECT 100 + i, 2 + i % 100, '2024-03-01'::timestamptz + i * interval '7 minutes',
+                      round((5 + 100 * pg_temp.u(i, 1))::numeric, 2), (ARRAY['US', 'GB', 'NG'])[1 + i % 3],
+                      'p' || (i % 150), pg_temp.u(i, 2) < 0.2
+                 FROM generate_series(1, 2000) i;
+
+SELECT name, version, document -> 'history' AS history, metrics ->> 'holdout_by' AS holdout_by,
+       (metrics ->> 'rows')::int > 0 AS evaluated_on_latest_rows, metrics ->> 'threshold_chosen_on' AS threshold_chosen_on
+  FROM train_fraud_model('tx', 'is_fraud', 'hh', '{"exclude": ["id"], "history": {"by": "acct", "time": "t",
+         "windows": ["10 minutes", "1 hour"], "amounts": ["amount"], "distinct": ["country"], "new": ["device"]}}');
+-- The entity column is not a feature; every derived feature is, of kind history.
+SELECT f ->> 'name' AS feature, f ->> 'kind' AS kind
+  FROM fraud_models m, jsonb_array_elements(m.document -> 'features') f WHERE m.name = 'hh' ORDER BY 1, 2;
+-- The latest 20% of labelled rows (by t) are held out: the holdout starts at the 80th percentile time.
+SELECT m.metrics ->> 'holdout_from' = (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)::text AS holdout_from_ok,
+       (m.document -> 'training' ->> 'holdout_rows')::int = (SELECT count(*) FROM tx WHERE t >= (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)) AS holdout_rows_ok
+  FROM fraud_models m WHERE m.name = 'hh';
+
+-- Hand-worked: at 10:06 the 10-minute window [09:56, 10:06) holds rows 1-3 (amounts 10, 20, 30;
+-- countries US, GB); the previous row was at 10:05 (60 s), the first at 10:00 (360 s); d2 was seen.
+SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US",
+                                           "device": "d2"}', 'hh') WHERE feature LIKE 'acct:%' ORDER BY feature;
+-- A tie: at 10:05 exactly only row 1 is earlier (rows 2 and 3 are not); d9 is new.
+SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:05:00+00", "amount": 10, "country": "US",
+                                           "device": "d9"}', 'hh') WHERE feature LIKE 'acct:%' ORDER BY feature;
+-- At 11:30 both windows are empty (means and ratios missing); d3 is new (row 4 is not earlier).
+SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 11:30:00+00", "amount": 40, "country": "FR",
+                                           "device": "d3"}', 'hh') WHERE feature LIKE 'acct:%' ORDER BY feature;
+-- A NULL entity or time: no history, every history feature missing; an unknown entity: its first row.
+SELECT count(*) FILTER (WHERE value IS NULL) AS missing, count(*) AS features
+  FROM fraud_explain('{"acct": null, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US", "device": "d2"}', 'hh')
+ WHERE feature LIKE 'acct:%';
+SELECT count(*) FILTER (WHERE value IS NULL) AS missing, count(*) AS features
+  FROM fraud_explain('{"acct": 1, "amount": 60, "country": "US", "device": "d2"}', 'hh') WHERE feature LIKE 'acct:%';
+SELECT feature, value FROM fraud_explain('{"acct": 999, "t": "2024-03-01 10:06:00+00", "amount": 60}', 'hh')
+ WHERE feature LIKE 'acct:%' ORDER BY feature;
+-- Scoring jsonb reads the history and changes nothing: the same score twice, the table unchanged.
+SELECT fraud_score('{"acct": 1, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US", "device": "d2"}'::jsonb, 'hh')
+     = fraud_score('{"acct": 1, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US", "device": "d2"}'::jsonb, 'hh')
+       AS same_score, (SELECT count(*) FROM tx) AS rows;
+-- A key that does not read as its column's type: 22P02, and no value in the message.
+SELECT pg_temp.outcome($$SELECT fraud_score('{"acct": "SECRET-4111", "t": "2024-03-01"}'::jsonb, 'hh')$$);
+-- Stored rows are scored with the history as of their own time, as the same row given as jsonb
+-- (which reads the table's rows earlier than its time: never itself, never a later row).
+SELECT id, abs(fraud_score(tx, 'hh') - fraud_score(to_jsonb(tx), 'hh')) < 1e-12 AS row_as_of_its_time
+  FROM tx WHERE acct = 1 ORDER BY id;
+
+-- The trigger: attaching creates the (entity, time) index; a NULL time is stamped with the clock.
+CREATE TABLE live (LIKE tx);
+SELECT fraud_attach('live', 'hh', '{"add_columns": true, "history_column": "features"}');
+SELECT indexdef FROM pg_indexes WHERE tablename = 'live';
+INSERT INTO live SELECT * FROM tx WHERE acct = 1 ORDER BY t, id;
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (5, 1, NULL, 15, 'US', 'd1'), (6, NULL, now(), 15, 'US', 'd1');
+SELECT id, t IS NOT NULL AS has_time, features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:new(device)' AS new_device,
+       features -> 'acct:seconds_since_last' IS NOT NULL AND features -> 'acct:seconds_since_last' <> 'null' AS has_since_last
+  FROM live ORDER BY id;
+-- fraud_explain of a stored row: its history from its table as of its time (row 2, at the tie).
+SELECT feature, value FROM tx, fraud_explain(tx, 'hh') WHERE tx.id = 2 AND feature LIKE 'acct:count%' ORDER BY feature;
+-- History read from another relation: a view over the archive and the live table.
+CREATE TABLE live2 (LIKE tx);
+CREATE VIEW everything AS SELECT * FROM tx UNION ALL SELECT id, acct, t, amount, country, device, is_fraud FROM live2;
+SELECT fraud_attach('live2', 'hh', '{"add_columns": true, "history_column": "features", "history_relation": "everything"}');
+INSERT INTO live2 (id, acct, t, amount, country, device) VALUES (7, 1, '2024-03-01 10:06:00+00', 60, 'US', 'd2'),
+                                                                (8, 1, '2024-03-01 10:07:00+00', 60, 'US', 'd2');
+SELECT id, features -> 'acct:count:10 minutes' AS count_10m, features -> 'acct:new(device)' AS new_device FROM live2 ORDER BY id;
+SELECT pg_temp.outcome($$SELECT fraud_attach('live2', 'hh', '{"history_relation": "no_such_view"}')$$);
+-- Attaching a table that lacks a history column is refused.
+CREATE TABLE narrow (id int, t timestamptz, amount numeric, country text, device text);
+SELECT pg_temp.outcome($$SELECT fraud_attach('narrow', 'hh', '{"add_columns": true}')$$);
+
+-- Export and import carry the declaration; the imported model explains the same values.
+SELECT fraud_export_model('hh') -> 'history' = (SELECT document -> 'history' FROM fraud_models WHERE name = 'hh') AS exported;
+SELECT name FROM fraud_import_model(fraud_export_model('hh'), 'hh2');
+SELECT count(*) AS differing FROM
+  (SELECT * FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US", "device": "d2"}', 'hh')
+   EXCEPT SELECT * FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US", "device": "d2"}', 'hh2')) d;
+-- Validation of documents: a history feature the declaration does not derive, none declared, a bad window.
+SELECT pg_temp.outcome(format('SELECT fraud_import_model(%L, %L)',
+       jsonb_set(fraud_export_model('hh'), '{features,0}', '{"name": "acct:count:2 hours", "kind": "history", "weight": 1}'), 'bad'));
+SELECT pg_temp.outcome(format('SELECT fraud_import_model(%L, %L)', fraud_export_model('hh') - 'history', 'bad'));
+SELECT pg_temp.outcome(format('SELECT fraud_import_model(%L, %L)',
+       jsonb_set(fraud_export_model('hh'), '{history,windows,0,seconds}', '-5'), 'bad'));
+
+-- Bad declarations: each its SQLSTATE, and no model stored.
+CREATE TABLE oddtypes (id int, acct jsonb, t text, amount text, score float8, label boolean, tt timestamptz);
+SELECT count(*) AS models_before FROM fraud_models;
+SELECT q, pg_temp.outcome(format('SELECT train_fraud_model(%L, %L, %L, %L)', src, 'is_fraud', 'bad', o)) AS outcome
+  FROM (VALUES
+    ('by missing', 'tx', '{"history": {"by": "nope", "time": "t"}}'),
+    ('time missing', 'tx', '{"history": {"by": "acct", "time": "nope"}}'),
+    ('no by', 'tx', '{"history": {"time": "t"}}'),
+    ('no time', 'tx', '{"history": {"by": "acct"}}'),
+    ('bad window', 'tx', '{"history": {"by": "acct", "time": "t", "windows": ["2 fortnights"]}}'),
+    ('month window', 'tx', '{"history": {"by": "acct", "time": "t", "windows": ["1 month"]}}'),
+    ('negative window', 'tx', '{"history": {"by": "acct", "time": "t", "windows": ["-1 hour"]}}'),
+    ('window not text', 'tx', '{"history": {"by": "acct", "time": "t", "windows": [3600]}}'),
+    ('too many windows', 'tx', '{"history": {"by": "acct", "time": "t", "windows": ["1 s", "2 s", "3 s", "4 s", "5 s", "6 s", "7 s"]}}'),
+    ('too many entities', 'tx', '{"history": {"by": ["acct", "id", "country", "device", "amount"], "time": "t"}}'),
+    ('unknown key', 'tx', '{"history": {"by": "acct", "time": "t", "colour": "red"}}'),
+    ('amounts without window', 'tx', '{"history": {"by": "acct", "time": "t", "amounts": ["amount"]}}'),
+    ('holdout_by time, no history', 'tx', '{"holdout_by": "time"}'),
+    ('holdout_by unknown', 'tx', '{"holdout_by": "sideways"}')) v(q, src, o);
+SELECT count(*) AS models_after FROM fraud_models;
+CREATE TABLE typed AS SELECT *, '{}'::jsonb AS blob, 1.5::float8 AS ratio, t::text AS t_text FROM tx;
+SELECT q, pg_temp.outcome(format('SELECT train_fraud_model(%L, %L, %L, %L)', 'typed', 'is_fraud', 'bad', o)) AS outcome
+  FROM (VALUES
+    ('by of a wrong type', '{"exclude": ["blob"], "history": {"by": "blob", "time": "t"}}'),
+    ('time of a wrong type', '{"exclude": ["blob"], "history": {"by": "acct", "time": "t_text"}}'),
+    ('amount of a wrong type', '{"exclude": ["blob"], "history": {"by": "acct", "time": "t", "windows": ["1 hour"], "amounts": ["country"]}}'),
+    ('new of an unusable type', '{"exclude": ["blob"], "history": {"by": "acct", "time": "t", "new": ["ratio"]}}'),
+    ('distinct of an unusable type', '{"exclude": ["blob"], "history": {"by": "acct", "time": "t", "windows": ["1 hour"], "distinct": ["blob"]}}')) v(q, o);
+SELECT count(*) AS models_after FROM fraud_models;
+
+-- A random holdout stays an option.
+SELECT metrics ->> 'holdout_by' IS NULL AS not_by_time, (metrics ->> 'in_sample')::boolean AS in_sample
+  FROM train_fraud_model('tx', 'is_fraud', 'hr', '{"exclude": ["id"], "holdout_by": "random", "history": {"by": "acct",
+         "time": "t", "windows": ["1 hour"], "amounts": ["amount"]}}');
+
+DROP VIEW everything;
+DROP TABLE tx, live, live2, narrow, oddtypes, typed;
+DELETE FROM fraud_models;
