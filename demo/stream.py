@@ -12,6 +12,7 @@ import psycopg2
 TOTAL = int(os.environ.get("DEMO_STREAM", "2000"))
 RATE = float(os.environ.get("DEMO_RATE", "200"))     # transactions per second
 SHOW = int(os.environ.get("DEMO_SHOW_ALERTS", "12"))  # alerts printed in full
+FIRST_ID = int(os.environ.get("DEMO_FIRST_ID", "1000000"))  # the stream continues the history's ids and clock
 
 
 def connect():
@@ -21,11 +22,12 @@ def connect():
 
 
 def reasons(cur, key):
+    # The row as the history view holds it: its history as of its own time, as the trigger saw it.
     cur.execute("""SELECT string_agg(feature || ' ' || CASE WHEN contribution >= 0 THEN '+' ELSE '' END
                                      || round(contribution::numeric, 1), ', ')
-                     FROM (SELECT feature, contribution
-                             FROM fraud_explain((SELECT to_jsonb(t) FROM transactions t WHERE id = %s))
-                            ORDER BY contribution DESC LIMIT 3) AS top""", (key,))
+                     FROM (SELECT e.feature, e.contribution
+                             FROM all_transactions t, fraud_explain(t) e WHERE t.id = %s
+                            ORDER BY e.contribution DESC LIMIT 3) AS top""", (key,))
     return cur.fetchone()[0] or ""
 
 
@@ -39,9 +41,13 @@ def main():
     last_progress = start
     while sent < TOTAL:
         n = min(batch, TOTAL - sent)
-        wcur.execute("""INSERT INTO transactions (id, account_id, merchant_category, country, home_country, channel,
-                                                  new_device, amount, usual_amount, amount_ratio, created_at, is_fraud)
-                        SELECT * FROM fraud_generate_transactions(%s, 2, 0.02, now(), %s)""", (n, 1_000_000 + sent))
+        # Same accounts, the history's simulated clock carried on (37 s between transactions).
+        first = FIRST_ID + sent
+        wcur.execute("""INSERT INTO transactions (id, account_id, merchant_category, country, channel, device_id,
+                                                  amount, created_at, is_fraud)
+                        SELECT * FROM fraud_generate_transactions(%s, 2, 0.02,
+                                      '2024-01-01 00:00:00+00'::timestamptz + (%s - 1) * interval '37 seconds', %s)""",
+                     (n, first, first))
         sent += n
         # Alerts of committed inserts arrive here; print them as they come.
         deadline = start + sent / RATE
@@ -66,7 +72,7 @@ def main():
             rate = sent / (now - start)
             bar = "#" * int(30 * sent / TOTAL)
             print(f"  streaming [{bar:30}] {sent}/{TOTAL} transactions, {alerts} alerts, {rate:.0f} tx/s",
-                  file=sys.stderr, flush=True)
+                  flush=True)
             last_progress = now
     elapsed = time.perf_counter() - start
     time.sleep(0.5)

@@ -375,6 +375,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     if (history->by_time) {
       double held_out = 0;
       Metrics m = EvaluateHeldOut(*history, result.model, label, &held_out);
+      runner.Progress("holdout by time (rows from " + history->cutoff_text + "): " + std::to_string(static_cast<int64_t>(held_out)) +
+                      " rows" + (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
       nlohmann::json metrics = m.ToJson();
       metrics["in_sample"] = false;
       metrics["holdout_by"] = "time";
