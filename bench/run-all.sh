@@ -15,3 +15,4 @@ section training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS" --memory-rows "$BE
 section insert.py --copy-rows "$BENCH_ROWS" --runs "$BENCH_RUNS"
 section service.py
 section scaling.py --sizes "$BENCH_SCALING_SIZES" --runs "$BENCH_RUNS"
+section history.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"

@@ -1,4 +1,4 @@
-// The boundary between C++ and PostgreSQL error handling (DESIGN.md, "Architecture").
+// The boundary between C++ and PostgreSQL error handling (docs/architecture.md).
 //
 // Guard() runs a C++ body; any exception is classified, its text copied out, every C++
 // object destroyed, and only then is ereport(ERROR) raised from a frame that owns nothing.

@@ -1,4 +1,4 @@
-// The per-backend model cache (DESIGN.md, "Architecture"): no table read per call.
+// The per-backend model cache (docs/architecture.md): no table read per call.
 #pragma once
 
 #include <cstdint>

@@ -22,7 +22,7 @@ struct RuleVerdict {
 // rules that fired are appended to `fired` when it is not null.
 RuleVerdict EvaluateRules(const CachedModel& model, Jsonb* tx, std::vector<const char*>* fired);
 
-// The flag decision of DESIGN.md: the score reaches the threshold or a 'flag' rule fired,
+// The flag decision: the score reaches the threshold or a 'flag' rule fired,
 // unless an 'allow' rule fired.
 inline bool Flagged(double score, double threshold, const RuleVerdict& rules) {
   return (score >= threshold || rules.flag) && !rules.allow;

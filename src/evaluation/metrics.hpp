@@ -43,7 +43,7 @@ class ScoreHistogram {
   std::vector<double> negatives_;
 };
 
-// The metrics DESIGN.md asks for, at one threshold.
+// The metrics stored with a model and returned by fraud_evaluate, at one threshold.
 struct Metrics {
   double rows = 0, positives = 0;
   std::optional<double> roc_auc, pr_auc, log_loss;

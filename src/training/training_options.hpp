@@ -1,4 +1,4 @@
-// The options of train_fraud_model (DESIGN.md, "train_fraud_model options").
+// The options of train_fraud_model (README, "Training").
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@ struct ThresholdStrategy {
   double target = 0.0;  // precision, recall or alert rate to reach; the value for kFixed
 };
 
-// Parsed and validated training options, with DESIGN.md's defaults.
+// Parsed and validated training options, with their documented defaults.
 struct TrainingOptions {
   std::vector<std::string> features;  // empty: every usable column but the label
   std::vector<std::string> exclude;

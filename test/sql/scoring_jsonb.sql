@@ -1,4 +1,4 @@
--- fraud_score(jsonb) follows DESIGN.md's formula; each score is checked against the same
+-- fraud_score(jsonb) follows the model document's formula; each score is checked against the same
 -- formula written out independently in SQL.
 \i test/helpers.psql
 

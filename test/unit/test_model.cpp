@@ -1,4 +1,4 @@
-// Unit tests of model documents and scoring, against values computed by hand from DESIGN.md.
+// Unit tests of model documents and scoring, against values computed by hand from the formula.
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -125,6 +125,35 @@ TEST(ModelDocument, MalformedDocumentsAreRefused) {
   EXPECT_EQ(DocumentError(d), ErrorCode::kInvalidModelDocument);
   EXPECT_EQ(DocumentError(json::array()), ErrorCode::kInvalidModelDocument);
   EXPECT_THROW(ParseModelDocument("{not json"), Error);
+}
+
+// A document with history features: the declaration and each derived feature survive a round
+// trip; history features score as numeric ones; features the declaration does not derive fail.
+TEST(ModelDocument, HistoryFeaturesRoundTrip) {
+  const char* text = R"doc({"format": "pg_fraud.model/1", "algorithm": "logistic_regression", "intercept": -1.0,
+    "history": {"by": ["acct"], "time": "t", "windows": [{"label": "1 hour", "seconds": 3600}],
+                "amounts": ["amount"], "distinct": [], "new": ["device"], "relation": "public.tx"},
+    "features": [{"name": "acct:count:1 hour", "kind": "history", "mean": 2.0, "scale": 4.0, "weight": 0.8},
+                 {"name": "acct:new(device)", "kind": "history", "mean": 0.1, "scale": 0.3, "weight": 1.5},
+                 {"name": "amount", "kind": "numeric", "mean": 50, "scale": 10, "weight": 0.1}]})doc";
+  const Model m = ParseModelDocument(text);
+  ASSERT_TRUE(m.history.has_value());
+  EXPECT_EQ(m.history->relation, "public.tx");
+  EXPECT_EQ(m.features[0].history, 0);  // first derived: count over the first window
+  EXPECT_EQ(m.features[1].history, 6);  // count, sum, mean, ratio, seconds_since_last, age_seconds, new(device)
+  EXPECT_EQ(m.features[2].history, -1);
+  const nlohmann::json out = ModelToJson(m);
+  EXPECT_EQ(out["features"][0]["kind"], "history");
+  EXPECT_EQ(out["features"][2]["kind"], "numeric");
+  EXPECT_EQ(ModelToJson(ModelFromJson(out)), out);
+  FeatureValue values[3] = {FeatureValue::Number(6.0), FeatureValue::Number(1.0), FeatureValue::Missing()};
+  EXPECT_NEAR(m.Logit(values), -1.0 + 0.8 * (6.0 - 2.0) / 4.0 + 1.5 * (1.0 - 0.1) / 0.3, 1e-12);
+  nlohmann::json bad = out;
+  bad["features"][0]["name"] = "acct:count:2 hours";
+  EXPECT_THROW(ModelFromJson(bad), Error);
+  bad = out;
+  bad.erase("history");
+  EXPECT_THROW(ModelFromJson(bad), Error);
 }
 
 TEST(Classify, MapsExceptionTypes) {
