@@ -80,7 +80,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_prepare_history(regclass, text, boolean) IS
     'pg_fraud internal: checks an attached table has the history columns of the model and an index on (entity, time) per entity, creating it when missing';
-REVOKE ALL ON FUNCTION @extschema@.fraud_prepare_history(regclass, text, boolean) FROM PUBLIC;
+-- Callable by whoever may call fraud_attach: it creates indexes as its caller, who must own the table.
 
 -- fraud_attach: history features have no column of their own; the history index is created.
 CREATE OR REPLACE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
@@ -270,6 +270,38 @@ BEGIN
        INTO result;
     RETURN QUERY SELECT r.feature, r.psi, r.band
                    FROM jsonb_to_recordset(COALESCE(result, '[]')) AS r(feature text, psi float8, band text);
+END
+$$;
+
+-----------------------------------------------------------------------------
+-- Flag reasons explain the row as the trigger read it
+-----------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
+    RETURNS TABLE(table_name regclass, reason text, flagged bigint)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+BEGIN
+    -- A flagged row's reasons: the rules that fired, and its feature with the largest
+    -- positive contribution under the active model. 0.3.0: under a model with history features
+    -- the row is explained as the trigger read it (history as of its time, from its table).
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, r, count(*) FROM (
+               SELECT (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
+                        WHERE e.contribution > 0 LIMIT 1) AS r FROM %s AS t WHERE %I
+               %s) AS s WHERE r IS NOT NULL GROUP BY r',
+            a.tab,
+            CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
+                                 AND m.active AND m.document ? 'history') THEN 't' ELSE 'to_jsonb(t)' END,
+            a.model, a.tab, a.flag_column,
+            CASE WHEN a.rules_column = '' THEN ''
+                 ELSE format('UNION ALL SELECT ''rule: '' || unnest(%I) FROM %s WHERE %I', a.rules_column, a.tab, a.flag_column) END);
+    END LOOP;
 END
 $$;
 
