@@ -308,6 +308,57 @@ double EstimatedRows(Oid relid) {
   });
 }
 
+// Fails with 42501 unless the caller may SELECT the source; locks it (AccessShareLock, to the
+// end of the transaction) so that a concurrent DROP waits for training.
+void CheckCanRead(Oid relid) {
+  PgCall([relid] {
+    LockRelationOid(relid, AccessShareLock);
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("source relation was dropped")));
+    }
+    Oid user = GetUserId();
+    if (pg_class_aclcheck(relid, user, ACL_SELECT) != ACLCHECK_OK &&
+        pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK) {
+      aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+    }
+  });
+}
+
+// Training reads the featurised query instead of the table: the history columns join the
+// features, the entity columns leave them (identifiers, unless the features option names
+// them), and a time holdout replaces the hash holdout.
+void ReadThroughHistory(const HistoryPlan& history, const TrainingOptions& options, Source* source,
+                        TrainingOptions* train_options) {
+  auto& cols = source->columns;
+  cols.erase(std::remove_if(cols.begin(), cols.end(), [&](const TrainingColumn& c) {
+               return Contains(history.spec.by, c.name.c_str()) && !Contains(options.features, c.name.c_str());
+             }), cols.end());
+  cols.insert(cols.end(), history.columns.begin(), history.columns.end());
+  source->qualified_name = history.training_from;
+  if (history.by_time) train_options->holdout = 0;  // held out by time instead (RecordTimeHoldout)
+}
+
+// The metrics of a time holdout: from the latest rows, replacing the in-sample ones.
+void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner, TrainingResult* result) {
+  double held_out = 0;
+  const Metrics m = EvaluateHeldOut(history, result->model, label, &held_out);
+  const int64_t rows = static_cast<int64_t>(held_out);
+  runner.Progress("holdout by time (rows from " + history.cutoff_text + "): " + std::to_string(rows) + " rows" +
+                  (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
+  nlohmann::json metrics = m.ToJson();
+  metrics["in_sample"] = false;
+  metrics["holdout_by"] = "time";
+  metrics["holdout_from"] = history.cutoff_text;
+  metrics["threshold_chosen_on"] = "training rows (before holdout_from)";
+  if (result->model.metrics.contains("threshold_strategy")) {
+    metrics["threshold_strategy"] = result->model.metrics["threshold_strategy"];
+  }
+  result->model.metrics = metrics;
+  result->training["holdout_by"] = "time";
+  result->training["holdout_from"] = history.cutoff_text;
+  result->training["holdout_rows"] = rows;
+}
+
 // Trains and stores; returns the stored fraud_models row.
 Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   for (int i = 0; i < 4; ++i) {
@@ -325,18 +376,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   const TrainingOptions options = ParseTrainingOptions(nlohmann::json::parse(options_text));
 
   // Privileges first: nothing about the source is revealed to a caller who may not read it.
-  // The lock, held to the end of the transaction, makes a concurrent DROP wait for training.
-  PgCall([relid] {
-    LockRelationOid(relid, AccessShareLock);
-    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) {
-      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("source relation was dropped")));
-    }
-    Oid user = GetUserId();
-    if (pg_class_aclcheck(relid, user, ACL_SELECT) != ACLCHECK_OK &&
-        pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK) {
-      aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
-    }
-  });
+  CheckCanRead(relid);
   Source source = DescribeSource(relid, label, options);
   for (const std::string& name : source.skipped) {
     PgCall([&] {
@@ -358,38 +398,14 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   TrainingOptions train_options = options;
   if (!options.history.is_null()) {
     history = PlanHistoryTraining(relid, source_name, schema, label, options);
-    // Entity columns are identifiers, not features, unless the features option names them.
-    auto& cols = source.columns;
-    cols.erase(std::remove_if(cols.begin(), cols.end(), [&](const TrainingColumn& c) {
-                 return Contains(history->spec.by, c.name.c_str()) && !Contains(options.features, c.name.c_str());
-               }), cols.end());
-    cols.insert(cols.end(), history->columns.begin(), history->columns.end());
-    source.qualified_name = history->training_from;
-    if (history->by_time) train_options.holdout = 0;  // held out by time below instead
+    ReadThroughHistory(*history, options, &source, &train_options);
   }
   SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid), relid, label, !history);
   TrainingResult result = Train(source.columns, label, train_options, runner);
   if (history) {
     AdoptHistory(*history, &result.model);
     result.training["history_features"] = history->columns.size();
-    if (history->by_time) {
-      double held_out = 0;
-      Metrics m = EvaluateHeldOut(*history, result.model, label, &held_out);
-      runner.Progress("holdout by time (rows from " + history->cutoff_text + "): " + std::to_string(static_cast<int64_t>(held_out)) +
-                      " rows" + (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
-      nlohmann::json metrics = m.ToJson();
-      metrics["in_sample"] = false;
-      metrics["holdout_by"] = "time";
-      metrics["holdout_from"] = history->cutoff_text;
-      metrics["threshold_chosen_on"] = "training rows (before holdout_from)";
-      if (result.model.metrics.contains("threshold_strategy")) {
-        metrics["threshold_strategy"] = result.model.metrics["threshold_strategy"];
-      }
-      result.model.metrics = metrics;
-      result.training["holdout_by"] = "time";
-      result.training["holdout_from"] = history->cutoff_text;
-      result.training["holdout_rows"] = static_cast<int64_t>(held_out);
-    }
+    if (history->by_time) RecordTimeHoldout(*history, label, runner, &result);
   }
 
   result.training["source"] = source_name;
