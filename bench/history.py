@@ -88,9 +88,10 @@ def plpgsql_trigger(cur, doc, table):
         elif kind == "boolean":
             terms.append(f"{f['weight']!r} * coalesce(NEW.{q(name)}::int, {f['impute']!r})")
     cur.execute(f"""CREATE OR REPLACE FUNCTION {t}_flag() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE c bigint[]; s numeric[]; m numeric[]; d bigint[]; since_last float8; age float8; fresh boolean;
+        DECLARE c bigint[]; s numeric[]; m numeric[]; d bigint[]; since_last float8; age float8; fresh boolean; z float8;
         BEGIN {''.join(body)}
-          NEW.fraud_score := 1 / (1 + exp(-({' + '.join(terms)})));
+          z := {' + '.join(terms)};
+          NEW.fraud_score := CASE WHEN z >= 0 THEN 1 / (1 + exp(-z)) ELSE exp(greatest(z, -700)) / (1 + exp(greatest(z, -700))) END;
           NEW.is_flagged := NEW.fraud_score >= {doc['threshold']!r};
           RETURN NEW;
         END $$""")

@@ -771,12 +771,12 @@ COMMENT ON FUNCTION @extschema@.fraud_generate_transactions(integer, integer, fl
 -- History features
 -----------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.fraud_history_window(spec text, entity_null boolean, time_us bigint,
+CREATE FUNCTION @extschema@.fraud_history_window(spec text, entity_null boolean, "time" anyelement,
                                                  amounts float8[], distinct_values text[], new_values text[])
     RETURNS float8[]
     LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'fraud_history_window';
-COMMENT ON FUNCTION @extschema@.fraud_history_window(text, boolean, bigint, float8[], text[], text[]) IS
+COMMENT ON FUNCTION @extschema@.fraud_history_window(text, boolean, anyelement, float8[], text[], text[]) IS
     'pg_fraud internal: history features of each row from its entity''s earlier rows (OVER PARTITION BY entity ORDER BY time), used by training and evaluation';
 
 CREATE FUNCTION @extschema@.fraud_history_source(source regclass, model text DEFAULT 'default')
@@ -839,11 +839,24 @@ BEGIN
             EXECUTE format('CREATE INDEX ON %s (%I, %I)', tab, entity, history ->> 'time');
             RAISE NOTICE 'fraud_attach: created an index on %(%, %) for history lookups', tab, entity, history ->> 'time';
         END IF;
+        -- "new" columns are looked up over the entity's whole history: (entity, column, time).
+        FOR col IN SELECT jsonb_array_elements_text(history -> 'new') LOOP
+            IF NOT EXISTS (SELECT FROM pg_index AS i
+                            WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
+                              AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
+                                                    AND a.attname OPERATOR(pg_catalog.=) entity)
+                              AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
+                                                    AND a.attname OPERATOR(pg_catalog.=) col)) THEN
+                EXECUTE format('CREATE INDEX ON %s (%I, %I, %I)', tab, entity, col, history ->> 'time');
+                RAISE NOTICE 'fraud_attach: created an index on %(%, %, %) for history lookups', tab, entity, col,
+                    history ->> 'time';
+            END IF;
+        END LOOP;
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_prepare_history(regclass, text, boolean) IS
-    'pg_fraud internal: checks an attached table has the history columns of the model and an index on (entity, time) per entity, creating it when missing';
+    'pg_fraud internal: checks an attached table has the history columns of the model, and indexes on (entity, time) and (entity, new column, time), creating them when missing';
 -- Callable by whoever may call fraud_attach: it creates indexes as its caller, who must own the table.
 
 -- fraud_attach: history features have no column of their own; the history index is created.

@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "common/errors.hpp"
 #include "guard.hpp"
 #include "history/history_features.hpp"
 #include "history/history_sql.hpp"
+#include "scoring/model_cache.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -31,21 +33,31 @@ std::map<std::string, EntityPlans> g_plans;  // plans live in CacheMemoryContext
 
 // The SQL text of one entity's two queries; `in` gives the input expressions: entity, time,
 // amounts, new values.
+// The time column's type name, to read the row's own time in it.
+std::string TimeType(const HistoryColumns& cols) {
+  return PgCall([&] { return std::string(format_type_be_qualified(cols.time.type)); });
+}
+
 std::pair<std::string, std::string> EntityQueries(const HistorySpec& spec, const HistoryColumns& cols, size_t e,
                                                   const std::string& rel, const std::vector<std::string>& in) {
   const std::string by = "h." + Ident(spec.by[e]), t = "h." + Ident(spec.time);
   const std::string& E = in[0];
   const std::string& T = in[1];
+  // Rows at -infinity are in no history (training's sweep skips them too).
   const std::string earlier = " FROM " + rel + " AS h WHERE " + by + " OPERATOR(pg_catalog.=) " + E + " AND " + t +
-                              " OPERATOR(pg_catalog.<) " + T;
-  std::string summary = "SELECT " + MicrosExpr(T) + ", (SELECT " + MicrosExpr("pg_catalog.min(" + t + ")") + earlier +
-                        "), (SELECT " + MicrosExpr("pg_catalog.max(" + t + ")") + earlier + ")";
+                              " OPERATOR(pg_catalog.<) " + T + " AND pg_catalog.isfinite(" + t + ")";
+  // Times come back as they are stored and are turned into microseconds in C (TimeMicros):
+  // numeric arithmetic per row cost more than the lookup.
+  std::string summary = "SELECT (" + T + ")::" + TimeType(cols) + ", (SELECT pg_catalog.min(" + t + ")" + earlier +
+                        "), (SELECT pg_catalog.max(" + t + ")" + earlier + ")";
   const size_t na = spec.amounts.size();
   for (size_t a = 0; a < na; ++a) summary += ", (" + in[2 + a] + ")::pg_catalog.float8";
   for (size_t n = 0; n < spec.fresh.size(); ++n) {
     const std::string v = "(" + in[2 + na + n] + ")::pg_catalog.text";
+    // Equality in the column's type (an index on (entity, column) serves it): for the types a
+    // new column may have, the same as equality of their text, which training compares.
     summary += ", CASE WHEN " + v + " IS NULL THEN NULL ELSE EXISTS (SELECT" + earlier + " AND h." +
-               Ident(spec.fresh[n]) + "::pg_catalog.text OPERATOR(pg_catalog.=) " + v + ") END";
+               Ident(spec.fresh[n]) + " OPERATOR(pg_catalog.=) " + in[2 + na + n] + ") END";
   }
   summary += ", (" + E + ") IS NULL";
   std::string rows;
@@ -53,13 +65,12 @@ std::pair<std::string, std::string> EntityQueries(const HistorySpec& spec, const
     // One second wider than the longest window: ComputeEntityFeatures cuts each window
     // exactly, in microseconds, as training's sweep does.
     const std::string secs = std::to_string(spec.LongestWindow() / 1000000 + 1);
-    rows = "SELECT " + MicrosExpr(t);
+    rows = "SELECT " + t;
     for (const std::string& a : spec.amounts) rows += ", h." + Ident(a) + "::pg_catalog.float8";
     for (const std::string& d : spec.distinct) rows += ", h." + Ident(d) + "::pg_catalog.text";
     rows += earlier + " AND " + t + " OPERATOR(pg_catalog.>=) (" + T + " OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => " +
             secs + ")) ORDER BY " + t;
   }
-  (void)cols;
   return {summary, rows};
 }
 
@@ -80,9 +91,12 @@ struct Found {
   EntityPast past;
 };
 
-int64 Int8(HeapTuple tuple, TupleDesc desc, int col, bool* isnull) {
+// A time column of a lookup's result in microseconds; *isnull also for a value not finite.
+int64 Micros(HeapTuple tuple, TupleDesc desc, int col, bool* isnull) {
   Datum d = SPI_getbinval(tuple, desc, col, isnull);
-  return *isnull ? 0 : DatumGetInt64(d);
+  int64_t out = 0;
+  if (!*isnull && !TimeMicros(TupleDescAttr(desc, col - 1)->atttypid, d, &out)) *isnull = true;
+  return out;
 }
 
 // Runs one entity's two plans with the given arguments (PostgreSQL code: inside PgCall).
@@ -96,15 +110,15 @@ void RunEntity(const HistorySpec& spec, const EntityPlans& plans, Datum* args, c
   HeapTuple s = SPI_tuptable->vals[0];
   TupleDesc sd = SPI_tuptable->tupdesc;
   bool isnull;
-  const int64 now = Int8(s, sd, 1, &isnull);
+  const int64 now = Micros(s, sd, 1, &isnull);
   bool entity_null;
   Datum en = SPI_getbinval(s, sd, 4 + static_cast<int>(na + nn), &entity_null);
   if (isnull || DatumGetBool(en)) return;
   f->missing = false;
   f->row.time = now;
   bool no_first, no_last;
-  f->past.first_time = Int8(s, sd, 2, &no_first);
-  f->past.last_time = Int8(s, sd, 3, &no_last);
+  f->past.first_time = Micros(s, sd, 2, &no_first);
+  f->past.last_time = Micros(s, sd, 3, &no_last);
   f->past.has_earlier = !no_first && !no_last;
   f->row.amounts.assign(na, NAN);
   for (size_t a = 0; a < na; ++a) {
@@ -124,7 +138,9 @@ void RunEntity(const HistorySpec& spec, const EntityPlans& plans, Datum* args, c
   TupleDesc rd = SPI_tuptable->tupdesc;
   for (uint64 r = 0; r < SPI_processed; ++r) {
     HeapTuple row = SPI_tuptable->vals[r];
-    f->past.times.push_back(Int8(row, rd, 1, &isnull));
+    const int64 time = Micros(row, rd, 1, &isnull);
+    if (isnull) continue;  // -infinity: in no history
+    f->past.times.push_back(time);
     for (size_t a = 0; a < na; ++a) {
       Datum d = SPI_getbinval(row, rd, 2 + static_cast<int>(a), &isnull);
       f->past.amounts.push_back(isnull ? NAN : DatumGetFloat8(d));
@@ -200,6 +216,84 @@ void WithSpi(Oid relid, bool as_owner, Body&& body) {
   });
 }
 
+// A prepared plan by its SQL text and argument types (plans outlive model cache flushes).
+const EntityPlans& PlansFor(const std::string& summary, const std::string& rows, const std::vector<Oid>& types) {
+  std::string key = summary + "\n" + rows;
+  for (Oid t : types) key += " " + std::to_string(t);
+  auto it = g_plans.find(key);
+  if (it == g_plans.end()) it = g_plans.emplace(key, EntityPlans{Prepare(summary, types), Prepare(rows, types)}).first;
+  return it->second;
+}
+
+// What a lookup from rows of one type needs, made once per model, relation and row type and
+// kept while the model cache and every relation's shape are unchanged.
+struct RowLookup {
+  uint64_t generation = 0, epoch = 0;
+  std::vector<AttrNumber> by_atts;  // per entity
+  std::vector<AttrNumber> atts;     // per argument: [0] the entity (per entity), time, amounts, new columns
+  std::vector<EntityPlans> plans;   // per entity
+};
+
+struct JsonbLookup {
+  uint64_t generation = 0, epoch = 0;
+  std::vector<EntityPlans> plans;
+};
+
+std::map<std::tuple<const Model*, Oid, Oid>, RowLookup> g_row_lookups;
+std::map<std::pair<const Model*, Oid>, JsonbLookup> g_jsonb_lookups;
+
+const RowLookup& RowLookupFor(const Model& model, Oid relid, TupleDesc desc) {
+  RowLookup& l = g_row_lookups[{&model, relid, desc->tdtypeid}];
+  if (l.generation == ModelCacheGeneration() && l.epoch == SchemaEpoch() && !l.plans.empty()) return l;
+  const HistorySpec& spec = *model.history;
+  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
+  const std::string rel = RelationName(relid);
+  l = RowLookup();
+  for (const std::string& b : spec.by) l.by_atts.push_back(AttributeOf(desc, b));
+  l.atts.push_back(0);
+  l.atts.push_back(AttributeOf(desc, spec.time));
+  for (const std::string& a : spec.amounts) l.atts.push_back(AttributeOf(desc, a));
+  for (const std::string& n : spec.fresh) l.atts.push_back(AttributeOf(desc, n));
+  std::vector<std::string> in;
+  std::vector<Oid> types;
+  for (size_t i = 0; i < l.atts.size(); ++i) {
+    in.push_back("$" + std::to_string(i + 1));
+    types.push_back(i == 0 ? InvalidOid : TupleDescAttr(desc, l.atts[i] - 1)->atttypid);
+  }
+  for (size_t e = 0; e < spec.by.size(); ++e) {
+    types[0] = TupleDescAttr(desc, l.by_atts[e] - 1)->atttypid;
+    auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
+    l.plans.push_back(PlansFor(summary, rows, types));
+  }
+  l.generation = ModelCacheGeneration();
+  l.epoch = SchemaEpoch();
+  return l;
+}
+
+const JsonbLookup& JsonbLookupFor(const Model& model, Oid relid) {
+  JsonbLookup& l = g_jsonb_lookups[{&model, relid}];
+  if (l.generation == ModelCacheGeneration() && l.epoch == SchemaEpoch() && !l.plans.empty()) return l;
+  const HistorySpec& spec = *model.history;
+  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
+  const std::string rel = RelationName(relid);
+  auto field = [&](const HistoryColumn& c) {
+    const std::string type = PgCall([&] { return std::string(format_type_with_typemod(c.type, c.typmod)); });
+    const std::string key = PgCall([&] { return std::string(quote_literal_cstr(c.name.c_str())); });
+    return "(($1 OPERATOR(pg_catalog.->>) " + key + "::pg_catalog.text)::" + type + ")";
+  };
+  l = JsonbLookup();
+  for (size_t e = 0; e < spec.by.size(); ++e) {
+    std::vector<std::string> in = {field(cols.by[e]), field(cols.time)};
+    for (const HistoryColumn& a : cols.amounts) in.push_back(field(a));
+    for (const HistoryColumn& n : cols.fresh) in.push_back(field(n));
+    auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
+    l.plans.push_back(PlansFor(summary, rows, {JSONBOID}));
+  }
+  l.generation = ModelCacheGeneration();
+  l.epoch = SchemaEpoch();
+  return l;
+}
+
 }  // namespace
 
 Oid HistoryRelation(const Model& model) {
@@ -222,40 +316,20 @@ Oid HistoryRelation(const Model& model) {
 void FillHistoryFromRow(const Model& model, Oid relid, TupleDesc desc, const Datum* datums, const bool* nulls,
                         FeatureValue* values, LookupMode mode) {
   const HistorySpec& spec = *model.history;
-  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
-  const std::string rel = RelationName(relid);
-  std::vector<AttrNumber> atts;  // per entity: by; then time, amounts, fresh
-  for (const std::string& b : spec.by) atts.push_back(AttributeOf(desc, b));
-  const AttrNumber time_att = AttributeOf(desc, spec.time);
-  std::vector<AttrNumber> rest;
-  for (const std::string& a : spec.amounts) rest.push_back(AttributeOf(desc, a));
-  for (const std::string& n : spec.fresh) rest.push_back(AttributeOf(desc, n));
-  std::vector<std::string> in;
-  for (size_t i = 0; i < 2 + rest.size(); ++i) in.push_back("$" + std::to_string(i + 1));
-  std::vector<Oid> types(2 + rest.size());
-  types[1] = TupleDescAttr(desc, time_att - 1)->atttypid;
-  for (size_t i = 0; i < rest.size(); ++i) types[2 + i] = TupleDescAttr(desc, rest[i] - 1)->atttypid;
-  std::vector<Datum> args(types.size());
-  std::string arg_nulls(types.size(), ' ');
-  auto put = [&](size_t i, AttrNumber att) {
-    args[i] = datums[att - 1];
-    arg_nulls[i] = nulls[att - 1] ? 'n' : ' ';
-  };
-  put(1, time_att);
-  for (size_t i = 0; i < rest.size(); ++i) put(2 + i, rest[i]);
   WithSpi(relid, mode.as_owner, [&] {
+    const RowLookup& lookup = RowLookupFor(model, relid, desc);  // prepares plans: connected
+    std::vector<Datum> args(lookup.atts.size());
+    std::string arg_nulls(lookup.atts.size(), ' ');
+    for (size_t i = 1; i < lookup.atts.size(); ++i) {
+      args[i] = datums[lookup.atts[i] - 1];
+      arg_nulls[i] = nulls[lookup.atts[i] - 1] ? 'n' : ' ';
+    }
     for (size_t e = 0; e < spec.by.size(); ++e) {
-      types[0] = TupleDescAttr(desc, atts[e] - 1)->atttypid;
-      put(0, atts[e]);
-      std::string key = "row " + std::to_string(relid) + " " + std::to_string(e) + " " + spec.ToJson().dump();
-      for (Oid t : types) key += " " + std::to_string(t);
-      auto it = g_plans.find(key);
-      if (it == g_plans.end()) {
-        auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
-        it = g_plans.emplace(key, EntityPlans{Prepare(summary, types), Prepare(rows, types)}).first;
-      }
+      const AttrNumber by = lookup.by_atts[e];
+      args[0] = datums[by - 1];
+      arg_nulls[0] = nulls[by - 1] ? 'n' : ' ';
       Found found;
-      PgCall([&] { RunEntity(spec, it->second, args.data(), arg_nulls.c_str(), !mode.lock, &found); });
+      PgCall([&] { RunEntity(spec, lookup.plans[e], args.data(), arg_nulls.c_str(), !mode.lock, &found); });
       Store(model, spec, e, found, values);
     }
   });
@@ -275,29 +349,13 @@ void FillStoredRowHistory(const Model& model, HeapTupleHeader row, const RowRead
 
 void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue* values) {
   const HistorySpec& spec = *model.history;
-  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
-  const std::string rel = RelationName(relid);
-  auto field = [&](const HistoryColumn& c) {
-    const std::string type = PgCall([&] { return std::string(format_type_with_typemod(c.type, c.typmod)); });
-    const std::string key = PgCall([&] { return std::string(quote_literal_cstr(c.name.c_str())); });
-    return "(($1 OPERATOR(pg_catalog.->>) " + key + "::pg_catalog.text)::" + type + ")";
-  };
-  std::vector<Oid> types = {JSONBOID};
   Datum args[1] = {PointerGetDatum(tx)};
   WithSpi(relid, false, [&] {
+    const JsonbLookup& lookup = JsonbLookupFor(model, relid);  // prepares plans: connected
     for (size_t e = 0; e < spec.by.size(); ++e) {
-      const std::string key = "jsonb " + std::to_string(relid) + " " + std::to_string(e) + " " + spec.ToJson().dump();
-      auto it = g_plans.find(key);
-      if (it == g_plans.end()) {
-        std::vector<std::string> in = {field(cols.by[e]), field(cols.time)};
-        for (const HistoryColumn& a : cols.amounts) in.push_back(field(a));
-        for (const HistoryColumn& n : cols.fresh) in.push_back(field(n));
-        auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
-        it = g_plans.emplace(key, EntityPlans{Prepare(summary, types), Prepare(rows, types)}).first;
-      }
       Found found;
       try {
-        PgCall([&] { RunEntity(spec, it->second, args, " ", true, &found); });
+        PgCall([&] { RunEntity(spec, lookup.plans[e], args, " ", true, &found); });
       } catch (const PgException&) {
         // The cast of a key's text to its column's type failed; the value stays out of the message.
         throw Error(ErrorCode::kInvalidTextRepresentation, "a history key of the transaction does not fit its column's type",

@@ -103,6 +103,20 @@ std::string MicrosExpr(const std::string& expr) {
   return "(EXTRACT(epoch FROM " + expr + ") OPERATOR(pg_catalog.*) 1000000::pg_catalog.numeric)::pg_catalog.int8";
 }
 
+bool TimeMicros(Oid type, Datum value, int64_t* out) {
+  constexpr int64_t kShift = static_cast<int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+  if (type == DATEOID) {
+    const DateADT date = DatumGetDateADT(value);
+    if (DATE_NOT_FINITE(date)) return false;
+    *out = static_cast<int64_t>(date) * USECS_PER_DAY + kShift;
+    return true;
+  }
+  const int64_t ts = DatumGetInt64(value);  // Timestamp and TimestampTz: microseconds since 2000-01-01
+  if (TIMESTAMP_NOT_FINITE(ts)) return false;
+  *out = ts + kShift;
+  return true;
+}
+
 std::string FeaturisingQuery(const std::string& schema, const std::string& source, const HistorySpec& spec) {
   const std::vector<HistoryFeatureInfo> features = spec.Features();
   const size_t per = spec.FeaturesPerEntity();
@@ -115,7 +129,7 @@ std::string FeaturisingQuery(const std::string& schema, const std::string& sourc
   std::string inner = "SELECT s.*";
   for (size_t e = 0; e < spec.by.size(); ++e) {
     inner += ", " + schema + ".fraud_history_window(" + spec_literal + "::pg_catalog.text, s." + Ident(spec.by[e]) +
-             " IS NULL, " + MicrosExpr("s." + Ident(spec.time)) + ", " + list(spec.amounts, "pg_catalog.float8") +
+             " IS NULL, s." + Ident(spec.time) + ", " + list(spec.amounts, "pg_catalog.float8") +
              ", " + list(spec.distinct, "pg_catalog.text") + ", " + list(spec.fresh, "pg_catalog.text") +
              ") OVER (PARTITION BY s." + Ident(spec.by[e]) + " ORDER BY s." + Ident(spec.time) + ") AS pg_fraud_w" +
              std::to_string(e);

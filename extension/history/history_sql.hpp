@@ -35,6 +35,11 @@ int64_t WindowLength(const std::string& text);
 // `expr` (a time) as integer microseconds since the epoch, whatever the session's TimeZone.
 std::string MicrosExpr(const std::string& expr);
 
+// A time datum (timestamp, timestamptz or date) as microseconds since the Unix epoch (a
+// timestamp without time zone read as UTC), as MicrosExpr computes it; false for a value
+// that is not finite (+-infinity), which has no history and is in no history.
+bool TimeMicros(Oid type, Datum value, int64_t* out);
+
 // A query over `source` (a table name) returning its rows with every history feature as a
 // float8 column named as the feature (FeatureNames): the window function per entity.
 std::string FeaturisingQuery(const std::string& schema, const std::string& source, const HistorySpec& spec);

@@ -1,6 +1,6 @@
 // fraud_history_window: the window function training reads history features from.
 //
-// Called as fraud_history_window(spec, entity IS NULL, time_us, amounts, distinct, new)
+// Called as fraud_history_window(spec, entity IS NULL, time, amounts, distinct, new)
 // OVER (PARTITION BY entity ORDER BY time): PostgreSQL partitions and sorts (spilling past
 // work_mem); this function sweeps each partition once with HistorySweep, adding a row to
 // the history only once the current row's time is later than its own (ties never see each
@@ -14,6 +14,7 @@
 #include "common/errors.hpp"
 #include "guard.hpp"
 #include "history/history_features.hpp"
+#include "history/history_sql.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -27,6 +28,7 @@ struct WindowState {
   std::vector<double> amounts;
   std::vector<std::optional<std::string>> distinct, fresh;
   std::vector<double> out;
+  Oid time_type = InvalidOid;  // of argument 2: timestamp, timestamptz or date
 };
 
 void DeleteState(void* arg) { delete static_cast<WindowState*>(arg); }
@@ -44,6 +46,10 @@ WindowState& StateOf(FunctionCallInfo fcinfo, WindowObject win) {
   state->spec = HistorySpec::FromDocument(nlohmann::json::parse(spec_text));
   state->sweep = std::make_unique<HistorySweep>(state->spec);
   state->out.resize(state->spec.FeaturesPerEntity());
+  state->time_type = PgCall([&] { return get_fn_expr_argtype(fcinfo->flinfo, 2); });
+  if (state->time_type != TIMESTAMPTZOID && state->time_type != TIMESTAMPOID && state->time_type != DATEOID) {
+    throw Error(ErrorCode::kDatatypeMismatch, "the history time must be a timestamp, timestamptz or date");
+  }
   WindowState* raw = state.get();
   PgCall([&] {
     auto* callback = static_cast<MemoryContextCallback*>(
@@ -113,18 +119,23 @@ Datum HistoryWindow(FunctionCallInfo fcinfo) {
   d = PgCall([&] { return WinGetFuncArgCurrent(win, 1, &isnull); });
   entity_null = isnull || DatumGetBool(d);
   d = PgCall([&] { return WinGetFuncArgCurrent(win, 2, &isnull); });
-  if (entity_null || isnull) {
+  int64_t time = 0;
+  if (entity_null || isnull || !TimeMicros(s.time_type, d, &time)) {  // no history, in no history
     fcinfo->isnull = true;
     return 0;
   }
-  const int64 time = DatumGetInt64(d);
   // Rows sort by time (NULL times last): earlier rows join the history in order.
   while (s.next < current) {
     Datum t;
+    int64_t earlier = 0;
     if (!PgCall([&] { return Argument(win, 2, s.next, &t); })) break;
-    if (DatumGetInt64(t) >= time) break;
+    if (!TimeMicros(s.time_type, t, &earlier)) {  // -infinity sorts first: in no history
+      ++s.next;
+      continue;
+    }
+    if (earlier >= time) break;
     ReadValues(win, s, s.next);
-    s.sweep->Add(DatumGetInt64(t), s.amounts, s.distinct, s.fresh);
+    s.sweep->Add(earlier, s.amounts, s.distinct, s.fresh);
     ++s.next;
   }
   PgCall([&] { WinSetMarkPosition(win, s.next); });
@@ -151,7 +162,7 @@ Datum HistoryWindow(FunctionCallInfo fcinfo) {
 extern "C" {
 
 PG_FUNCTION_INFO_V1(fraud_history_window);
-// fraud_history_window(spec text, entity_null boolean, time_us bigint, amounts float8[],
+// fraud_history_window(spec text, entity_null boolean, time anyelement, amounts float8[],
 // distinct text[], new text[]) -> float8[], a window function (see the file comment).
 Datum fraud_history_window(PG_FUNCTION_ARGS) {
   return pgfraud::glue::Guard([&] { return pgfraud::glue::HistoryWindow(fcinfo); });

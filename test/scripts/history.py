@@ -213,7 +213,9 @@ def bulk(conn):
           f"{rows} rows, {bad} differ")
     # Bloat: the table and its history index against freshly written copies of the same rows.
     cur.execute("CREATE TABLE bulk_fresh AS SELECT * FROM bulk")
-    cur.execute("CREATE INDEX ON bulk_fresh (account_id, created_at)")
+    cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'bulk'")
+    for (indexdef,) in cur.fetchall():  # the same indexes, built at once
+        cur.execute("CREATE INDEX ON public.bulk_fresh " + indexdef.split(" ON public.bulk ", 1)[1])
     cur.execute("""SELECT pg_table_size('bulk')::float8 / pg_table_size('bulk_fresh'),
                           (SELECT sum(pg_relation_size(indexrelid)) FROM pg_index WHERE indrelid = 'bulk'::regclass)::float8
                           / (SELECT sum(pg_relation_size(indexrelid)) FROM pg_index WHERE indrelid = 'bulk_fresh'::regclass)""")
