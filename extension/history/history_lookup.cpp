@@ -13,6 +13,7 @@
 #include "common/errors.hpp"
 #include "guard.hpp"
 #include "history/history_features.hpp"
+#include "history/history_index_scan.hpp"
 #include "history/history_sql.hpp"
 #include "scoring/model_cache.hpp"
 
@@ -228,7 +229,10 @@ const EntityPlans& PlansFor(const std::string& summary, const std::string& rows,
 // What a lookup from rows of one type needs, made once per model, relation and row type and
 // kept while the model cache and every relation's shape are unchanged.
 struct RowLookup {
+  bool valid = false;
   uint64_t generation = 0, epoch = 0;
+  bool direct_planned = false;           // the trigger's direct scans, planned on its first row
+  std::vector<DirectEntityScan> direct;  // per entity; empty: the SPI lookup
   std::vector<AttrNumber> by_atts;  // per entity
   std::vector<AttrNumber> atts;     // per argument: [0] the entity (per entity), time, amounts, new columns
   std::vector<EntityPlans> plans;   // per entity
@@ -242,32 +246,42 @@ struct JsonbLookup {
 std::map<std::tuple<const Model*, Oid, Oid>, RowLookup> g_row_lookups;
 std::map<std::pair<const Model*, Oid>, JsonbLookup> g_jsonb_lookups;
 
-const RowLookup& RowLookupFor(const Model& model, Oid relid, TupleDesc desc) {
+// The row lookup of a model, relation and row type: its column mapping, rebuilt when the
+// model cache or any relation's shape changed (plans: EnsurePlans, inside SPI).
+RowLookup& RowLookupFor(const Model& model, Oid relid, TupleDesc desc) {
   RowLookup& l = g_row_lookups[{&model, relid, desc->tdtypeid}];
-  if (l.generation == ModelCacheGeneration() && l.epoch == SchemaEpoch() && !l.plans.empty()) return l;
+  if (l.valid && l.generation == ModelCacheGeneration() && l.epoch == SchemaEpoch()) return l;
   const HistorySpec& spec = *model.history;
-  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
-  const std::string rel = RelationName(relid);
+  (void)DescribeHistoryColumns(relid, spec);  // the relation has the columns, of usable types
   l = RowLookup();
   for (const std::string& b : spec.by) l.by_atts.push_back(AttributeOf(desc, b));
   l.atts.push_back(0);
   l.atts.push_back(AttributeOf(desc, spec.time));
   for (const std::string& a : spec.amounts) l.atts.push_back(AttributeOf(desc, a));
   for (const std::string& n : spec.fresh) l.atts.push_back(AttributeOf(desc, n));
-  std::vector<std::string> in;
-  std::vector<Oid> types;
-  for (size_t i = 0; i < l.atts.size(); ++i) {
-    in.push_back("$" + std::to_string(i + 1));
-    types.push_back(i == 0 ? InvalidOid : TupleDescAttr(desc, l.atts[i] - 1)->atttypid);
-  }
-  for (size_t e = 0; e < spec.by.size(); ++e) {
-    types[0] = TupleDescAttr(desc, l.by_atts[e] - 1)->atttypid;
-    auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
-    l.plans.push_back(PlansFor(summary, rows, types));
-  }
   l.generation = ModelCacheGeneration();
   l.epoch = SchemaEpoch();
+  l.valid = true;
   return l;
+}
+
+// The SPI lookup's prepared plans (SPI connected).
+void EnsurePlans(const Model& model, Oid relid, TupleDesc desc, RowLookup* l) {
+  if (!l->plans.empty()) return;
+  const HistorySpec& spec = *model.history;
+  const HistoryColumns cols = DescribeHistoryColumns(relid, spec);
+  const std::string rel = RelationName(relid);
+  std::vector<std::string> in;
+  std::vector<Oid> types;
+  for (size_t i = 0; i < l->atts.size(); ++i) {
+    in.push_back("$" + std::to_string(i + 1));
+    types.push_back(i == 0 ? InvalidOid : TupleDescAttr(desc, l->atts[i] - 1)->atttypid);
+  }
+  for (size_t e = 0; e < spec.by.size(); ++e) {
+    types[0] = TupleDescAttr(desc, l->by_atts[e] - 1)->atttypid;
+    auto [summary, rows] = EntityQueries(spec, cols, e, rel, in);
+    l->plans.push_back(PlansFor(summary, rows, types));
+  }
 }
 
 const JsonbLookup& JsonbLookupFor(const Model& model, Oid relid) {
@@ -313,11 +327,68 @@ Oid HistoryRelation(const Model& model) {
   }
 }
 
+// The trigger's direct scans for every entity, when the relation allows them all.
+void PlanDirect(const HistorySpec& spec, Oid relid, TupleDesc desc, RowLookup* l) {
+  l->direct_planned = true;
+  std::vector<Oid> fresh_types;
+  for (size_t n = 0; n < spec.fresh.size(); ++n) fresh_types.push_back(TupleDescAttr(desc, l->atts[2 + spec.amounts.size() + n] - 1)->atttypid);
+  const Oid time_type = TupleDescAttr(desc, l->atts[1] - 1)->atttypid;
+  std::vector<DirectEntityScan> plans(spec.by.size());
+  for (size_t e = 0; e < spec.by.size(); ++e) {
+    const Oid entity_type = TupleDescAttr(desc, l->by_atts[e] - 1)->atttypid;
+    if (!PgCall([&] { return PlanDirectScan(relid, spec, e, entity_type, time_type, fresh_types, &plans[e]); })) return;
+  }
+  l->direct = std::move(plans);
+}
+
+// One entity's history by the direct scans (the row's own values: `datums` of `desc`).
+void DirectEntity(const HistorySpec& spec, const RowLookup& l, size_t e, TupleDesc desc, const Datum* datums,
+                  const bool* nulls, Found* found, DirectScratch* scratch) {
+  const AttrNumber by = l.by_atts[e], time_att = l.atts[1];
+  if (nulls[by - 1] || nulls[time_att - 1]) return;  // no history
+  const Oid time_type = TupleDescAttr(desc, time_att - 1)->atttypid;
+  int64_t now = 0;
+  if (!TimeMicros(time_type, datums[time_att - 1], &now)) return;
+  const size_t na = spec.amounts.size(), nn = spec.fresh.size();
+  found->missing = false;
+  found->row.time = now;
+  found->row.amounts.assign(na, NAN);
+  std::vector<Datum> fresh(nn + 1);
+  std::vector<uint8_t> fresh_nulls(nn + 1, 1);
+  for (size_t n = 0; n < nn; ++n) {
+    const AttrNumber a = l.atts[2 + na + n];
+    fresh[n] = datums[a - 1];
+    fresh_nulls[n] = nulls[a - 1];
+  }
+  PgCall([&] {
+    for (size_t a = 0; a < na; ++a) {
+      const AttrNumber att = l.atts[2 + a];
+      if (!nulls[att - 1]) found->row.amounts[a] = AmountValue(getBaseType(TupleDescAttr(desc, att - 1)->atttypid), datums[att - 1]);
+    }
+    DirectScan(l.direct[e], spec, datums[by - 1], datums[time_att - 1], now, fresh.data(),
+               reinterpret_cast<const bool*>(fresh_nulls.data()), scratch, &found->past);
+  });
+}
+
 void FillHistoryFromRow(const Model& model, Oid relid, TupleDesc desc, const Datum* datums, const bool* nulls,
                         FeatureValue* values, LookupMode mode) {
   const HistorySpec& spec = *model.history;
+  if (mode.lock) {  // the trigger: B-tree scans of the table when it has the indexes
+    RowLookup& lookup = RowLookupFor(model, relid, desc);
+    if (!lookup.direct_planned) PlanDirect(spec, relid, desc, &lookup);
+    if (!lookup.direct.empty()) {
+      DirectScratch scratch;
+      for (size_t e = 0; e < spec.by.size(); ++e) {
+        Found found;
+        DirectEntity(spec, lookup, e, desc, datums, nulls, &found, &scratch);
+        Store(model, spec, e, found, values);
+      }
+      return;
+    }
+  }
   WithSpi(relid, mode.as_owner, [&] {
-    const RowLookup& lookup = RowLookupFor(model, relid, desc);  // prepares plans: connected
+    RowLookup& lookup = RowLookupFor(model, relid, desc);
+    EnsurePlans(model, relid, desc, &lookup);  // prepares plans: connected
     std::vector<Datum> args(lookup.atts.size());
     std::string arg_nulls(lookup.atts.size(), ' ');
     for (size_t i = 1; i < lookup.atts.size(); ++i) {
