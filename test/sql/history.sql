@@ -37,6 +37,14 @@ SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:05:00+
 -- At 11:30 both windows are empty (means and ratios missing); d3 is new (row 4 is not earlier).
 SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 11:30:00+00", "amount": 40, "country": "FR",
                                            "device": "d3"}', 'hh') WHERE feature LIKE 'acct:%' ORDER BY feature;
+-- History features are measured in absolute time: the session's TimeZone changes none of them.
+CREATE TEMP TABLE utc AS SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:06:00+00",
+       "amount": 60, "country": "US", "device": "d2"}', 'hh') WHERE feature LIKE 'acct:%';
+SET TimeZone = 'Asia/Tokyo';
+SELECT (SELECT count(*) FROM utc) AS compared,
+       (SELECT count(*) FROM (SELECT feature, value FROM fraud_explain('{"acct": 1, "t": "2024-03-01 10:06:00+00",
+         "amount": 60, "country": "US", "device": "d2"}', 'hh') WHERE feature LIKE 'acct:%' EXCEPT SELECT * FROM utc) d) AS differing;
+RESET TimeZone;
 -- A NULL entity or time: no history, every history feature missing; an unknown entity: its first row.
 SELECT count(*) FILTER (WHERE value IS NULL) AS missing, count(*) AS features
   FROM fraud_explain('{"acct": null, "t": "2024-03-01 10:06:00+00", "amount": 60, "country": "US", "device": "d2"}', 'hh')
