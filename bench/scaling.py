@@ -8,7 +8,7 @@ import json
 import statistics
 from benchlib import connect, print_table, timed_peak_rss
 
-COLUMNS = ["amount", "amount_ratio", "merchant_category", "country", "channel", "new_device", "created_at"]
+COLUMNS = ["amount", "merchant_category", "country", "channel", "created_at"]
 
 
 def main():

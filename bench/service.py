@@ -23,9 +23,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from benchlib import connect, print_table
 
-NUMERIC = ["amount", "amount_ratio"]
+NUMERIC = ["amount"]
 CATEGORICAL = ["merchant_category", "country", "channel"]
-BOOLEAN = ["new_device"]
+BOOLEAN = []  # 0.3.0: the generator returns what an application has (no new_device flag)
 COLUMNS = NUMERIC + CATEGORICAL + BOOLEAN
 
 
@@ -60,8 +60,8 @@ def main():
     transactions = [r[0] for r in cur.fetchall()]
     parsed = [json.loads(t) for t in transactions]
 
-    cur.execute("CREATE TABLE svc_live (id bigserial PRIMARY KEY, amount numeric, amount_ratio float8, "
-                "merchant_category text, country text, channel text, new_device boolean)")
+    cur.execute("CREATE TABLE svc_live (id bigserial PRIMARY KEY, amount numeric, "
+                "merchant_category text, country text, channel text)")
     cur.execute("SELECT fraud_attach('svc_live', 'bench_svc', '{\"add_columns\": true}')")
     cur.execute("CREATE TABLE svc_verdicts (id bigserial PRIMARY KEY, transaction jsonb, score float8, is_flagged boolean)")
 
@@ -80,8 +80,8 @@ def main():
                 time.sleep(0.2)
         cur.execute("PREPARE one AS SELECT 1")
         cur.execute("PREPARE score(text) AS SELECT fraud_score($1::jsonb, 'bench_svc')")
-        cur.execute("PREPARE ins(numeric, float8, text, text, text, boolean) AS INSERT INTO svc_live "
-                    "(amount, amount_ratio, merchant_category, country, channel, new_device) VALUES ($1, $2, $3, $4, $5, $6)")
+        cur.execute("PREPARE ins(numeric, text, text, text) AS INSERT INTO svc_live "
+                    "(amount, merchant_category, country, channel) VALUES ($1, $2, $3, $4)")
         cur.execute("PREPARE verdict(jsonb, float8, boolean) AS INSERT INTO svc_verdicts (transaction, score, is_flagged) "
                     "VALUES ($1, $2, $3)")
         lat = {"http": [], "sql": [], "floor": [], "e2e_http": [], "e2e_sql": []}
@@ -110,8 +110,7 @@ def main():
             for i in chunk:
                 p = parsed[i]
                 t0 = time.perf_counter()
-                cur.execute("EXECUTE ins(%s, %s, %s, %s, %s, %s)", (p["amount"], p["amount_ratio"], p["merchant_category"],
-                                                                    p["country"], p["channel"], p["new_device"]))
+                cur.execute("EXECUTE ins(%s, %s, %s, %s)", (p["amount"], p["merchant_category"], p["country"], p["channel"]))
                 lat["e2e_sql"].append(time.perf_counter() - t0)
         # Bulk: the service scores one call at a time; pg_fraud scores a table in one query.
         start = time.perf_counter()
