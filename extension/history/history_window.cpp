@@ -2,10 +2,13 @@
 //
 // Called as fraud_history_window(spec, entity IS NULL, time, amounts, distinct, new)
 // OVER (PARTITION BY entity ORDER BY time): PostgreSQL partitions and sorts (spilling past
-// work_mem); this function sweeps each partition once with HistorySweep, adding a row to
-// the history only once the current row's time is later than its own (ties never see each
-// other), so every row gets exactly the features the trigger computes for it.
+// work_mem); this function sweeps each partition once with HistorySweep. Each row's values
+// are read once, as the current row, and wait in `pending` until a row with a later time
+// comes: only then does the row join the history (ties never see each other), so every row
+// gets exactly the features the trigger computes for it. Rows already in the sweep are never
+// read again, so the window keeps only the current row (WinSetMarkPosition).
 #include <cmath>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,11 +23,18 @@ namespace pgfraud {
 namespace glue {
 namespace {
 
+// A row read as the current row, not yet in the history (no later time seen yet).
+struct PendingRow {
+  int64_t time;
+  std::vector<double> amounts;
+  std::vector<std::optional<std::string>> distinct, fresh;
+};
+
 // One call site's sweep; lives in fn_extra, deleted with the call site's memory.
 struct WindowState {
+  std::deque<PendingRow> pending;
   HistorySpec spec;
   std::unique_ptr<HistorySweep> sweep;
-  int64 next = 0;  // the first partition row not yet added to the sweep
   std::vector<double> amounts;
   std::vector<std::optional<std::string>> distinct, fresh;
   std::vector<double> out;
@@ -63,11 +73,11 @@ WindowState& StateOf(FunctionCallInfo fcinfo, WindowObject win) {
   return *raw;
 }
 
-// Argument `argno` of partition row `row`; false when NULL.
-bool Argument(WindowObject win, int argno, int64 row, Datum* out) {
-  bool isnull = true, isout = false;
-  *out = WinGetFuncArgInPartition(win, argno, row, WINDOW_SEEK_HEAD, false, &isnull, &isout);
-  return !isnull && !isout;
+// Argument `argno` of the current row; false when NULL.
+bool Argument(WindowObject win, int argno, Datum* out) {
+  bool isnull = true;
+  *out = WinGetFuncArgCurrent(win, argno, &isnull);
+  return !isnull;
 }
 
 // Reads a float8[] or text[] argument into `numbers` or `texts` (`count` elements).
@@ -89,16 +99,16 @@ void ReadArray(Datum array, size_t count, std::vector<double>* numbers, std::vec
   }
 }
 
-// Reads one row's amounts, distinct and new values (arguments 3, 4, 5) into the state.
-void ReadValues(WindowObject win, WindowState& s, int64 row) {
+// Reads the current row's amounts, distinct and new values (arguments 3, 4, 5) into the state.
+void ReadValues(WindowObject win, WindowState& s) {
   Datum d;
-  const bool a = PgCall([&] { return Argument(win, 3, row, &d); });
+  const bool a = PgCall([&] { return Argument(win, 3, &d); });
   PgCall([&] { ReadArray(a ? d : 0, a ? s.spec.amounts.size() : 0, &s.amounts, nullptr); });
   if (!a) s.amounts.assign(s.spec.amounts.size(), NAN);
-  const bool b = PgCall([&] { return Argument(win, 4, row, &d); });
+  const bool b = PgCall([&] { return Argument(win, 4, &d); });
   PgCall([&] { ReadArray(b ? d : 0, b ? s.spec.distinct.size() : 0, nullptr, &s.distinct); });
   if (!b) s.distinct.assign(s.spec.distinct.size(), std::nullopt);
-  const bool c = PgCall([&] { return Argument(win, 5, row, &d); });
+  const bool c = PgCall([&] { return Argument(win, 5, &d); });
   PgCall([&] { ReadArray(c ? d : 0, c ? s.spec.fresh.size() : 0, nullptr, &s.fresh); });
   if (!c) s.fresh.assign(s.spec.fresh.size(), std::nullopt);
 }
@@ -110,10 +120,11 @@ Datum HistoryWindow(FunctionCallInfo fcinfo) {
   int64* started = static_cast<int64*>(PgCall([&] { return WinGetPartitionLocalMemory(win, sizeof(int64)); }));
   if (*started == 0) {  // a new partition: a new entity
     s.sweep->Reset();
-    s.next = 0;
+    s.pending.clear();
     *started = 1;
   }
   const int64 current = WinGetCurrentPosition(win);
+  PgCall([&] { WinSetMarkPosition(win, current); });  // earlier rows are never read again
   Datum d;
   bool entity_null = true, isnull = true;
   d = PgCall([&] { return WinGetFuncArgCurrent(win, 1, &isnull); });
@@ -124,23 +135,15 @@ Datum HistoryWindow(FunctionCallInfo fcinfo) {
     fcinfo->isnull = true;
     return 0;
   }
-  // Rows sort by time (NULL times last): earlier rows join the history in order.
-  while (s.next < current) {
-    Datum t;
-    int64_t earlier = 0;
-    if (!PgCall([&] { return Argument(win, 2, s.next, &t); })) break;
-    if (!TimeMicros(s.time_type, t, &earlier)) {  // -infinity sorts first: in no history
-      ++s.next;
-      continue;
-    }
-    if (earlier >= time) break;
-    ReadValues(win, s, s.next);
-    s.sweep->Add(earlier, s.amounts, s.distinct, s.fresh);
-    ++s.next;
+  // Rows sort by time: the pending rows earlier than this one join the history, in order.
+  while (!s.pending.empty() && s.pending.front().time < time) {
+    PendingRow& p = s.pending.front();
+    s.sweep->Add(p.time, p.amounts, p.distinct, p.fresh);
+    s.pending.pop_front();
   }
-  PgCall([&] { WinSetMarkPosition(win, s.next); });
-  ReadValues(win, s, current);
+  ReadValues(win, s);
   s.sweep->Compute({time, s.amounts}, s.fresh, s.out.data());
+  s.pending.push_back({time, s.amounts, s.distinct, s.fresh});
   return PgCall([&] {
     const size_t n = s.out.size();
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (n + 1)));
