@@ -116,11 +116,14 @@ void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snap
 
 std::string ValueText(Oid type, Datum value) {
   switch (type) {
-    case TEXTOID: case VARCHAROID: return std::string(TextDatumGetCString(value));
-    case BPCHAROID: {
-      std::string s = TextDatumGetCString(value);
-      while (!s.empty() && s.back() == ' ') s.pop_back();
-      return s;
+    case TEXTOID: case VARCHAROID: case BPCHAROID: {
+      // Read in place (short values are not copied into a palloc'd C string first).
+      struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
+      std::string_view s(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+      if (type == BPCHAROID) {
+        while (!s.empty() && s.back() == ' ') s.remove_suffix(1);  // as ::text drops the padding
+      }
+      return std::string(s);
     }
     case BOOLOID: return DatumGetBool(value) ? "true" : "false";
     default: {
