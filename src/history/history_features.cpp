@@ -2,6 +2,7 @@
 // since the previous row, the entity's age and never-seen values, from earlier rows only.
 #include "history/history_features.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string_view>
@@ -16,6 +17,19 @@ size_t WindowStart(const EntityPast& past, int64_t time, int64_t length) {
   size_t i = past.begin;
   while (i < past.times.size() && past.times[i] < time - length) ++i;
   return i;
+}
+
+// The distinct non-missing values of distinct column d in rows [start, end): sorted views,
+// counted once (a window holds tens of rows; hashing each cost more than sorting them).
+size_t CountDistinct(const EntityPast& past, size_t start, size_t d, size_t nd) {
+  thread_local std::vector<std::string_view> values;
+  values.clear();
+  for (size_t i = start; i < past.times.size(); ++i) {
+    const std::optional<std::string>& v = past.distinct[i * nd + d];
+    if (v) values.emplace_back(*v);
+  }
+  std::sort(values.begin(), values.end());
+  return static_cast<size_t>(std::unique(values.begin(), values.end()) - values.begin());
 }
 
 }  // namespace
@@ -42,14 +56,7 @@ void ComputeEntityFeatures(const HistorySpec& spec, const EntityPast& past, cons
       out[k++] = mean;
       out[k++] = counted > 0 && mean != 0.0 && !std::isnan(current) ? current / mean : kMissing;
     }
-    for (size_t d = 0; d < nd; ++d) {
-      std::unordered_set<std::string_view> values;
-      for (size_t i = start; i < rows; ++i) {
-        const std::optional<std::string>& v = past.distinct[i * nd + d];
-        if (v) values.insert(*v);
-      }
-      out[k++] = static_cast<double>(values.size());
-    }
+    for (size_t d = 0; d < nd; ++d) out[k++] = static_cast<double>(CountDistinct(past, start, d, nd));
   }
   out[k++] = past.has_earlier ? static_cast<double>(row.time - past.last_time) / 1e6 : kMissing;
   out[k++] = past.has_earlier ? static_cast<double>(row.time - past.first_time) / 1e6 : 0.0;
