@@ -6,6 +6,7 @@
 
 #include "history/history_sql.hpp"
 #include "values/numeric_decode.hpp"
+#include "values/row_values.hpp"
 
 extern "C" {
 #include "access/nbtree.h"
@@ -20,14 +21,7 @@ namespace pgfraud {
 namespace glue {
 namespace {
 
-AttrNumber HeapAttribute(Relation heap, const std::string& name) {
-  TupleDesc desc = RelationGetDescr(heap);
-  for (int i = 0; i < desc->natts; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (!att->attisdropped && name == NameStr(att->attname)) return att->attnum;
-  }
-  return 0;
-}
+AttrNumber HeapAttribute(Relation heap, const std::string& name) { return ExactAttribute(RelationGetDescr(heap), name); }
 
 // The comparison procedure of `strategy` in index key `key` for a value of `type`; InvalidOid
 // when the operator family has none.

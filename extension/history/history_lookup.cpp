@@ -184,10 +184,7 @@ std::string RelationName(Oid relid) {
 }
 
 AttrNumber AttributeOf(TupleDesc desc, const std::string& name) {
-  for (int i = 0; i < desc->natts; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (!att->attisdropped && name == NameStr(att->attname)) return att->attnum;
-  }
+  if (const AttrNumber att = ExactAttribute(desc, name)) return att;
   throw Error(ErrorCode::kUndefinedColumn, "history column \"" + name + "\" does not exist in the row",
               "A model with history features reads its entity, time, amount and new columns from each row.");
 }
@@ -317,10 +314,7 @@ Oid HistoryRelation(const Model& model) {
                 "Set \"relation\" in the document's \"history\" object to the table holding past transactions.");
   }
   try {
-    return PgCall([&] {
-      List* names = stringToQualifiedNameList(name.c_str());
-      return RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
-    });
+    return RelationByName(name);
   } catch (const PgException&) {
     throw Error(ErrorCode::kUndefinedObject, "the model's history relation does not exist",
                 "The model reads history from the table it was trained on; import it with another \"relation\".");

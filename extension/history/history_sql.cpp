@@ -52,6 +52,13 @@ std::string Ident(const std::string& name) {
   return PgCall([&] { return std::string(quote_identifier(name.c_str())); });
 }
 
+Oid RelationByName(const std::string& name) {
+  return PgCall([&] {
+    List* names = stringToQualifiedNameList(name.c_str());
+    return RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
+  });
+}
+
 HistoryColumns DescribeHistoryColumns(Oid relid, const HistorySpec& spec) {
   HistoryColumns out;
   for (const std::string& b : spec.by) {

@@ -44,6 +44,10 @@ bool TimeMicros(Oid type, Datum value, int64_t* out);
 // float8 column named as the feature (FeatureNames): the window function per entity.
 std::string FeaturisingQuery(const std::string& schema, const std::string& source, const HistorySpec& spec);
 
+// The OID of a relation named by qualified (or search_path) text, locked AccessShareLock;
+// PostgreSQL's error (42P01) when there is none, as a PgException.
+Oid RelationByName(const std::string& name);
+
 // The quoted identifier of a name.
 std::string Ident(const std::string& name);
 

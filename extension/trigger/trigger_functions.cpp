@@ -13,6 +13,7 @@
 #include "common/errors.hpp"
 #include "guard.hpp"
 #include "history/history_lookup.hpp"
+#include "history/history_sql.hpp"
 #include "scoring/model_cache.hpp"
 #include "values/row_values.hpp"
 #include "scoring/rules.hpp"
@@ -118,10 +119,7 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   });
   t.history_relid = RelationGetRelid(rel);
   if (!t.history_relation.empty()) {
-    t.history_relid = PgCall([&] {
-      List* names = stringToQualifiedNameList(t.history_relation.c_str());
-      return RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
-    });
+    t.history_relid = RelationByName(t.history_relation);
   }
   t.type = desc->tdtypeid;
   t.epoch = SchemaEpoch();

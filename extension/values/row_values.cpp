@@ -26,14 +26,18 @@ bool SameNameIgnoringCase(const char* a, const std::string& b) {
 }
 
 // The attribute feeding feature `name`: exact match first, then a unique case-insensitive one.
-// True when the row has a column of exactly this name (a featurised row's history column).
-bool HasAttribute(TupleDesc desc, const std::string& name) {
+
+}  // namespace
+
+AttrNumber ExactAttribute(TupleDesc desc, const std::string& name) {
   for (int i = 0; i < desc->natts; ++i) {
     Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (!att->attisdropped && name == NameStr(att->attname)) return true;
+    if (!att->attisdropped && name == NameStr(att->attname)) return att->attnum;
   }
-  return false;
+  return 0;
 }
+
+namespace {
 
 Form_pg_attribute FindAttribute(TupleDesc desc, const std::string& name) {
   Form_pg_attribute folded = nullptr;
@@ -170,7 +174,7 @@ ColumnPlan PlanValue(const Feature& f, Oid declared_type, AttrNumber attnum) {
 
 void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
   for (size_t i = 0; i < model.features.size(); ++i) {
-    if (model.features[i].history >= 0 && !HasAttribute(desc, model.features[i].name)) {
+    if (model.features[i].history >= 0 && ExactAttribute(desc, model.features[i].name) == 0) {
       plans[i] = ColumnPlan{};  // attnum 0: computed from history by the caller (history_lookup.hpp)
       continue;
     }

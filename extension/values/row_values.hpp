@@ -19,6 +19,9 @@ struct ColumnPlan {
   Oid output_fn;      // kOutputText: the type's output function
 };
 
+// The attribute number of the column of exactly this name, 0 when there is none.
+AttrNumber ExactAttribute(TupleDesc desc, const std::string& name);
+
 // Maps each feature of `model` to an attribute of `desc`, by exact name, else by a unique
 // case-insensitive match; throws Error for a missing column or a type the feature cannot use.
 // `plans` has one slot per feature.
