@@ -7,7 +7,7 @@ Model: 3 windows (10 minutes, 1 day, 30 days), 1 amount, 1 "distinct" (country) 
    made, (account, time) INCLUDE (amount, country) and (account, device, time)) /
    with the same features hand-written in a PL/pgSQL BEFORE trigger (indexed queries, the
    same logit), and the per-insert overhead in microseconds (from the TPS: 1/tps - 1/tps0).
-   The history is 200,000 rows of 2,000 accounts over the last ~85 days (about 1.2 a day per
+   The history is 100 rows per account of --accounts (2,000: 200,000 rows) over the last ~85 days (about 1.2 a day per
    account); every run starts from it alone (the rows a run inserted are deleted, the table
    vacuumed).
 2. Training on --rows rows: train_fraud_model with the history option / pandas computing the
@@ -37,7 +37,7 @@ PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 HISTORY = {"by": "account_id", "time": "created_at", "windows": ["10 minutes", "1 day", "30 days"],
            "amounts": ["amount"], "distinct": ["country"], "new": ["device_id"]}
 WINDOWS = [("10 minutes", "10min"), ("1 day", "1D"), ("30 days", "30D")]
-ACCOUNTS = 2000
+ACCOUNTS = 2000  # --accounts; the history holds 100 rows per account (about 1.2 a day over ~85 days)
 
 
 def q(name):
@@ -102,9 +102,9 @@ def plpgsql_trigger(cur, doc, table):
     cur.execute(f"CREATE TRIGGER flag BEFORE INSERT ON {t} FOR EACH ROW EXECUTE FUNCTION {t}_flag()")
 
 
-def pgbench(table, seconds):
+def pgbench(table, seconds, accounts):
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write(f"\\set acct random(1, {ACCOUNTS})\n\\set amt random(100, 50000)\n"
+        script.write(f"\\set acct random(1, {accounts})\n\\set amt random(100, 50000)\n"
                      f"INSERT INTO {table} (account_id, merchant_category, country, channel, device_id, amount, created_at, is_fraud) "
                      f"VALUES (:acct, 'grocery', 'US', 'pos', 'd' || :acct || '-1', :amt / 100.0, clock_timestamp(), false);\n")
     out = subprocess.run([PGBENCH, "-n", "-M", "prepared", "-c", "1", "-j", "1", "-T", str(seconds), "-f", script.name],
@@ -117,8 +117,8 @@ def insert_path(cur, args):
     cur.execute("SET client_min_messages = warning")
     # A recent history: 200,000 rows over the last ~85 days, so that new rows have 30-day history.
     cur.execute("DROP TABLE IF EXISTS hb_src, hb_plain, hb_trigger, hb_plpgsql CASCADE")
-    cur.execute("CREATE TABLE hb_src AS SELECT * FROM fraud_generate_transactions(200000, 21, 0.02, "
-                "now() - interval '37 seconds' * 200000, 1, %s)", (ACCOUNTS,))
+    cur.execute("CREATE TABLE hb_src AS SELECT * FROM fraud_generate_transactions(%s, 21, 0.02, "
+                "now() - interval '7400000 seconds', 1, %s)", (100 * args.accounts, args.accounts))
     cur.execute("SELECT metrics FROM train_fraud_model('hb_src', 'is_fraud', 'hb', %s)",
                 (json.dumps({"exclude": ["id", "device_id"], "history": HISTORY}),))
     cur.execute("SELECT document FROM fraud_models WHERE name = 'hb' AND active")
@@ -148,7 +148,7 @@ def insert_path(cur, args):
         # Each run starts from the same table: the history alone, vacuumed. (At ~5,000 inserts a
         # second over 2,000 accounts, the rows of earlier runs would pile up in every account's
         # windows, 25 a run: a card-testing storm on every card, not daily traffic.)
-        tps = pgbench(table, args.seconds)
+        tps = pgbench(table, args.seconds, args.accounts)
         cur.execute(f"DELETE FROM {table} WHERE id > %s", (last_history_id,))
         cur.execute(f"VACUUM {table}")
         cur.execute("CHECKPOINT")
@@ -161,7 +161,7 @@ def insert_path(cur, args):
         theirs.append(run("hb_plpgsql"))
     p, o, t = statistics.median(plain), statistics.median(ours), statistics.median(theirs)
     # The two triggers give the same scores on rows inserted by a last short run (a check of the baseline).
-    pgbench("hb_plpgsql", 1)
+    pgbench("hb_plpgsql", 1, args.accounts)
     cur.execute("ALTER SYSTEM RESET synchronous_commit")
     cur.execute("SELECT pg_reload_conf()")
     # Relative to the larger score (most new rows are legitimate, with scores far below 1e-10),
@@ -302,6 +302,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--only", choices=["insert", "training"], help="run one half")
+    parser.add_argument("--accounts", type=int, default=ACCOUNTS, help="accounts of the insert half's history")
     args = parser.parse_args()
     conn = connect()
     cur = conn.cursor()

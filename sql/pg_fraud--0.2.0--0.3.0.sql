@@ -73,11 +73,13 @@ BEGIN
                                                 AND a.attname OPERATOR(pg_catalog.=) entity)
                           AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
                                                 AND a.attname OPERATOR(pg_catalog.=) (history ->> 'time'))) THEN
-            -- The amount and distinct columns ride along (INCLUDE): lookups read the index alone
-            -- where the visibility map allows.
+            -- The amount, distinct and new columns ride along (INCLUDE): lookups read the index
+            -- alone where the visibility map allows, and a value met in the window needs no
+            -- look-up over the whole history.
             SELECT string_agg(DISTINCT format('%I', c), ', ') INTO covered
               FROM (SELECT jsonb_array_elements_text(history -> 'amounts') UNION ALL
-                    SELECT jsonb_array_elements_text(history -> 'distinct')) AS x(c);
+                    SELECT jsonb_array_elements_text(history -> 'distinct') UNION ALL
+                    SELECT jsonb_array_elements_text(history -> 'new')) AS x(c);
             EXECUTE format('CREATE INDEX ON %s (%I, %I)%s', tab, entity, history ->> 'time',
                            CASE WHEN covered IS NULL THEN '' ELSE ' INCLUDE (' || covered || ')' END);
             RAISE NOTICE 'fraud_attach: created an index on %(%, %) for history lookups', tab, entity, history ->> 'time';

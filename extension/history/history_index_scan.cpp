@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "history/history_sql.hpp"
 #include "values/numeric_decode.hpp"
@@ -15,6 +16,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 }
 
 namespace pgfraud {
@@ -144,6 +146,8 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
   p.time_att = HeapAttribute(heap, spec.time);
   p.time_atts = {p.time_att};
   ok = ok && by > 0 && p.time_att > 0;
+  p.by_att = by;
+  if (ok) get_typlenbyval(entity_type, &p.entity_len, &p.entity_byval);
   TupleDesc desc = RelationGetDescr(heap);
   if (ok) {
     p.time_type = TupleDescAttr(desc, p.time_att - 1)->atttypid;
@@ -172,7 +176,9 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
     if (!OidIsValid(p.window_index) && LeadingKeys(index, by, p.time_att)) {
       p.entity_eq = KeyProc(index, 0, entity_type, BTEqualStrategyNumber);
       p.time_lt = KeyProc(index, 1, time_type, BTLessStrategyNumber);
-      if (OidIsValid(p.entity_eq) && OidIsValid(p.time_lt)) {
+      p.time_le = KeyProc(index, 1, time_type, BTLessEqualStrategyNumber);
+      p.time_ge = KeyProc(index, 1, time_type, BTGreaterEqualStrategyNumber);
+      if (OidIsValid(p.entity_eq) && OidIsValid(p.time_lt) && OidIsValid(p.time_le) && OidIsValid(p.time_ge)) {
         p.window_index = RelationGetRelid(index);
         p.window_positions = IndexPositions(heap, index);
       }
@@ -192,107 +198,227 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
   }
   list_free(indexes);
   table_close(heap, AccessShareLock);
+  p.fresh_in_window = !p.fresh_atts.empty() && !p.window_positions.empty();
+  for (AttrNumber a : p.fresh_atts) p.fresh_in_window = p.fresh_in_window && p.window_positions[a] > 0;
   ok = ok && OidIsValid(p.window_index);
   if (ok) *out = p;
   return ok;
 }
 
+namespace {
+
+// Whether a value's text (ValueText) is `wanted`; text types compared in place.
+bool SameText(Oid type, Datum value, const std::string& wanted) {
+  if (type != TEXTOID && type != VARCHAROID && type != BPCHAROID) return ValueText(type, value) == wanted;
+  struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
+  std::string_view s(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+  if (type == BPCHAROID) {
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  }
+  return s == wanted;
+}
+
+// Per backend, the first time last found per (table, entity column, entity value): a hint
+// that bounds the first-time scan (FirstTime). It is never trusted, only tried, so it needs
+// no invalidation; at most kMaxFirstHints entries (dropped all at once when full).
+std::unordered_map<std::string, int64_t> g_first_hints;
+constexpr size_t kMaxFirstHints = 16384;
+
+void HintKey(const DirectEntityScan& plan, Datum entity, std::string* key) {
+  key->assign(reinterpret_cast<const char*>(&plan.heap), sizeof(Oid));
+  key->append(reinterpret_cast<const char*>(&plan.by_att), sizeof(AttrNumber));
+  if (plan.entity_byval) {
+    key->append(reinterpret_cast<const char*>(&entity), sizeof(Datum));
+  } else if (plan.entity_len == -1) {
+    struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(entity)));
+    key->append(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+  } else if (plan.entity_len > 0) {
+    key->append(DatumGetPointer(entity), plan.entity_len);
+  } else {
+    key->append(DatumGetCString(entity));
+  }
+}
+
+// Everything one DirectScan reads with.
+struct ScanContext {
+  const DirectEntityScan& plan;
+  Relation heap, index;
+  Snapshot snapshot;
+  TupleTableSlot* slot;
+  Datum entity, time;
+};
+
+// The finite time of a scanned row; false for +-infinity.
+bool RowTime(const ScanContext& c, const RowSource& s, int64_t* t) {
+  bool isnull;
+  return TimeMicros(c.plan.time_type, s.Get(c.plan.time_att, &isnull), t);
+}
+
+// The entity's rows of the longest window, [now - longest, now), newest first into scratch
+// (with no windows: the last earlier row only); sets last_time.
+// When the window index holds the new columns, a current value met there is marked seen.
+void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, const bool* fresh_nulls,
+                DirectScratch* scratch, EntityPast* past) {
+  const DirectEntityScan& plan = c.plan;
+  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
+  const bool fresh = plan.fresh_in_window && !spec.windows.empty();
+  static const std::vector<AttrNumber> kNone;
+  ScanKeyData keys[3];
+  ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
+  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
+  const bool windows = !spec.windows.empty();
+  // The window's lower bound is a scan key: nbtree stops at it instead of reading the
+  // entity's older rows on the leaf page.
+  if (windows) ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge, MicrosTime(plan.time_type, now - spec.LongestWindow()));
+  scratch->times.clear();
+  scratch->amounts.clear();
+  scratch->distinct.clear();
+  Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, windows ? 3 : 2, BackwardScanDirection, c.slot,
+       {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, fresh ? &plan.fresh_atts : &kNone},
+       [&](const RowSource& s) {
+    int64_t t = 0;
+    if (!RowTime(c, s, &t)) return true;  // +-infinity
+    if (!past->has_earlier) past->last_time = t;
+    past->has_earlier = true;
+    if (!windows) return false;
+    scratch->times.push_back(t);
+    bool isnull;
+    for (size_t a = 0; a < na; ++a) {
+      const Datum d = s.Get(plan.amount_atts[a], &isnull);
+      scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
+    }
+    for (size_t d = 0; d < nd; ++d) {
+      const Datum v = s.Get(plan.distinct_atts[d], &isnull);
+      scratch->distinct.emplace_back(isnull ? std::nullopt : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
+    }
+    for (size_t n = 0; fresh && n < nn; ++n) {
+      if (fresh_nulls[n] || past->seen[n] == 1) continue;
+      const Datum v = s.Get(plan.fresh_atts[n], &isnull);
+      if (!isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n])) past->seen[n] = 1;
+    }
+    return true;
+  });
+  if (!windows || past->has_earlier) return;
+  // Nothing in the window: the last earlier row is older than it.
+  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, keys[2].sk_argument);
+  Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, BackwardScanDirection, c.slot, {&plan.time_atts},
+       [&](const RowSource& s) {
+    int64_t t = 0;
+    if (!RowTime(c, s, &t)) return true;
+    past->last_time = t;
+    past->has_earlier = true;
+    return false;
+  });
+}
+
+// The window rows into `past`, oldest first, as ComputeEntityFeatures reads them.
+void StoreWindow(const HistorySpec& spec, DirectScratch* scratch, EntityPast* past) {
+  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), rows = scratch->times.size();
+  past->times.assign(scratch->times.rbegin(), scratch->times.rend());
+  past->amounts.resize(rows * na);
+  past->distinct.resize(rows * nd);
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t a = 0; a < na; ++a) past->amounts[r * na + a] = scratch->amounts[(rows - 1 - r) * na + a];
+    for (size_t d = 0; d < nd; ++d) past->distinct[r * nd + d] = std::move(scratch->distinct[(rows - 1 - r) * nd + d]);
+  }
+}
+
+// The entity's first earlier (finite) time. A forward scan reads every matching tuple of a
+// leaf page, so the scan is first bounded by this backend's hint (time <= the first time it
+// last found): any visible row there is preceded by every earlier one, so the first found is
+// the first of all whatever the hint was; only when none is found is the scan unbounded.
+void FirstTime(const ScanContext& c, int64_t now, DirectScratch* scratch, EntityPast* past) {
+  const DirectEntityScan& plan = c.plan;
+  HintKey(plan, c.entity, &scratch->hint_key);
+  auto hint = g_first_hints.find(scratch->hint_key);
+  ScanKeyData keys[2];
+  ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
+  bool found = false;
+  auto first = [&](const RowSource& s) {
+    int64_t t = 0;
+    if (!RowTime(c, s, &t)) return true;
+    past->first_time = t;
+    found = true;
+    return false;
+  };
+  if (hint != g_first_hints.end() && hint->second < now) {
+    ScanKeyInit(&keys[1], 2, BTLessEqualStrategyNumber, plan.time_le, MicrosTime(plan.time_type, hint->second));
+    Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts}, first);
+  }
+  if (!found) {
+    ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
+    Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts}, first);
+  }
+  if (!found) return;
+  if (hint != g_first_hints.end()) {
+    hint->second = past->first_time;
+    return;
+  }
+  if (g_first_hints.size() >= kMaxFirstHints) g_first_hints.clear();
+  g_first_hints.emplace(scratch->hint_key, past->first_time);
+}
+
+// Whether new column n's current value was seen in an earlier row of the entity.
+void SeenBefore(const ScanContext& c, size_t n, int64_t now, Datum value, const DirectScratch* scratch, EntityPast* past) {
+  const DirectEntityScan& plan = c.plan;
+  auto seen = [&](const RowSource& s) {
+    int64_t t = 0;
+    if (!RowTime(c, s, &t) || t >= now) return true;
+    past->seen[n] = 1;
+    return false;
+  };
+  if (OidIsValid(plan.fresh_index[n])) {
+    Relation fresh = index_open(plan.fresh_index[n], AccessShareLock);
+    ScanKeyData k[3];
+    ScanKeyInit(&k[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
+    ScanKeyInit(&k[1], 2, BTEqualStrategyNumber, plan.fresh_eq[n], value);
+    if (plan.fresh_index_time[n]) ScanKeyInit(&k[2], 3, BTLessStrategyNumber, plan.fresh_time_lt, c.time);
+    Scan(c.heap, fresh, plan.fresh_positions[n], c.snapshot, k, plan.fresh_index_time[n] ? 3 : 2, ForwardScanDirection,
+         c.slot, {&plan.time_atts}, seen);
+    index_close(fresh, AccessShareLock);
+    return;
+  }
+  // Every earlier row of the entity, compared as text.
+  const std::string& wanted = scratch->fresh_text[n];
+  ScanKeyData keys[2];
+  ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
+  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
+  Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot,
+       {&plan.fresh_time_atts[n]}, [&](const RowSource& s) {
+    bool isnull;
+    const Datum v = s.Get(plan.fresh_atts[n], &isnull);
+    if (isnull || !SameText(plan.fresh_types[n], v, wanted)) return true;
+    return seen(s);
+  });
+}
+
+}  // namespace
+
 void DirectScan(const DirectEntityScan& plan, const HistorySpec& spec, Datum entity, Datum time, int64_t now,
                 const Datum* fresh_values, const bool* fresh_nulls, DirectScratch* scratch, EntityPast* past) {
-  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
-  const int64_t from = now - spec.LongestWindow();
   // What the statement inserted so far is visible to a snapshot taken after a new command id,
   // as to the SPI lookup's queries (read_only = false).
   CommandCounterIncrement();
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   Relation heap = table_open(plan.heap, AccessShareLock);
   Relation index = index_open(plan.window_index, AccessShareLock);
-  TupleTableSlot* slot = table_slot_create(heap, nullptr);
-  ScanKeyData keys[3];
-  ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, entity);
-  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, time);
-  // Newest first: the last earlier time, then the rows of the longest window.
-  std::vector<int64_t>& times = scratch->times;
-  std::vector<double>& amounts = scratch->amounts;
-  std::vector<std::optional<std::string>>& distinct = scratch->distinct;
-  times.clear();
-  amounts.clear();
-  distinct.clear();
-  const std::vector<AttrNumber>& time_att = plan.time_atts;
-  Scan(heap, index, plan.window_positions, snapshot, keys, 2, BackwardScanDirection, slot,
-       {&time_att, &plan.amount_atts, &plan.distinct_atts}, [&](const RowSource& s) {
-    bool isnull;
-    int64_t t = 0;
-    if (!TimeMicros(plan.time_type, s.Get(plan.time_att, &isnull), &t)) return true;  // +-infinity
-    if (!past->has_earlier) past->last_time = t;
-    past->has_earlier = true;
-    if (spec.windows.empty() || t < from) return false;
-    times.push_back(t);
-    for (size_t a = 0; a < na; ++a) {
-      const Datum d = s.Get(plan.amount_atts[a], &isnull);
-      amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
-    }
-    for (size_t d = 0; d < nd; ++d) {
-      const Datum v = s.Get(plan.distinct_atts[d], &isnull);
-      distinct.emplace_back(isnull ? std::nullopt : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
-    }
-    return true;
-  });
-  // Oldest first, as ComputeEntityFeatures reads them.
-  const size_t rows = times.size();
-  past->times.assign(times.rbegin(), times.rend());
-  past->amounts.resize(rows * na);
-  past->distinct.resize(rows * nd);
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t a = 0; a < na; ++a) past->amounts[r * na + a] = amounts[(rows - 1 - r) * na + a];
-    for (size_t d = 0; d < nd; ++d) past->distinct[r * nd + d] = std::move(distinct[(rows - 1 - r) * nd + d]);
-  }
-  if (past->has_earlier) {  // the first earlier (finite) time
-    Scan(heap, index, plan.window_positions, snapshot, keys, 2, ForwardScanDirection, slot, {&time_att}, [&](const RowSource& s) {
-      bool isnull;
-      int64_t t = 0;
-      if (!TimeMicros(plan.time_type, s.Get(plan.time_att, &isnull), &t)) return true;
-      past->first_time = t;
-      return false;
-    });
-  }
-  index_close(index, AccessShareLock);
+  const ScanContext c{plan, heap, index, snapshot, table_slot_create(heap, nullptr), entity, time};
+  const size_t nn = spec.fresh.size();
   past->seen.assign(nn, -1);
+  scratch->fresh_text.resize(nn);
   for (size_t n = 0; n < nn; ++n) {
     if (fresh_nulls[n]) continue;
     past->seen[n] = 0;
-    if (!past->has_earlier) continue;
-    auto seen = [&](const RowSource& s) {
-      bool isnull;
-      int64_t t = 0;
-      if (!TimeMicros(plan.time_type, s.Get(plan.time_att, &isnull), &t) || t >= now) return true;
-      past->seen[n] = 1;
-      return false;
-    };
-    if (OidIsValid(plan.fresh_index[n])) {
-      Relation fresh = index_open(plan.fresh_index[n], AccessShareLock);
-      ScanKeyData k[3];
-      ScanKeyInit(&k[0], 1, BTEqualStrategyNumber, plan.entity_eq, entity);
-      ScanKeyInit(&k[1], 2, BTEqualStrategyNumber, plan.fresh_eq[n], fresh_values[n]);
-      if (plan.fresh_index_time[n]) ScanKeyInit(&k[2], 3, BTLessStrategyNumber, plan.fresh_time_lt, time);
-      Scan(heap, fresh, plan.fresh_positions[n], snapshot, k, plan.fresh_index_time[n] ? 3 : 2, ForwardScanDirection, slot,
-           {&time_att}, seen);
-      index_close(fresh, AccessShareLock);
-    } else {  // every earlier row of the entity, compared as text
-      std::string& wanted = scratch->wanted;
-      wanted = ValueText(plan.fresh_types[n], fresh_values[n]);
-      Relation window = index_open(plan.window_index, AccessShareLock);
-      const std::vector<AttrNumber>& fresh_att = plan.fresh_time_atts[n];
-      Scan(heap, window, plan.window_positions, snapshot, keys, 2, ForwardScanDirection, slot, {&fresh_att}, [&](const RowSource& s) {
-        bool isnull;
-        const Datum v = s.Get(plan.fresh_atts[n], &isnull);
-        if (isnull || ValueText(plan.fresh_types[n], v) != wanted) return true;
-        return seen(s);
-      });
-      index_close(window, AccessShareLock);
-    }
+    scratch->fresh_text[n] = ValueText(plan.fresh_types[n], fresh_values[n]);
   }
-  ExecDropSingleTupleTableSlot(slot);
+  WindowRows(c, spec, now, fresh_nulls, scratch, past);
+  StoreWindow(spec, scratch, past);
+  if (past->has_earlier) FirstTime(c, now, scratch, past);
+  for (size_t n = 0; n < nn; ++n) {  // not met in the window: the entity's whole history
+    if (past->seen[n] == 0 && past->has_earlier) SeenBefore(c, n, now, fresh_values[n], scratch, past);
+  }
+  index_close(index, AccessShareLock);
+  ExecDropSingleTupleTableSlot(c.slot);
   table_close(heap, AccessShareLock);
   UnregisterSnapshot(snapshot);
 }

@@ -17,7 +17,10 @@ namespace glue {
 struct DirectEntityScan {
   Oid heap = InvalidOid;
   Oid window_index = InvalidOid;  // btree whose first keys are (entity, time)
-  RegProcedure entity_eq = InvalidOid, time_lt = InvalidOid;
+  RegProcedure entity_eq = InvalidOid, time_lt = InvalidOid, time_le = InvalidOid, time_ge = InvalidOid;
+  int16 entity_len = 0;  // the entity type's typlen and typbyval (the first-time hints' keys)
+  bool entity_byval = false;
+  AttrNumber by_att = 0;
   AttrNumber time_att = 0;
   std::vector<AttrNumber> time_atts;                    // {time_att}
   std::vector<std::vector<AttrNumber>> fresh_time_atts;  // per new column: {time_att, its attribute}
@@ -30,6 +33,7 @@ struct DirectEntityScan {
   RegProcedure fresh_time_lt = InvalidOid;
   // Per heap attribute number, its column in the window index / each new-column index (0: none).
   std::vector<int> window_positions;
+  bool fresh_in_window = false;  // the window index holds every new column (INCLUDE)
   std::vector<std::vector<int>> fresh_positions;
 };
 
@@ -44,7 +48,8 @@ struct DirectScratch {
   std::vector<int64_t> times;
   std::vector<double> amounts;
   std::vector<std::optional<std::string>> distinct;
-  std::string wanted;
+  std::vector<std::string> fresh_text;  // per new column: the current value's text
+  std::string hint_key;
 };
 
 // Fills `past` with the entity's rows earlier than `time` (microseconds `now`), as the SPI

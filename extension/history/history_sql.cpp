@@ -110,8 +110,21 @@ std::string MicrosExpr(const std::string& expr) {
   return "(EXTRACT(epoch FROM " + expr + ") OPERATOR(pg_catalog.*) 1000000::pg_catalog.numeric)::pg_catalog.int8";
 }
 
+namespace {
+constexpr int64_t kShift = static_cast<int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}  // namespace
+
+Datum MicrosTime(Oid type, int64_t micros) {
+  const int64_t since_2000 = micros - kShift;
+  if (type == DATEOID) {
+    int64_t day = since_2000 / USECS_PER_DAY;
+    if (day * USECS_PER_DAY < since_2000) ++day;  // rounded up
+    return DateADTGetDatum(static_cast<DateADT>(day));
+  }
+  return Int64GetDatum(since_2000);
+}
+
 bool TimeMicros(Oid type, Datum value, int64_t* out) {
-  constexpr int64_t kShift = static_cast<int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
   if (type == DATEOID) {
     const DateADT date = DatumGetDateADT(value);
     if (DATE_NOT_FINITE(date)) return false;

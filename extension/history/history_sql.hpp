@@ -40,6 +40,10 @@ std::string MicrosExpr(const std::string& expr);
 // that is not finite (+-infinity), which has no history and is in no history.
 bool TimeMicros(Oid type, Datum value, int64_t* out);
 
+// The value of time type `type` at microseconds `micros` (TimeMicros' inverse); a date is the
+// first whole day at or after it.
+Datum MicrosTime(Oid type, int64_t micros);
+
 // A query over `source` (a table name) returning its rows with every history feature as a
 // float8 column named as the feature (FeatureNames): the window function per entity.
 std::string FeaturisingQuery(const std::string& schema, const std::string& source, const HistorySpec& spec);

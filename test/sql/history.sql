@@ -73,6 +73,21 @@ INSERT INTO live (id, acct, t, amount, country, device) VALUES (5, 1, NULL, 15, 
 SELECT id, t IS NOT NULL AS has_time, features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:new(device)' AS new_device,
        features -> 'acct:seconds_since_last' IS NOT NULL AND features -> 'acct:seconds_since_last' <> 'null' AS has_since_last
   FROM live ORDER BY id;
+-- The trigger's first-time lookup starts from where this session last found the account's
+-- first row: a deleted first row, and an earlier row arriving late, still give the exact age.
+-- And a device met in the window and one met only before it are both not new.
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (20, 3, '2024-03-01 10:00:00+00', 5, 'US', 'd7');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (21, 3, '2024-03-01 10:01:00+00', 5, 'US', 'd8');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (22, 3, '2024-03-01 10:02:00+00', 5, 'US', 'd8');
+DELETE FROM live WHERE id = 20;
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (23, 3, '2024-03-01 10:03:00+00', 5, 'US', 'd8');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (24, 3, '2024-03-01 09:00:00+00', 5, 'US', 'd9');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (25, 3, '2024-03-01 10:04:00+00', 5, 'US', 'd8');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (26, 3, '2024-03-01 12:00:00+00', 5, 'US', 'd9');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (27, 3, '2024-03-01 12:01:00+00', 5, 'US', 'd7');
+SELECT id, features -> 'acct:age_seconds' AS age, features -> 'acct:seconds_since_last' AS since_last,
+       features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:new(device)' AS new_device
+  FROM live WHERE acct = 3 ORDER BY id;
 -- fraud_explain of a stored row: its history from its table as of its time (row 2, at the tie).
 SELECT feature, value FROM tx, fraud_explain(tx, 'hh') WHERE tx.id = 2 AND feature LIKE 'acct:count%' ORDER BY feature;
 -- History read from another relation: a view over the archive and the live table.
