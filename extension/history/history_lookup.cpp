@@ -431,6 +431,38 @@ void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue
   });
 }
 
+namespace {
+
+// The hash of an entity's text (its type's output). Integers and text are hashed from the
+// same characters without calling their output functions, so every column type giving an
+// entity the same text (an int4 table and an int8 table behind one history view) takes the
+// same bucket. PostgreSQL code.
+uint32 EntityTextHash(Oid type, Datum value) {
+  auto hash = [](const char* text, size_t length) {
+    return static_cast<uint32>(hash_bytes(reinterpret_cast<const unsigned char*>(text), static_cast<int>(length)));
+  };
+  char digits[24];
+  switch (type) {
+    case INT2OID: case INT4OID: case INT8OID: {
+      const int64 n = type == INT8OID ? DatumGetInt64(value) : type == INT4OID ? DatumGetInt32(value) : DatumGetInt16(value);
+      return hash(digits, static_cast<size_t>(pg_lltoa(n, digits)));
+    }
+    case TEXTOID: case VARCHAROID: {
+      struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
+      return hash(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    }
+    default: {
+      Oid output;
+      bool varlena;
+      getTypeOutputInfo(type, &output, &varlena);
+      const char* text = OidOutputFunctionCall(output, value);
+      return hash(text, strlen(text));
+    }
+  }
+}
+
+}  // namespace
+
 void LockEntities(const Model& model, Oid relid, HeapTuple tuple, TupleDesc desc) {
   std::vector<uint32> buckets;
   for (const std::string& b : model.history->by) {
@@ -438,13 +470,7 @@ void LockEntities(const Model& model, Oid relid, HeapTuple tuple, TupleDesc desc
     bool isnull;
     const Datum value = PgCall([&] { return heap_getattr(tuple, att, desc, &isnull); });
     if (isnull) continue;  // a NULL entity has no history to serialise
-    const uint32 hash = PgCall([&] {
-      Oid output;
-      bool varlena;
-      getTypeOutputInfo(TupleDescAttr(desc, att - 1)->atttypid, &output, &varlena);
-      const char* text = OidOutputFunctionCall(output, value);
-      return static_cast<uint32>(hash_bytes(reinterpret_cast<const unsigned char*>(text), static_cast<int>(strlen(text))));
-    });
+    const uint32 hash = PgCall([&] { return EntityTextHash(getBaseType(TupleDescAttr(desc, att - 1)->atttypid), value); });
     buckets.push_back(hash % kLockBuckets);
   }
   std::sort(buckets.begin(), buckets.end());
