@@ -104,6 +104,74 @@ COMMENT ON FUNCTION @extschema@.fraud_prepare_history(regclass, text, boolean) I
     'pg_fraud internal: checks an attached table has the history columns of the model, and indexes on (entity, time) and (entity, new column, time), creating them when missing';
 -- Callable by whoever may call fraud_attach: it creates indexes as its caller, who must own the table.
 
+-----------------------------------------------------------------------------
+-- 0.3.0: the live path. Alerts come from an AFTER trigger (rows really stored), an UPDATE of
+-- a column the model reads is scored again (or clears the verdict), attach checks column
+-- types, and the triggers are made from fraud_attachments by one function.
+-----------------------------------------------------------------------------
+ALTER TABLE @extschema@.fraud_attachments ADD COLUMN options jsonb NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN @extschema@.fraud_attachments.options IS
+    'pg_fraud: the attach options the triggers are made from (history_column, history_relation, on_update)';
+
+CREATE FUNCTION @extschema@.fraud_alert_trigger() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'fraud_alert_trigger';
+COMMENT ON FUNCTION @extschema@.fraud_alert_trigger() IS
+    'pg_fraud internal: AFTER row trigger sending the NOTIFY of a stored flagged row';
+
+CREATE FUNCTION @extschema@.fraud_check_columns(tab regclass, model text) RETURNS void
+    LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'fraud_check_columns';
+COMMENT ON FUNCTION @extschema@.fraud_check_columns(regclass, text) IS
+    'pg_fraud internal: raises the error an insert would raise when a column of the table cannot be read as its feature of the model';
+
+-- (Re)creates the triggers of an attached table from its fraud_attachments row: fraud_flag
+-- (BEFORE INSERT OR UPDATE: scores), and with a notify channel fraud_alert (AFTER INSERT of a
+-- flagged row) and fraud_alert_update (AFTER UPDATE that flags a row not flagged before).
+CREATE FUNCTION @extschema@.fraud_install_triggers(tab regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    args text;
+BEGIN
+    SELECT * INTO a FROM @extschema@.fraud_attachments AS x WHERE x.tab OPERATOR(pg_catalog.=) fraud_install_triggers.tab;
+    IF a.tab IS NULL THEN
+        RAISE EXCEPTION 'table % is not attached', tab USING ERRCODE = 'undefined_object';
+    END IF;
+    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
+                   a.rules_column, a.notify, COALESCE(a.options ->> 'history_column', ''),
+                   COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'));
+    EXECUTE format('DROP TRIGGER IF EXISTS fraud_flag ON %s', tab);
+    EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert ON %s', tab);
+    EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert_update ON %s', tab);
+    EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
+                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%s)', tab, args);
+    IF a.notify <> '' THEN
+        EXECUTE format('CREATE TRIGGER fraud_alert AFTER INSERT ON %s FOR EACH ROW WHEN (NEW.%I IS TRUE) '
+                       'EXECUTE FUNCTION @extschema@.fraud_alert_trigger(%s)', tab, a.flag_column, args);
+        EXECUTE format('CREATE TRIGGER fraud_alert_update AFTER UPDATE ON %s FOR EACH ROW '
+                       'WHEN (NEW.%I IS TRUE AND OLD.%I IS NOT TRUE) '
+                       'EXECUTE FUNCTION @extschema@.fraud_alert_trigger(%s)', tab, a.flag_column, a.flag_column, args);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_install_triggers(regclass) IS
+    'pg_fraud internal: (re)creates the fraud_flag and fraud_alert triggers of an attached table from fraud_attachments';
+REVOKE ALL ON FUNCTION @extschema@.fraud_install_triggers(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_detach(tab regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text;
+BEGIN
+    FOR name IN SELECT t.tgname FROM pg_trigger AS t
+                 WHERE t.tgrelid = tab AND t.tgname IN ('fraud_flag', 'fraud_alert', 'fraud_alert_update') AND NOT t.tgisinternal LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', name, tab);
+    END LOOP;
+    DELETE FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab;
+END
+$$;
+
 -- fraud_attach: history features have no column of their own; the history index is created.
 CREATE OR REPLACE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
     RETURNS void
@@ -129,10 +197,10 @@ BEGIN
     END IF;
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
      WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column',
-                     'history_column', 'history_relation');
+                     'history_column', 'history_relation', 'on_update');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation.';
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation, on_update.';
     END IF;
     -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
@@ -145,6 +213,10 @@ BEGIN
         RAISE EXCEPTION 'fraud_attach option add_columns must be true or false' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
+    -- 0.3.0: what an UPDATE of a column the model reads does to the row's verdict.
+    IF COALESCE(options ->> 'on_update', 'rescore') NOT IN ('rescore', 'clear') THEN
+        RAISE EXCEPTION 'fraud_attach option on_update must be "rescore" or "clear"' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF COALESCE(options ->> 'time_column', '') <> '' THEN
         SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
          WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
@@ -211,29 +283,27 @@ BEGIN
         PERFORM @extschema@.fraud_prepare_history(history_relation::regclass, model, false);
     END IF;
     PERFORM @extschema@.fraud_prepare_history(tab, model, true);
-
-    IF EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = tab AND t.tgname = 'fraud_flag' AND NOT t.tgisinternal) THEN
-        EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
-    END IF;
-    EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT ON %s FOR EACH ROW '
-                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%L, %L, %L, %L, %L, %L, %L, %L)',
-                   tab, model, flag_column, score_column, version_column, rules_column, channel, history_column,
-                   history_relation);
+    -- 0.3.0: every feature column must be readable as its feature (a boolean column for a
+    -- numeric feature is refused now, not at every insert).
+    PERFORM @extschema@.fraud_check_columns(tab, model);
 
     -- The time column of the BI views: as given, else the first timestamp column, else none.
     INSERT INTO @extschema@.fraud_attachments AS a
-        (tab, model, flag_column, score_column, version_column, rules_column, time_column, notify)
+        (tab, model, flag_column, score_column, version_column, rules_column, time_column, notify, options)
     VALUES (tab, model, flag_column, score_column, version_column, rules_column,
             COALESCE(options ->> 'time_column',
                      (SELECT a.attname::text FROM pg_attribute AS a
                        WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
                          AND a.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
                        ORDER BY a.attnum LIMIT 1), ''),
-            channel)
+            channel,
+            pg_catalog.jsonb_build_object('history_column', history_column, 'history_relation', history_relation,
+                                          'on_update', COALESCE(options ->> 'on_update', 'rescore')))
     ON CONFLICT ON CONSTRAINT fraud_attachments_pkey DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
         score_column = EXCLUDED.score_column, version_column = EXCLUDED.version_column,
         rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,
-        notify = EXCLUDED.notify, attached_at = pg_catalog.now();
+        notify = EXCLUDED.notify, options = EXCLUDED.options, attached_at = pg_catalog.now();
+    PERFORM @extschema@.fraud_install_triggers(tab);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) IS
@@ -400,3 +470,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_generate_transactions(integer, integer, float8, timestamptz, bigint, integer) IS
     'Realistic labelled card transactions as an application stores them (account, merchant category, country, channel, device, amount, time) from a fixed population of accounts, with fraud that shows in each account''s history: card-testing bursts and account takeovers';
+
+-- Attachments made by 0.2.0 get the 0.3.0 triggers: alerts from an AFTER trigger, updates scored.
+SELECT @extschema@.fraud_install_triggers(a.tab) FROM @extschema@.fraud_attachments AS a
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) a.tab);

@@ -1,10 +1,15 @@
-// fraud_flag_trigger: scores and flags each inserted row in a BEFORE INSERT row trigger.
+// fraud_flag_trigger: scores and flags each inserted row in a BEFORE INSERT OR UPDATE row
+// trigger; fraud_alert_trigger: the NOTIFY of a flagged row, from an AFTER row trigger, so
+// that only rows really stored (and, NOTIFY being transactional, committed) alert.
 //
-// Arguments: model, flag column, score column, and optionally a model-version column, a
-// fired-rules column (text[]) and a NOTIFY channel ('' for none). The row's columns are
-// read directly; the column plan, the output columns and the model are kept per trigger
-// for the whole session (not per statement), and rebuilt only when the model cache is
-// flushed or a relation changes shape.
+// Arguments of both: model, flag column, score column, and optionally a model-version column,
+// a fired-rules column (text[]), a NOTIFY channel ('' for none), a history column, a history
+// relation and the update policy ('rescore' or 'clear'). The row's columns are read
+// directly; the column plan, the output columns and the model are kept per trigger for the
+// whole session (not per statement), and rebuilt only when the model cache is flushed or a
+// relation changes shape. An UPDATE is scored again only when a column the model reads
+// changed: relabelling a row, or setting its flag by hand, keeps the verdict.
+#include <cmath>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -18,6 +23,10 @@
 #include "values/row_values.hpp"
 #include "scoring/rules.hpp"
 
+extern "C" {
+#include "utils/datum.h"
+}
+
 namespace pgfraud {
 namespace glue {
 namespace {
@@ -27,6 +36,9 @@ struct TriggerTarget {
   MemoryContext context = nullptr;  // the reader's plans and the row buffers
   std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column,
       history_relation;
+  bool clear_on_update = false;  // on_update = 'clear': an UPDATE of a feature column clears the verdict
+  std::vector<AttrNumber> input_atts;  // the columns the model reads (valid for input_generation/epoch)
+  uint64_t input_generation = 0, input_epoch = 0;
   uint64_t generation = 0;
   const CachedModel* model = nullptr;
   RowReader reader{};
@@ -131,7 +143,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   if (trigger->tgnargs < 3) {
     throw Error(ErrorCode::kInvalidParameterValue, "fraud_flag_trigger needs at least 3 arguments",
                 "Arguments: model, flag column, score column[, version column, rules column, notify channel, "
-                "history column, history relation].");
+                "history column, history relation, on_update].");
   }
   auto t = std::make_unique<TriggerTarget>();
   t->model_name = Argument(trigger, 0);
@@ -142,6 +154,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->channel = Argument(trigger, 5);
   t->history_column = Argument(trigger, 6);
   t->history_relation = Argument(trigger, 7);
+  t->clear_on_update = Argument(trigger, 8) == "clear";
   t->context = PgCall([] {
     return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES);
   });
@@ -151,7 +164,8 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
 }
 
 // The notification payload: table, key, score, model, version and fired rules; no values.
-char* Payload(TriggerTarget& t, HeapTuple tuple, TupleDesc desc, double score, const std::vector<const char*>& fired) {
+char* Payload(TriggerTarget& t, HeapTuple tuple, TupleDesc desc, double score, int32 version,
+              const std::vector<const char*>& fired) {
   StringInfoData buf;
   initStringInfo(&buf);
   appendStringInfoString(&buf, "{\"table\": ");
@@ -173,9 +187,13 @@ char* Payload(TriggerTarget& t, HeapTuple tuple, TupleDesc desc, double score, c
     }
     if (t.key_atts.size() > 1) appendStringInfoChar(&buf, ']');
   }
-  appendStringInfo(&buf, ", \"score\": %.6f, \"model\": ", score);
+  if (std::isnan(score)) {
+    appendStringInfoString(&buf, ", \"score\": null, \"model\": ");
+  } else {
+    appendStringInfo(&buf, ", \"score\": %.6f, \"model\": ", score);
+  }
   escape_json(&buf, t.model->name.c_str());
-  appendStringInfo(&buf, ", \"version\": %d, \"rules\": [", t.model->version);
+  appendStringInfo(&buf, ", \"version\": %d, \"rules\": [", version);
   for (size_t i = 0; i < fired.size(); ++i) {
     if (i > 0) appendStringInfoString(&buf, ", ");
     escape_json(&buf, fired[i]);
@@ -206,7 +224,62 @@ Datum HistoryJsonb(const Model& model, const FeatureValue* values) {
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
-// Scores, flags and (maybe) notifies for one new row; returns the row to store.
+// The attributes the model reads: its feature columns (as the row reader finds them) and
+// its history columns.
+const std::vector<AttrNumber>& InputAttributes(TriggerTarget& t, const Model& model, TupleDesc desc) {
+  if (t.input_generation == t.generation && t.input_epoch == t.epoch && !t.input_atts.empty()) return t.input_atts;
+  std::vector<ColumnPlan> plans(model.features.size());
+  PlanColumns(model, desc, plans.data());
+  t.input_atts.clear();
+  for (size_t i = 0; i < model.features.size(); ++i) {
+    if (plans[i].attnum > 0) t.input_atts.push_back(plans[i].attnum);  // 0: computed from history
+  }
+  if (model.history) {
+    const HistorySpec& h = *model.history;
+    for (const std::vector<std::string>* list : {&h.by, &h.amounts, &h.distinct, &h.fresh}) {
+      for (const std::string& name : *list) t.input_atts.push_back(ExactAttribute(desc, name));
+    }
+    t.input_atts.push_back(ExactAttribute(desc, h.time));
+  }
+  t.input_generation = t.generation;
+  t.input_epoch = t.epoch;
+  return t.input_atts;
+}
+
+// Whether an UPDATE changed a column the model reads (binary comparison: a value rewritten
+// the same is unchanged; a different representation of an equal value counts as a change).
+bool InputsChanged(TriggerTarget& t, const Model& model, HeapTuple old_tuple, HeapTuple new_tuple, TupleDesc desc) {
+  const std::vector<AttrNumber>& atts = InputAttributes(t, model, desc);
+  return PgCall([&] {
+    for (AttrNumber att : atts) {
+      if (att <= 0) return true;
+      bool old_null, new_null;
+      const Datum a = heap_getattr(old_tuple, att, desc, &old_null);
+      const Datum b = heap_getattr(new_tuple, att, desc, &new_null);
+      if (old_null != new_null) return true;
+      const Form_pg_attribute form = TupleDescAttr(desc, att - 1);
+      if (!old_null && !datumIsEqual(a, b, form->attbyval, form->attlen)) return true;
+    }
+    return false;
+  });
+}
+
+// The row with its verdict cleared (on_update = 'clear'): flag, score, version and rules NULL.
+HeapTuple ClearedVerdict(TriggerTarget& t, HeapTuple tuple, TupleDesc desc) {
+  return PgCall([&] {
+    int columns[4];
+    Datum values[4] = {0, 0, 0, 0};
+    bool nulls[4] = {true, true, true, true};
+    int n = 0;
+    columns[n++] = t.flag_att;
+    columns[n++] = t.score_att;
+    if (t.version_att) columns[n++] = t.version_att;
+    if (t.rules_att) columns[n++] = t.rules_att;
+    return heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
+  });
+}
+
+// Scores and flags one new (or updated) row; returns the row to store.
 HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   TriggerData* data = reinterpret_cast<TriggerData*>(fcinfo->context);
   if (!TRIGGER_FIRED_BEFORE(data->tg_event) || !TRIGGER_FIRED_FOR_ROW(data->tg_event) ||
@@ -231,6 +304,10 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   if (t.epoch != SchemaEpoch() || t.type != desc->tdtypeid) PlanOutputs(t, rel);
 
   const Model& model = t.model->model;
+  if (TRIGGER_FIRED_BY_UPDATE(data->tg_event)) {
+    if (!InputsChanged(t, model, data->tg_trigtuple, tuple, desc)) return tuple;
+    if (t.clear_on_update) return ClearedVerdict(t, tuple, desc);
+  }
   if (model.history) {
     // History: the entities' locks first, so that concurrent inserts of one entity each see
     // the ones committed before them; then a NULL time is stamped; then the lookup.
@@ -278,15 +355,90 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
       nulls[n] = !model.history;
       values[n++] = model.history ? HistoryJsonb(model, t.values) : (Datum)0;
     }
-    HeapTuple result = t.reader.ModifiedTuple(tuple, desc, n, columns, values, nulls);
-    if (flagged && !t.channel.empty()) Async_Notify(t.channel.c_str(), Payload(t, result, desc, score, fired));
-    return result;
+    return t.reader.ModifiedTuple(tuple, desc, n, columns, values, nulls);
   });
+}
+
+// The NOTIFY of one stored flagged row (the trigger's WHEN clause tested the flag): its score,
+// version and fired rules as stored (rules evaluated on the stored row when the table keeps
+// no rules column).
+void AlertRow(FunctionCallInfo fcinfo) {
+  TriggerData* data = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (!TRIGGER_FIRED_AFTER(data->tg_event) || !TRIGGER_FIRED_FOR_ROW(data->tg_event)) {
+    throw Error(ErrorCode::kInvalidParameterValue, "fraud_alert_trigger must be an AFTER row trigger");
+  }
+  HeapTuple tuple = TRIGGER_FIRED_BY_UPDATE(data->tg_event) ? data->tg_newtuple : data->tg_trigtuple;
+  Relation rel = data->tg_relation;
+  TupleDesc desc = RelationGetDescr(rel);
+  TriggerTarget& t = TargetOf(data->tg_trigger);
+  if (t.channel.empty()) return;
+  if (t.model == nullptr || t.generation != ModelCacheGeneration() || ModelCacheStale()) {
+    t.model = &ActiveModel(fcinfo->flinfo->fn_oid, t.model_name);
+    t.generation = ModelCacheGeneration();
+  }
+  if (t.epoch != SchemaEpoch() || t.type != desc->tdtypeid) PlanOutputs(t, rel);
+  bool flagged = false;
+  double score = NAN;
+  int32 version = t.model->version;
+  std::vector<std::string> stored_rules;
+  PgCall([&] {
+    bool isnull;
+    const Datum flag = heap_getattr(tuple, t.flag_att, desc, &isnull);
+    flagged = !isnull && DatumGetBool(flag);
+    const Datum stored = heap_getattr(tuple, t.score_att, desc, &isnull);
+    if (!isnull) {
+      score = t.score_type == FLOAT8OID   ? DatumGetFloat8(stored)
+              : t.score_type == FLOAT4OID ? DatumGetFloat4(stored)
+                                          : DatumGetFloat8(DirectFunctionCall1(numeric_float8, stored));
+    }
+    if (t.version_att) {
+      const Datum v = heap_getattr(tuple, t.version_att, desc, &isnull);
+      if (!isnull) version = t.version_type == INT8OID ? static_cast<int32>(DatumGetInt64(v)) : DatumGetInt32(v);
+    }
+    if (!t.rules_att) return;
+    const Datum names = heap_getattr(tuple, t.rules_att, desc, &isnull);
+    if (isnull) return;
+    Datum* items;
+    bool* item_nulls;
+    int count = 0;
+    deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &items, &item_nulls, &count);
+    for (int i = 0; i < count; ++i) {
+      if (!item_nulls[i]) stored_rules.emplace_back(TextDatumGetCString(items[i]));
+    }
+  });
+  if (!flagged) return;
+  std::vector<const char*> fired;
+  for (const std::string& r : stored_rules) fired.push_back(r.c_str());
+  if (!t.rules_att && !t.model->rules.empty()) {
+    Jsonb* row = PgCall([&] { return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc))); });
+    (void)EvaluateRules(*t.model, row, &fired);
+  }
+  PgCall([&] { Async_Notify(t.channel.c_str(), Payload(t, tuple, desc, score, version, fired)); });
 }
 
 }  // namespace
 }  // namespace glue
 }  // namespace pgfraud
+
+namespace {
+
+// "pg_fraud trigger <name> on table <table>" in the CONTEXT of any error raised while the
+// trigger runs (the messages themselves name only the feature or column, never a value).
+void TriggerContext(void* arg) {
+  const TriggerData* data = static_cast<const TriggerData*>(arg);
+  errcontext("pg_fraud trigger \"%s\" on table \"%s.%s\"", data->tg_trigger->tgname,
+             get_namespace_name(RelationGetNamespace(data->tg_relation)), RelationGetRelationName(data->tg_relation));
+}
+
+ErrorContextCallback TriggerErrorContext(FunctionCallInfo fcinfo) {
+  ErrorContextCallback context;
+  context.callback = TriggerContext;
+  context.arg = fcinfo->context;
+  context.previous = error_context_stack;
+  return context;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -297,7 +449,46 @@ Datum fraud_flag_trigger(PG_FUNCTION_ARGS) {
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                     errmsg("fraud_flag_trigger must be called as a trigger")));
   }
-  return pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::FlagRow(fcinfo)); });
+  ErrorContextCallback context = TriggerErrorContext(fcinfo);
+  error_context_stack = &context;
+  const Datum result = pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::FlagRow(fcinfo)); });
+  error_context_stack = context.previous;
+  return result;
+}
+
+PG_FUNCTION_INFO_V1(fraud_alert_trigger);
+// Trigger: the NOTIFY of a stored flagged row (see the file comment).
+Datum fraud_alert_trigger(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("fraud_alert_trigger must be called as a trigger")));
+  }
+  ErrorContextCallback context = TriggerErrorContext(fcinfo);
+  error_context_stack = &context;
+  pgfraud::glue::Guard([&] {
+    pgfraud::glue::AlertRow(fcinfo);
+    return (Datum)0;
+  });
+  error_context_stack = context.previous;
+  return PointerGetDatum(nullptr);
+}
+
+PG_FUNCTION_INFO_V1(fraud_check_columns);
+// fraud_check_columns(tab, model): the error an insert into tab would raise when one of its
+// columns cannot be read as its feature of the model's active version (fraud_attach).
+Datum fraud_check_columns(PG_FUNCTION_ARGS) {
+  const Oid relid = PG_GETARG_OID(0);
+  std::string_view name(VARDATA_ANY(PG_GETARG_TEXT_PP(1)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)));
+  Relation rel = table_open(relid, AccessShareLock);
+  TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(rel));
+  table_close(rel, AccessShareLock);
+  pgfraud::glue::Guard([&] {
+    const pgfraud::Model& model = pgfraud::glue::ActiveModel(fcinfo->flinfo->fn_oid, name).model;
+    std::vector<pgfraud::glue::ColumnPlan> plans(model.features.size());
+    pgfraud::glue::PlanColumns(model, desc, plans.data());
+    return (Datum)0;
+  });
+  PG_RETURN_VOID();
 }
 
 }  // extern "C"
