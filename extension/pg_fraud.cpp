@@ -12,6 +12,11 @@ void _PG_init(void);
 
 // Called once per backend when the library is loaded.
 void _PG_init(void) {
+  static bool strict_rules = false;  // read by fraud_rules_check (SQL) through current_setting
+  DefineCustomBoolVariable("pg_fraud.strict_rules",
+                           "Refuses rules that read a key no feature of their model and no column of its attached tables has.",
+                           "Off: such a rule is stored with a WARNING.", &strict_rules, false, PGC_USERSET, 0, nullptr,
+                           nullptr, nullptr);
   MarkGUCPrefixReserved("pg_fraud");
   pgfraud::glue::RegisterModelCacheCallback();
   pgfraud::glue::RegisterHandoverCleanup();

@@ -172,6 +172,118 @@ BEGIN
 END
 $$;
 
+-- 0.3.0: a model attached to a table keeps an active version; a model's rules go when its
+-- last version goes; rules that can never fire are refused (or warned about).
+CREATE FUNCTION @extschema@.fraud_models_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    attached text;
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) OLD.name AND m.active) THEN
+        RETURN NULL;
+    END IF;
+    SELECT string_agg(a.tab::text, ', ' ORDER BY a.tab::text) INTO attached FROM @extschema@.fraud_attachments AS a
+     WHERE a.model OPERATOR(pg_catalog.=) OLD.name AND EXISTS (SELECT FROM pg_class AS c WHERE c.oid = a.tab);
+    IF attached IS NOT NULL THEN
+        RAISE EXCEPTION 'model "%" is attached to %: it must keep an active version', OLD.name, attached
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Detach the table with fraud_detach(table) first, or activate another version with fraud_activate_model(model, version); fraud_retire_model(model) retires a detached model.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) OLD.name) THEN
+        DELETE FROM @extschema@.fraud_rules AS r WHERE r.model OPERATOR(pg_catalog.=) OLD.name;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_models_guard() IS
+    'pg_fraud internal: at commit, refuses to leave an attached model without an active version, and deletes the rules of a model with no version left';
+-- Deferred to the end of the transaction: fraud_activate_model deactivates, then activates.
+CREATE CONSTRAINT TRIGGER fraud_models_guard AFTER DELETE OR UPDATE ON @extschema@.fraud_models
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION @extschema@.fraud_models_guard();
+
+CREATE FUNCTION @extschema@.fraud_models_truncate_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM @extschema@.fraud_attachments AS a WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = a.tab)) THEN
+        RAISE EXCEPTION 'fraud_models cannot be truncated while tables are attached' USING ERRCODE = 'dependent_objects_still_exist',
+            HINT = 'Detach them with fraud_detach(table) first.';
+    END IF;
+    DELETE FROM @extschema@.fraud_rules;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_models_truncate_guard() IS
+    'pg_fraud internal: refuses TRUNCATE of fraud_models while tables are attached, and empties fraud_rules with it';
+CREATE TRIGGER fraud_models_truncate_guard BEFORE TRUNCATE ON @extschema@.fraud_models
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.fraud_models_truncate_guard();
+
+CREATE FUNCTION @extschema@.fraud_retire_model(model text) RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    attached text;
+    versions integer;
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pg_fraud.model:' || model));
+    SELECT count(*) INTO versions FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) fraud_retire_model.model;
+    IF versions = 0 THEN
+        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT string_agg(a.tab::text, ', ' ORDER BY a.tab::text) INTO attached FROM @extschema@.fraud_attachments AS a
+     WHERE a.model OPERATOR(pg_catalog.=) fraud_retire_model.model AND EXISTS (SELECT FROM pg_class AS c WHERE c.oid = a.tab);
+    IF attached IS NOT NULL THEN
+        RAISE EXCEPTION 'model "%" is attached to %', model, attached USING ERRCODE = 'dependent_objects_still_exist',
+            HINT = 'Detach the table with fraud_detach(table) first, or attach it to another model.';
+    END IF;
+    DELETE FROM @extschema@.fraud_rules AS r WHERE r.model OPERATOR(pg_catalog.=) fraud_retire_model.model;
+    UPDATE @extschema@.fraud_models AS m SET active = false WHERE m.name OPERATOR(pg_catalog.=) fraud_retire_model.model AND m.active;
+    RETURN versions;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_retire_model(text) IS
+    'Retires a model that no table is attached to: its rules are deleted and no version stays active (the versions are kept for audit; delete them from fraud_models to remove them)';
+
+CREATE FUNCTION @extschema@.fraud_rules_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) NEW.model) THEN
+        RAISE EXCEPTION 'rule "%" names model "%", which does not exist', NEW.name, NEW.model USING ERRCODE = 'undefined_object',
+            HINT = 'Rules belong to a model: train or import it first (a data-only restore loads fraud_models before fraud_rules).';
+    END IF;
+    BEGIN
+        -- A predicate gives true, false or unknown on any document; a plain path gives items.
+        PERFORM pg_catalog.jsonb_path_match('{}'::jsonb, NEW.predicate);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION 'rule "%" is not a predicate: its path must give true or false', NEW.name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Write a comparison such as $.amount > 500 (a filter such as $.amount ? (@ > 500) selects items and never fires).';
+    END;
+    FOR key IN SELECT DISTINCT (pg_catalog.regexp_matches(NEW.predicate::text, '\$\."?([^".\[\] ()]+)"?', 'g'))[1] LOOP
+        CONTINUE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m, pg_catalog.jsonb_array_elements(m.document -> 'features') AS f
+                               WHERE m.name OPERATOR(pg_catalog.=) NEW.model AND f ->> 'name' OPERATOR(pg_catalog.=) key)
+                   OR EXISTS (SELECT FROM @extschema@.fraud_attachments AS a JOIN pg_attribute AS att ON att.attrelid = a.tab
+                               WHERE a.model OPERATOR(pg_catalog.=) NEW.model AND att.attnum > 0 AND NOT att.attisdropped
+                                 AND att.attname OPERATOR(pg_catalog.=) key);
+        IF COALESCE(pg_catalog.current_setting('pg_fraud.strict_rules', true), '') IN ('on', 'true') THEN
+            RAISE EXCEPTION 'rule "%" reads key "%", which no feature of model "%" and no column of its attached tables has',
+                NEW.name, key, NEW.model USING ERRCODE = 'undefined_column';
+        END IF;
+        RAISE WARNING 'rule "%" reads key "%", which no feature of model "%" and no column of its attached tables has: it cannot fire on them',
+            NEW.name, key, NEW.model USING HINT = 'Keys are case-sensitive. SET pg_fraud.strict_rules = on refuses such rules.';
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_rules_check() IS
+    'pg_fraud internal: refuses a rule of an unknown model or whose path is not a predicate, and warns about keys nothing has';
+CREATE TRIGGER fraud_rules_check BEFORE INSERT OR UPDATE ON @extschema@.fraud_rules
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.fraud_rules_check();
+
 -- fraud_attach: history features have no column of their own; the history index is created.
 CREATE OR REPLACE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
     RETURNS void

@@ -25,11 +25,13 @@ INSERT INTO fraud_models (name, version, document, intercept, threshold, active)
 VALUES ('m', 1, '{}', 0, 0.5, true);
 INSERT INTO fraud_models (name, version, document, intercept, threshold, active)
 VALUES ('m', 2, '{}', 0, 0.5, true);
-DELETE FROM fraud_models;
 
--- A rule's predicate is a jsonpath: an invalid one is refused when the rule is created.
-INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'big', '$.amount >= 900');
-INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'broken', '$.amount >>= 900');
-INSERT INTO fraud_rules (model, name, predicate, action) VALUES ('default', 'odd', '$.x', 'block');
+-- A rule's predicate is a jsonpath: an invalid one is refused when the rule is created (and
+-- a key no feature or column has is warned about: model m has no features).
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('m', 'big', '$.amount >= 900');
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('m', 'broken', '$.amount >>= 900');
+INSERT INTO fraud_rules (model, name, predicate, action) VALUES ('m', 'odd', '$.x == 1', 'block');
 SELECT model, name, predicate, action, enabled FROM fraud_rules;
-DELETE FROM fraud_rules;
+-- Deleting the last version of a model deletes its rules.
+DELETE FROM fraud_models;
+SELECT count(*) AS rules_left FROM fraud_rules;

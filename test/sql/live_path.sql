@@ -49,6 +49,38 @@ SELECT fraud_attach('lp_float', 'lp', '{"add_columns": true}');
 INSERT INTO lp_float VALUES (1, 'NaN', 0);
 \set VERBOSITY terse
 
+-- The model of an attached table keeps an active version: deleting it, or deactivating it,
+-- is refused (2BP01, naming the tables, with a hint); activating another version is fine.
+SELECT version FROM fraud_import_model(jsonb_set(fraud_export_model('lp'), '{intercept}', '-4'), 'lp');
+SELECT pg_temp.outcome($$DELETE FROM fraud_models WHERE name = 'lp'; SET CONSTRAINTS ALL IMMEDIATE$$);
+SELECT pg_temp.outcome($$UPDATE fraud_models SET active = false WHERE name = 'lp'; SET CONSTRAINTS ALL IMMEDIATE$$);
+SELECT pg_temp.outcome($$TRUNCATE fraud_models$$);
+SELECT version, active FROM fraud_activate_model('lp', 1);
+SELECT name, version, active FROM fraud_models WHERE name = 'lp' ORDER BY version;
+-- fraud_retire_model: refused while attached; once detached, the rules go and no version stays active.
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('lp', 'huge', '$.amount > 10000');
+SELECT pg_temp.outcome($$SELECT fraud_retire_model('lp')$$);
+SELECT fraud_detach(tab) FROM fraud_attachments WHERE model = 'lp' ORDER BY tab::text;
+SELECT fraud_retire_model('lp') AS versions_retired;
+SELECT count(*) FILTER (WHERE active) AS active_versions, count(*) AS versions,
+       (SELECT count(*) FROM fraud_rules WHERE model = 'lp') AS rules FROM fraud_models WHERE name = 'lp';
+SELECT pg_temp.outcome($$SELECT fraud_retire_model('no_such_model')$$);
+
+-- Rules that could never fire: a path that is not a predicate and an unknown model are refused;
+-- a key no feature or attached column has is a WARNING, an error under pg_fraud.strict_rules.
+SELECT (fraud_activate_model('lp', 2)).active AS reactivated;
+SELECT fraud_attach('lp_tx', 'lp');
+SELECT pg_temp.outcome($$INSERT INTO fraud_rules (model, name, predicate) VALUES ('lp', 'filter', '$.amount ? (@ > 500)')$$);
+SELECT pg_temp.outcome($$INSERT INTO fraud_rules (model, name, predicate) VALUES ('nope', 'big', '$.amount > 500')$$);
+SET client_min_messages = warning;
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('lp', 'typo', '$.amonut >= 900');
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('lp', 'by_note', '$.note == "vip" && $.amount > 1');
+SET pg_fraud.strict_rules = on;
+SELECT pg_temp.outcome($$INSERT INTO fraud_rules (model, name, predicate) VALUES ('lp', 'typo2', '$.amonut >= 900')$$);
+RESET pg_fraud.strict_rules;
+SELECT name FROM fraud_rules WHERE model = 'lp' ORDER BY name;
+DELETE FROM fraud_rules;
+
 DROP TABLE lp_tx, lp_clear, lp_bool, lp_float;
 DELETE FROM fraud_attachments;
 DELETE FROM fraud_models;
