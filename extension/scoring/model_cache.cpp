@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/errors.hpp"
+#include "values/time_zones.hpp"
 #include "guard.hpp"
 #include "values/jsonb_values.hpp"
 #include "model/model_document.hpp"
@@ -170,6 +171,7 @@ const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   }
   auto entry = std::make_unique<CachedModel>();
   entry->model = ParseModelDocument(row.document);
+  SetLocalTime(&entry->model);  // hour_of_day and day_of_week in the model's time zone
   entry->name = key;
   entry->version = row.version;
   entry->id = row.id;

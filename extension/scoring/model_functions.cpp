@@ -3,6 +3,7 @@
 #include "guard.hpp"
 #include "scoring/model_cache.hpp"
 #include "model/model_document.hpp"
+#include "values/time_zones.hpp"
 
 extern "C" {
 
@@ -12,7 +13,9 @@ Datum fraud_model_validate(PG_FUNCTION_ARGS) {
   Jsonb* doc = PG_GETARG_JSONB_P(0);
   char* text = JsonbToCString(nullptr, &doc->root, VARSIZE(doc));
   char* canonical = static_cast<char*>(DatumGetPointer(pgfraud::glue::Guard([&] {
-    std::string out = pgfraud::ModelToJson(pgfraud::ParseModelDocument(text)).dump();
+    const pgfraud::Model model = pgfraud::ParseModelDocument(text);
+    if (!model.time_zone.empty()) (void)pgfraud::glue::ZoneNamed(model.time_zone);  // one PostgreSQL knows
+    std::string out = pgfraud::ModelToJson(model).dump();
     return pgfraud::glue::PgCall([&] { return PointerGetDatum(pstrdup(out.c_str())); });
   })));
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(canonical));

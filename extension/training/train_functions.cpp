@@ -14,6 +14,7 @@
 #include "training/pass_handover.hpp"
 #include "training/table_scan.hpp"
 #include "linear/trainer.hpp"
+#include "values/time_zones.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -377,6 +378,17 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
 
   // Privileges first: nothing about the source is revealed to a caller who may not read it.
   CheckCanRead(relid);
+  // The time_zone option is the session's TimeZone for the whole training (parallel workers
+  // inherit it), as a function's SET clause does; it is undone when training returns.
+  const int zone_level = PgCall([&] {
+    const int level = NewGUCNestLevel();
+    if (!options.time_zone.empty()) {
+      (void)set_config_option("TimeZone", options.time_zone.c_str(), PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                              0, false);
+    }
+    return level;
+  });
+  const std::string zone = SessionZoneName();
   Source source = DescribeSource(relid, label, options);
   for (const std::string& name : source.skipped) {
     PgCall([&] {
@@ -411,6 +423,10 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   result.training["source"] = source_name;
   result.training["skipped_columns"] = source.skipped;
   result.model.training = result.training;
+  // Hours and weekdays were read in this zone, and are scored in it whatever the session's.
+  for (const Feature& f : result.model.features) {
+    if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) result.model.time_zone = zone;
+  }
   const std::string document = ModelToJson(result.model).dump();
   const std::string insert = "SELECT * FROM " + schema + ".fraud_import_model($1::jsonb, $2, $3)";
   return PgCall([&] {
@@ -422,6 +438,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     }
     Datum row = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
     SPI_finish();
+    AtEOXact_GUC(true, zone_level);
     return row;
   });
 }

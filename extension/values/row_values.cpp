@@ -8,6 +8,7 @@
 
 #include "common/errors.hpp"
 #include "guard.hpp"
+#include "values/time_zones.hpp"
 #include "scoring/model_cache.hpp"
 #include "values/numeric_decode.hpp"
 
@@ -137,7 +138,7 @@ FeatureValue TimeValue(const ColumnPlan& plan, Datum d) {
     case Conversion::kTimestampTz: {
       TimestampTz ts = DatumGetTimestampTz(d);
       if (TIMESTAMP_NOT_FINITE(ts)) return FeatureValue::Number(std::numeric_limits<double>::infinity());
-      return FeatureValue::Number(TimeSlot(plan.want_hour, timestamp2tm(ts, &tz, &tm, &fsec, nullptr, nullptr), tm));
+      return FeatureValue::Number(TimeSlot(plan.want_hour, timestamp2tm(ts, &tz, &tm, &fsec, nullptr, plan.zone), tm));
     }
     default: {
       DateADT date = DatumGetDateADT(d);
@@ -180,6 +181,7 @@ void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
     }
     Form_pg_attribute att = FindAttribute(desc, model.features[i].name);
     plans[i] = PlanValue(model.features[i], att->atttypid, att->attnum);
+    plans[i].zone = ModelZone(model);
   }
 }
 

@@ -17,6 +17,7 @@ struct ColumnPlan {
   } conversion;
   bool want_hour;     // time columns: hour_of_day (true) or day_of_week (false)
   Oid output_fn;      // kOutputText: the type's output function
+  struct pg_tz* zone;  // kTimestampTz: the model's time zone (nullptr: the session's)
 };
 
 // The attribute number of the column of exactly this name, 0 when there is none.

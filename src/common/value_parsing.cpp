@@ -101,6 +101,56 @@ int DayOfWeek(int year, int month, int day) noexcept {
   return dow < 0 ? dow + 7 : dow;
 }
 
+namespace {
+
+// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// After "YYYY-MM-DDTHH": [":MM"[":SS"["."digits]]] and an offset "Z", "+HH", "+HH:MM" or
+// "+HHMM" ending the text; sets parts' instant when there is one.
+void ReadOffset(std::string_view s, int year, int month, int day, int hour, DateTimeParts* parts) {
+  size_t pos = 13;
+  int minute = 0, second = 0;
+  if (pos < s.size() && s[pos] == ':' && ReadDigits(s, pos + 1, 2, &minute) && minute < 60) {
+    pos += 3;
+    if (pos < s.size() && s[pos] == ':' && ReadDigits(s, pos + 1, 2, &second) && second <= 60) {
+      pos += 3;
+      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+        ++pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+      }
+    }
+  }
+  if (pos < s.size() && s[pos] == ' ') ++pos;
+  if (pos >= s.size()) return;
+  int offset = 0;
+  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+    offset = 0;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh = 0, om = 0;
+    const size_t rest = s.size() - pos - 1;
+    bool ok = ReadDigits(s, pos + 1, 2, &oh) && oh <= 15;
+    if (ok && rest == 5) ok = s[pos + 3] == ':' && ReadDigits(s, pos + 4, 2, &om);
+    else if (ok && rest == 4) ok = ReadDigits(s, pos + 3, 2, &om);
+    else ok = ok && rest == 2;
+    if (!ok || om >= 60) return;
+    offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+  } else {
+    return;
+  }
+  parts->has_offset = true;
+  parts->unix_seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+}
+
+}  // namespace
+
 DateTimeParts ParseDateTime(std::string_view text, const std::string& feature) {
   std::string_view s = Trim(text);
   int year = 0, month = 0, day = 0, hour = 0;
@@ -122,7 +172,9 @@ DateTimeParts ParseDateTime(std::string_view text, const std::string& feature) {
                 "feature \"" + feature + "\" is not a valid date or timestamp",
                 "A date/time feature takes an ISO 8601 text such as 2024-05-01 13:45:00, or a number.");
   }
-  return DateTimeParts{hour, DayOfWeek(year, month, day)};
+  DateTimeParts parts{hour, DayOfWeek(year, month, day)};
+  if (s.size() > 13) ReadOffset(s, year, month, day, hour, &parts);
+  return parts;
 }
 
 std::string NumberAsCategory(double x) {

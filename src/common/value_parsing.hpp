@@ -1,6 +1,7 @@
 // Parsing of text values: numbers, booleans and the date/time parts of ISO timestamps.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,10 @@ bool ParseBool(std::string_view text, const std::string& feature);
 struct DateTimeParts {
   int hour;         // 0..23, 0 when the text has a date only
   int day_of_week;  // 0 = Sunday .. 6 = Saturday, as extract(dow)
+  // With an explicit UTC offset ("Z", "+09", "+09:00", "-0530"): the instant, in seconds
+  // since 1970-01-01 00:00 UTC (a fraction of a second dropped).
+  bool has_offset = false;
+  int64_t unix_seconds = 0;
 };
 
 // Parses an ISO 8601 date or timestamp; throws Error naming `feature` when it is not one.

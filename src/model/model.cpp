@@ -86,6 +86,7 @@ int ReadSlot(const Feature& f, const FeatureValue& v) {
     }
     case FeatureValue::Kind::kText: {
       DateTimeParts parts = ParseDateTime(v.text, f.name);
+      if (parts.has_offset && f.local_time != nullptr) f.local_time->At(parts.unix_seconds, &parts.hour, &parts.day_of_week);
       return f.kind == FeatureKind::kHourOfDay ? parts.hour : parts.day_of_week;
     }
     default:

@@ -21,6 +21,14 @@ enum class FeatureKind { kNumeric, kCategorical, kBoolean, kHourOfDay, kDayOfWee
 // The document spelling of a kind ("numeric", "hour_of_day", ...).
 const char* FeatureKindName(FeatureKind kind) noexcept;
 
+// The hour and weekday of an instant in a model's time zone. The core has no time-zone
+// database; the glue implements this with PostgreSQL's and sets Feature::local_time.
+class LocalTime {
+ public:
+  virtual ~LocalTime() = default;
+  virtual void At(int64_t unix_seconds, int* hour, int* day_of_week) const = 0;
+};
+
 // One feature of a model: its source key, kind and parameters.
 struct Feature {
   std::string name;
@@ -38,6 +46,9 @@ struct Feature {
   // A history feature (document kind "history", scored as numeric): its index in the
   // model's HistorySpec::Features(); -1 for a feature read from the transaction.
   int history = -1;
+  // hour_of_day, day_of_week: reads a text with a UTC offset in the model's time zone (not
+  // owned; nullptr: the hour and weekday as written).
+  const LocalTime* local_time = nullptr;
 
   // This feature's term of the logit for one input value; throws Error on a value of the wrong kind.
   double Contribution(const FeatureValue& value) const;
@@ -71,6 +82,9 @@ struct Model {
   nlohmann::json training = nlohmann::json::object();
   nlohmann::json extra = nlohmann::json::object();  // top-level keys kept on export
   std::optional<HistorySpec> history;  // the history declaration, when the model has one
+  // The time zone hour_of_day and day_of_week were trained in and are scored in (an IANA
+  // name); empty in documents before 0.3.0: the session's zone.
+  std::string time_zone;
 
   // The log-odds of fraud for values aligned with `features`.
   double Logit(const FeatureValue* values) const;

@@ -153,6 +153,10 @@ Model ModelFromJson(const json& doc) {
     m.features.push_back(std::move(f));
   }
   ResolveHistory(doc, &m);
+  if (auto zone = doc.find("time_zone"); zone != doc.end()) {
+    if (!zone->is_string() || zone->get<std::string>().empty()) Invalid("\"time_zone\" is not a time zone name");
+    m.time_zone = zone->get<std::string>();
+  }
   if (auto label = doc.find("label"); label != doc.end()) {
     if (!label->is_string()) Invalid("\"label\" is not a string");
     m.label = label->get<std::string>();
@@ -164,7 +168,7 @@ Model ModelFromJson(const json& doc) {
     (key == std::string("metrics") ? m.metrics : m.training) = *it;
   }
   static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold",
-                                               "features", "label", "metrics", "training", "history"};
+                                               "features", "label", "metrics", "training", "history", "time_zone"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
   }
@@ -194,6 +198,7 @@ json ModelToJson(const Model& m) {
   if (!m.metrics.empty()) doc["metrics"] = m.metrics;
   if (!m.training.empty()) doc["training"] = m.training;
   if (m.history) doc["history"] = m.history->ToJson();
+  if (!m.time_zone.empty()) doc["time_zone"] = m.time_zone;
   json features = json::array();
   for (const Feature& f : m.features) {
     json out = f.extra;

@@ -67,12 +67,12 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   o.given = options;
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
                                                "holdout", "seed", "threshold", "activate", "max_categories",
-                                               "warm_start_rows", "in_memory", "history", "holdout_by"};
+                                               "warm_start_rows", "in_memory", "history", "holdout_by", "time_zone"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by.");
+          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
@@ -98,6 +98,11 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   }
   if (options.contains("history")) o.history = options["history"];
   o.holdout_by_time = !o.history.is_null();
+  if (options.contains("time_zone")) {
+    const auto& zone = options["time_zone"];
+    if (!zone.is_string() || zone.get<std::string>().empty()) Bad("\"time_zone\" must be a time zone name");
+    o.time_zone = zone.get<std::string>();
+  }
   if (options.contains("holdout_by")) {
     const auto& by = options["holdout_by"];
     if (!by.is_string() || (by != "time" && by != "random")) Bad("\"holdout_by\" must be \"time\" or \"random\"");

@@ -40,6 +40,7 @@ struct TrainingOptions {
   nlohmann::json history;
   // "time" (the latest rows are held out; the default with history) or "random" (by row hash).
   bool holdout_by_time = false;
+  std::string time_zone;  // hour_of_day and day_of_week in this zone (empty: the session's)
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

@@ -66,6 +66,25 @@ TEST(ParseDateTime, HourAndWeekday) {
   EXPECT_EQ(CodeOf([] { ParseDateTime("2024-01-01 25:00", "ts"); }), ErrorCode::kInvalidTextRepresentation);
 }
 
+TEST(ParseDateTime, InstantOfAnExplicitOffset) {
+  // Expected instants from GNU date (date -u -d TEXT +%s).
+  auto instant = [](const char* text) {
+    DateTimeParts p = ParseDateTime(text, "ts");
+    EXPECT_TRUE(p.has_offset) << text;
+    return p.unix_seconds;
+  };
+  EXPECT_EQ(instant("2024-05-01T13:45:00Z"), 1714571100);
+  EXPECT_EQ(instant("2024-05-05 02:00:00+02"), 1714867200);
+  EXPECT_EQ(instant("2024-03-01T20:30:00+05:30"), 1709305200);
+  EXPECT_EQ(instant("1969-12-31T23:59:59-0100"), 3599);
+  EXPECT_EQ(instant("2024-03-01T09:00:00.123+09:00"), 1709251200);
+  // No offset (wall time as written), or not one we read: no instant.
+  EXPECT_FALSE(ParseDateTime("2024-03-01 09:00:00", "ts").has_offset);
+  EXPECT_FALSE(ParseDateTime("2024-03-01", "ts").has_offset);
+  EXPECT_FALSE(ParseDateTime("2024-03-01 09:00:00 Europe/Paris", "ts").has_offset);
+  EXPECT_EQ(ParseDateTime("2024-03-01T09:00:00+09:00", "ts").hour, 9);  // the hour as written stays
+}
+
 TEST(NumberAsCategory, IntegersHaveNoFraction) {
   EXPECT_EQ(NumberAsCategory(5411.0), "5411");
   EXPECT_EQ(NumberAsCategory(2.5), "2.5");
