@@ -123,9 +123,8 @@ size_t ReferenceBucket(const Feature& f, const FeatureValue& v) {
       std::string buffer;
       std::string_view category;
       if (!ReadCategory(f, v, &buffer, &category)) return last;
-      auto it = std::lower_bound(f.weights.begin(), f.weights.end(), category,
-                                 [](const auto& entry, std::string_view key) { return entry.first < key; });
-      return (it != f.weights.end() && it->first == category) ? static_cast<size_t>(it - f.weights.begin()) : last;
+      const long i = f.CategoryIndex(category);
+      return i >= 0 ? static_cast<size_t>(i) : last;
     }
     default: {
       int slot = ReadSlot(f, v);

@@ -116,10 +116,23 @@ void Feature::Prepare() {
   }
 }
 
+long Feature::CategoryIndex(std::string_view category) const noexcept {
+  auto find = [this](std::string_view key) -> long {
+    auto it = std::lower_bound(weights.begin(), weights.end(), key,
+                               [](const auto& entry, std::string_view k) { return entry.first < k; });
+    return (it != weights.end() && it->first == key) ? static_cast<long>(it - weights.begin()) : -1;
+  };
+  const long exact = find(category);
+  if (exact >= 0 || category.empty() || category.back() != ' ') return exact;
+  // char(n) padding: the row readers drop it, to_jsonb keeps it ("NG "). A category with
+  // trailing blanks the model does not know is read without them, so every path agrees.
+  const size_t end = category.find_last_not_of(' ');
+  return find(category.substr(0, end == std::string_view::npos ? 0 : end + 1));
+}
+
 double Feature::CategoryWeight(std::string_view category) const noexcept {
-  auto it = std::lower_bound(weights.begin(), weights.end(), category,
-                             [](const auto& entry, std::string_view key) { return entry.first < key; });
-  return (it != weights.end() && it->first == category) ? it->second : default_weight;
+  const long i = CategoryIndex(category);
+  return i >= 0 ? weights[static_cast<size_t>(i)].second : default_weight;
 }
 
 double Feature::Contribution(const FeatureValue& v) const {

@@ -56,6 +56,10 @@ struct Feature {
   // Computes the derived fields (per_unit, slot_weights) from the document fields.
   void Prepare();
 
+  // The position of a category in `weights`, -1 when the model has not seen it; a category
+  // with trailing blanks (char(n) padding) the model does not know is looked up without them.
+  long CategoryIndex(std::string_view category) const noexcept;
+
   // The weight of a category, or default_weight when the model has not seen it.
   double CategoryWeight(std::string_view category) const noexcept;
 };

@@ -81,6 +81,20 @@ RESET pg_fraud.strict_rules;
 SELECT name FROM fraud_rules WHERE model = 'lp' ORDER BY name;
 DELETE FROM fraud_rules;
 
-DROP TABLE lp_tx, lp_clear, lp_bool, lp_float;
-DELETE FROM fraud_attachments;
+-- char(n) padding: the row readers drop it, to_jsonb keeps it ("NG "); every path reads the
+-- same category (the model's +1.4 for NG), so stored score, row and jsonb scoring, explain
+-- and fraud_is_fraud agree.
+SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+  "intercept": -1, "threshold": 0.5, "features": [{"name": "country", "kind": "categorical", "weights": {"NG": 1.4, "US": -0.5}}]}', 'padded');
+CREATE TABLE lp_char (id int, country char(3));
+SELECT fraud_attach('lp_char', 'padded', '{"add_columns": true}');
+INSERT INTO lp_char VALUES (1, 'NG'), (2, 'US'), (3, 'FR');
+SELECT id, format('%L', to_jsonb(t) ->> 'country') AS jsonb_text, round(fraud_score::numeric, 6) AS stored,
+       round(fraud_score(t, 'padded')::numeric, 6) AS row_score, round(fraud_score(to_jsonb(t), 'padded')::numeric, 6) AS jsonb_score,
+       (SELECT round(e.contribution::numeric, 2) FROM fraud_explain(to_jsonb(t), 'padded') e WHERE e.feature = 'country') AS explained,
+       fraud_is_fraud(to_jsonb(t), 'padded') = is_flagged AS same_flag
+  FROM lp_char t ORDER BY id;
+
+SELECT count(*) AS detached FROM (SELECT fraud_detach(tab) FROM fraud_attachments) d;
+DROP TABLE lp_tx, lp_clear, lp_bool, lp_float, lp_char;
 DELETE FROM fraud_models;

@@ -1,4 +1,5 @@
 // Unit tests of model documents and scoring, against values computed by hand from the formula.
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -33,6 +34,22 @@ ErrorCode DocumentError(const json& doc, std::string* message = nullptr) {
     return e.code();
   }
   return ErrorCode::kInternal;
+}
+
+TEST(Feature, CategoryPaddingIsReadWithoutTrailingBlanks) {
+  Feature f;
+  f.kind = FeatureKind::kCategorical;
+  f.weights = {{"NG", 1.4}, {"US ", 0.5}, {"US", -0.2}};
+  std::sort(f.weights.begin(), f.weights.end());
+  f.default_weight = 0.1;
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("NG"), 1.4);
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("NG "), 1.4);   // char(3) as to_jsonb writes it
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("NG   "), 1.4);
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("US "), 0.5);   // a known category with blanks stays itself
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("US"), -0.2);
+  EXPECT_DOUBLE_EQ(f.CategoryWeight(" NG"), 0.1);   // leading blanks are significant
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("FR "), 0.1);
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("   "), 0.1);
 }
 
 TEST(ModelDocument, RoundTripIsIdentical) {
