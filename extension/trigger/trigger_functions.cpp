@@ -224,6 +224,17 @@ Datum HistoryJsonb(const Model& model, const FeatureValue* values) {
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
+// A data restore: pg_restore's own session (its application_name). Restored rows keep the
+// verdicts they were dumped with: re-scoring would overwrite history with today's model, and a
+// table restored before fraud_models would fail for want of a model. (A session running with
+// session_replication_role = replica never fires the triggers at all.)
+bool Restoring() { return application_name != nullptr && strcmp(application_name, "pg_restore") == 0; }
+
+// Whether a restored row arrives with a verdict (flag or score set), which it then keeps.
+bool CarriesVerdict(const TriggerTarget& t, HeapTuple tuple, TupleDesc desc) {
+  return PgCall([&] { return !heap_attisnull(tuple, t.flag_att, desc) || !heap_attisnull(tuple, t.score_att, desc); });
+}
+
 // The attributes the model reads: its feature columns (as the row reader finds them) and
 // its history columns.
 const std::vector<AttrNumber>& InputAttributes(TriggerTarget& t, const Model& model, TupleDesc desc) {
@@ -290,6 +301,10 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   Relation rel = data->tg_relation;
   TupleDesc desc = RelationGetDescr(rel);
   TriggerTarget& t = TargetOf(data->tg_trigger);
+  if (Restoring() && TRIGGER_FIRED_BY_INSERT(data->tg_event)) {
+    if (t.epoch != SchemaEpoch() || t.type != desc->tdtypeid) PlanOutputs(t, rel);
+    if (CarriesVerdict(t, tuple, desc)) return tuple;
+  }
 
   if (t.model == nullptr || t.generation != ModelCacheGeneration() || ModelCacheStale()) {
     t.model = &ActiveModel(fcinfo->flinfo->fn_oid, t.model_name);
@@ -371,7 +386,7 @@ void AlertRow(FunctionCallInfo fcinfo) {
   Relation rel = data->tg_relation;
   TupleDesc desc = RelationGetDescr(rel);
   TriggerTarget& t = TargetOf(data->tg_trigger);
-  if (t.channel.empty()) return;
+  if (t.channel.empty() || Restoring()) return;  // a restore replays rows, not new transactions
   if (t.model == nullptr || t.generation != ModelCacheGeneration() || ModelCacheStale()) {
     t.model = &ActiveModel(fcinfo->flinfo->fn_oid, t.model_name);
     t.generation = ModelCacheGeneration();
