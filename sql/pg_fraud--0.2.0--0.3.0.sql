@@ -118,9 +118,9 @@ CREATE FUNCTION @extschema@.fraud_alert_trigger() RETURNS trigger
 COMMENT ON FUNCTION @extschema@.fraud_alert_trigger() IS
     'pg_fraud internal: AFTER row trigger sending the NOTIFY of a stored flagged row';
 
-CREATE FUNCTION @extschema@.fraud_check_columns(tab regclass, model text) RETURNS void
+CREATE FUNCTION @extschema@.fraud_check_columns(tab regclass, model text, columns jsonb DEFAULT '{}') RETURNS void
     LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'fraud_check_columns';
-COMMENT ON FUNCTION @extschema@.fraud_check_columns(regclass, text) IS
+COMMENT ON FUNCTION @extschema@.fraud_check_columns(regclass, text, jsonb) IS
     'pg_fraud internal: raises the error an insert would raise when a column of the table cannot be read as its feature of the model';
 
 -- (Re)creates the triggers of an attached table from its fraud_attachments row: fraud_flag
@@ -137,9 +137,10 @@ BEGIN
     IF a.tab IS NULL THEN
         RAISE EXCEPTION 'table % is not attached', tab USING ERRCODE = 'undefined_object';
     END IF;
-    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
+    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
                    a.rules_column, a.notify, COALESCE(a.options ->> 'history_column', ''),
-                   COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'));
+                   COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'),
+                   COALESCE(a.options -> 'columns', '{}')::text);
     EXECUTE format('DROP TRIGGER IF EXISTS fraud_flag ON %s', tab);
     EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert ON %s', tab);
     EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert_update ON %s', tab);
@@ -284,6 +285,71 @@ COMMENT ON FUNCTION @extschema@.fraud_rules_check() IS
 CREATE TRIGGER fraud_rules_check BEFORE INSERT OR UPDATE ON @extschema@.fraud_rules
     FOR EACH ROW EXECUTE FUNCTION @extschema@.fraud_rules_check();
 
+-- 0.3.0: DDL that would break an attached table (dropping, renaming or retyping a column its
+-- model reads or writes) is refused, naming the attachment.
+CREATE FUNCTION @extschema@.fraud_check_attachment(tab regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    wanted RECORD;
+    column_type text;
+BEGIN
+    SELECT * INTO a FROM @extschema@.fraud_attachments AS x WHERE x.tab OPERATOR(pg_catalog.=) fraud_check_attachment.tab;
+    IF a.tab IS NULL THEN
+        RETURN;
+    END IF;
+    FOR wanted IN SELECT * FROM (VALUES (a.flag_column, ARRAY['boolean']),
+                                        (a.score_column, ARRAY['double precision', 'real', 'numeric']),
+                                        (a.version_column, ARRAY['integer', 'bigint']),
+                                        (a.rules_column, ARRAY['text[]']),
+                                        (COALESCE(a.options ->> 'history_column', ''), ARRAY['jsonb'])) AS w(name, accepted)
+                   WHERE w.name <> ''
+    LOOP
+        SELECT format_type(att.atttypid, NULL) INTO column_type FROM pg_attribute AS att
+         WHERE att.attrelid = tab AND att.attname OPERATOR(pg_catalog.=) wanted.name AND att.attnum > 0 AND NOT att.attisdropped;
+        IF column_type IS NULL THEN
+            RAISE EXCEPTION 'table % has no column "%"', tab, wanted.name USING ERRCODE = 'undefined_column';
+        ELSIF NOT column_type = ANY (wanted.accepted) THEN
+            RAISE EXCEPTION 'column "%" of table % must be %', wanted.name, tab, array_to_string(wanted.accepted, ' or ')
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+    END LOOP;
+    PERFORM @extschema@.fraud_check_columns(tab, a.model, COALESCE(a.options -> 'columns', '{}'));
+    PERFORM @extschema@.fraud_prepare_history(tab, a.model, false);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_check_attachment(regclass) IS
+    'pg_fraud internal: raises the error inserts into an attached table would raise (a missing or mistyped feature, history or output column)';
+
+CREATE FUNCTION @extschema@.fraud_ddl_guard() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cmd RECORD;
+    a RECORD;
+BEGIN
+    FOR cmd IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() AS c
+                WHERE c.classid = 'pg_class'::regclass LOOP
+        FOR a IN SELECT x.tab, x.model FROM @extschema@.fraud_attachments AS x
+                  WHERE x.tab OPERATOR(pg_catalog.=) cmd.objid
+                     OR x.tab IN (SELECT i.inhrelid FROM pg_inherits AS i WHERE i.inhparent = cmd.objid) LOOP
+            BEGIN
+                PERFORM @extschema@.fraud_check_attachment(a.tab);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE EXCEPTION 'this change would break the pg_fraud attachment of table % to model "%": %', a.tab, a.model, SQLERRM
+                    USING ERRCODE = 'dependent_objects_still_exist',
+                          HINT = 'Detach it first (fraud_detach), change the table, and attach it again; a feature can read a differently named column with the attach option {"columns": {"feature": "column"}}.';
+            END;
+        END LOOP;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_ddl_guard() IS
+    'pg_fraud internal: event trigger refusing ALTER TABLE that breaks an attached table';
+CREATE EVENT TRIGGER fraud_ddl_guard ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION @extschema@.fraud_ddl_guard();
+
 -- fraud_attach: history features have no column of their own; the history index is created.
 CREATE OR REPLACE FUNCTION @extschema@.fraud_attach(tab regclass, model text DEFAULT 'default', options jsonb DEFAULT '{}')
     RETURNS void
@@ -309,14 +375,14 @@ BEGIN
     END IF;
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
      WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column',
-                     'history_column', 'history_relation', 'on_update');
+                     'history_column', 'history_relation', 'on_update', 'columns');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation, on_update.';
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation, on_update, columns.';
     END IF;
     -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
-     WHERE k <> 'add_columns' AND jsonb_typeof(v) NOT IN ('string', 'null');
+     WHERE k NOT IN ('add_columns', 'columns') AND jsonb_typeof(v) NOT IN ('string', 'null');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'fraud_attach options must be strings (column and channel names): %', unknown
             USING ERRCODE = 'invalid_parameter_value';
@@ -325,6 +391,12 @@ BEGIN
         RAISE EXCEPTION 'fraud_attach option add_columns must be true or false' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
+    -- 0.3.0: features read from differently named columns, {"feature": "column"}.
+    IF options ? 'columns' AND (jsonb_typeof(options -> 'columns') <> 'object'
+                                OR EXISTS (SELECT FROM jsonb_each(options -> 'columns') AS c(k, v) WHERE jsonb_typeof(v) <> 'string')) THEN
+        RAISE EXCEPTION 'fraud_attach option columns must map feature names to column names' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'For example {"columns": {"merchant": "merchant_name"}}.';
+    END IF;
     -- 0.3.0: what an UPDATE of a column the model reads does to the row's verdict.
     IF COALESCE(options ->> 'on_update', 'rescore') NOT IN ('rescore', 'clear') THEN
         RAISE EXCEPTION 'fraud_attach option on_update must be "rescore" or "clear"' USING ERRCODE = 'invalid_parameter_value';
@@ -356,7 +428,8 @@ BEGIN
        AND f ->> 'kind' IS DISTINCT FROM 'history'  -- 0.3.0: computed from the table's earlier rows
        AND NOT EXISTS (SELECT FROM pg_attribute AS a
                         WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
-                          AND lower(a.attname) OPERATOR(pg_catalog.=) lower(f ->> 'name'));
+                          AND lower(a.attname) OPERATOR(pg_catalog.=)
+                              lower(COALESCE(fraud_attach.options -> 'columns' ->> (f ->> 'name'), f ->> 'name')));
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'table % has no column for the features: %', tab, missing
             USING ERRCODE = 'undefined_column';
@@ -397,7 +470,7 @@ BEGIN
     PERFORM @extschema@.fraud_prepare_history(tab, model, true);
     -- 0.3.0: every feature column must be readable as its feature (a boolean column for a
     -- numeric feature is refused now, not at every insert).
-    PERFORM @extschema@.fraud_check_columns(tab, model);
+    PERFORM @extschema@.fraud_check_columns(tab, model, COALESCE(options -> 'columns', '{}'));
 
     -- The time column of the BI views: as given, else the first timestamp column, else none.
     INSERT INTO @extschema@.fraud_attachments AS a
@@ -410,7 +483,8 @@ BEGIN
                        ORDER BY a.attnum LIMIT 1), ''),
             channel,
             pg_catalog.jsonb_build_object('history_column', history_column, 'history_relation', history_relation,
-                                          'on_update', COALESCE(options ->> 'on_update', 'rescore')))
+                                          'on_update', COALESCE(options ->> 'on_update', 'rescore'),
+                                          'columns', COALESCE(options -> 'columns', '{}')))
     ON CONFLICT ON CONSTRAINT fraud_attachments_pkey DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
         score_column = EXCLUDED.score_column, version_column = EXCLUDED.version_column,
         rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,

@@ -37,6 +37,7 @@ struct TriggerTarget {
   std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column,
       history_relation;
   bool clear_on_update = false;  // on_update = 'clear': an UPDATE of a feature column clears the verdict
+  ColumnNames columns;           // the "columns" attach option: feature -> column
   std::vector<AttrNumber> input_atts;  // the columns the model reads (valid for input_generation/epoch)
   uint64_t input_generation = 0, input_epoch = 0;
   uint64_t generation = 0;
@@ -137,13 +138,26 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   t.epoch = SchemaEpoch();
 }
 
+// The "columns" attach option, {"feature": "column", ...} as text ('' or '{}' for none).
+ColumnNames ParseColumnNames(const std::string& text) {
+  ColumnNames out;
+  if (text.empty()) return out;
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (!doc.is_object()) throw Error(ErrorCode::kInvalidParameterValue, "the columns argument must be a JSON object");
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (!it.value().is_string()) throw Error(ErrorCode::kInvalidParameterValue, "the columns argument maps features to column names");
+    out[it.key()] = it.value().get<std::string>();
+  }
+  return out;
+}
+
 TriggerTarget& TargetOf(const Trigger* trigger) {
   auto it = g_targets.find(trigger->tgoid);
   if (it != g_targets.end()) return *it->second;
   if (trigger->tgnargs < 3) {
     throw Error(ErrorCode::kInvalidParameterValue, "fraud_flag_trigger needs at least 3 arguments",
                 "Arguments: model, flag column, score column[, version column, rules column, notify channel, "
-                "history column, history relation, on_update].");
+                "history column, history relation, on_update, columns].");
   }
   auto t = std::make_unique<TriggerTarget>();
   t->model_name = Argument(trigger, 0);
@@ -155,9 +169,11 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->history_column = Argument(trigger, 6);
   t->history_relation = Argument(trigger, 7);
   t->clear_on_update = Argument(trigger, 8) == "clear";
+  t->columns = ParseColumnNames(Argument(trigger, 9));
   t->context = PgCall([] {
     return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES);
   });
+  t->reader.columns = &t->columns;
   TriggerTarget& ref = *t;
   g_targets[trigger->tgoid] = std::move(t);
   return ref;
@@ -240,7 +256,7 @@ bool CarriesVerdict(const TriggerTarget& t, HeapTuple tuple, TupleDesc desc) {
 const std::vector<AttrNumber>& InputAttributes(TriggerTarget& t, const Model& model, TupleDesc desc) {
   if (t.input_generation == t.generation && t.input_epoch == t.epoch && !t.input_atts.empty()) return t.input_atts;
   std::vector<ColumnPlan> plans(model.features.size());
-  PlanColumns(model, desc, plans.data());
+  PlanColumns(model, desc, plans.data(), &t.columns);
   t.input_atts.clear();
   for (size_t i = 0; i < model.features.size(); ++i) {
     if (plans[i].attnum > 0) t.input_atts.push_back(plans[i].attnum);  // 0: computed from history
@@ -489,18 +505,21 @@ Datum fraud_alert_trigger(PG_FUNCTION_ARGS) {
 }
 
 PG_FUNCTION_INFO_V1(fraud_check_columns);
-// fraud_check_columns(tab, model): the error an insert into tab would raise when one of its
-// columns cannot be read as its feature of the model's active version (fraud_attach).
+// fraud_check_columns(tab, model, columns): the error an insert into tab would raise when one
+// of its columns cannot be read as its feature of the model's active version (fraud_attach).
 Datum fraud_check_columns(PG_FUNCTION_ARGS) {
   const Oid relid = PG_GETARG_OID(0);
   std::string_view name(VARDATA_ANY(PG_GETARG_TEXT_PP(1)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)));
+  Jsonb* mapping = PG_GETARG_JSONB_P(2);
+  const char* mapping_text = JsonbToCString(nullptr, &mapping->root, VARSIZE(mapping));
   Relation rel = table_open(relid, AccessShareLock);
   TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(rel));
   table_close(rel, AccessShareLock);
   pgfraud::glue::Guard([&] {
     const pgfraud::Model& model = pgfraud::glue::ActiveModel(fcinfo->flinfo->fn_oid, name).model;
+    const pgfraud::glue::ColumnNames columns = pgfraud::glue::ParseColumnNames(mapping_text);
     std::vector<pgfraud::glue::ColumnPlan> plans(model.features.size());
-    pgfraud::glue::PlanColumns(model, desc, plans.data());
+    pgfraud::glue::PlanColumns(model, desc, plans.data(), &columns);
     return (Datum)0;
   });
   PG_RETURN_VOID();

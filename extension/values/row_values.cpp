@@ -173,13 +173,25 @@ ColumnPlan PlanValue(const Feature& f, Oid declared_type, AttrNumber attnum) {
   return plan;
 }
 
-void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans) {
+void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans, const ColumnNames* columns) {
   for (size_t i = 0; i < model.features.size(); ++i) {
-    if (model.features[i].history >= 0 && ExactAttribute(desc, model.features[i].name) == 0) {
+    const std::string& name = model.features[i].name;
+    if (model.features[i].history >= 0 && ExactAttribute(desc, name) == 0) {
       plans[i] = ColumnPlan{};  // attnum 0: computed from history by the caller (history_lookup.hpp)
       continue;
     }
-    Form_pg_attribute att = FindAttribute(desc, model.features[i].name);
+    const auto mapped = columns != nullptr ? columns->find(name) : ColumnNames::const_iterator();
+    Form_pg_attribute att;
+    if (columns != nullptr && mapped != columns->end()) {
+      const AttrNumber a = ExactAttribute(desc, mapped->second);
+      if (a == 0) {
+        throw Error(ErrorCode::kUndefinedColumn, "no column \"" + mapped->second + "\" for feature \"" + name + "\"",
+                    "The attach option \"columns\" maps the feature to that column.");
+      }
+      att = TupleDescAttr(desc, a - 1);
+    } else {
+      att = FindAttribute(desc, name);
+    }
     plans[i] = PlanValue(model.features[i], att->atttypid, att->attnum);
     plans[i].zone = ModelZone(model);
   }
@@ -237,7 +249,7 @@ void RowReader::Plan(const Model& model, TupleDesc source, Oid type, int32 typmo
     nulls = static_cast<bool*>(palloc(sizeof(bool) * (copy->natts + 1)));
     MemoryContextSwitchTo(old);
   });
-  PlanColumns(model, desc, plans);
+  PlanColumns(model, desc, plans, columns);
   row_type = type;
   row_typmod = typmod;
   epoch = SchemaEpoch();

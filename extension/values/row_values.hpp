@@ -1,6 +1,9 @@
 // Reading a model's feature values straight from a row's attributes (typed fast path, trigger).
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "common/feature_value.hpp"
 #include "model/model.hpp"
 #include "pg_headers.hpp"
@@ -23,10 +26,14 @@ struct ColumnPlan {
 // The attribute number of the column of exactly this name, 0 when there is none.
 AttrNumber ExactAttribute(TupleDesc desc, const std::string& name);
 
+// Feature name -> column name, for features read from a differently named column (the
+// trigger's "columns" attach option).
+using ColumnNames = std::map<std::string, std::string>;
+
 // Maps each feature of `model` to an attribute of `desc`, by exact name, else by a unique
-// case-insensitive match; throws Error for a missing column or a type the feature cannot use.
-// `plans` has one slot per feature.
-void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans);
+// case-insensitive match (a feature in `columns`: that column, by exact name); throws Error
+// for a missing column or a type the feature cannot use. `plans` has one slot per feature.
+void PlanColumns(const Model& model, TupleDesc desc, ColumnPlan* plans, const ColumnNames* columns = nullptr);
 
 // Plans feature `f` read from a value of `type` at position attnum - 1 of the datums.
 ColumnPlan PlanValue(const Feature& f, Oid type, AttrNumber attnum);
@@ -70,6 +77,7 @@ struct RowReader {
   ColumnPlan* plans;  // one per feature, sized by Reset
   Datum* datums;
   bool* nulls;
+  const ColumnNames* columns;  // optional feature -> column names (not owned)
 
   // Prepares for `features` features (after the model changed); forgets the row plan.
   void Reset(MemoryContext cxt, size_t features);

@@ -49,6 +49,36 @@ SELECT fraud_attach('lp_float', 'lp', '{"add_columns": true}');
 INSERT INTO lp_float VALUES (1, 'NaN', 0);
 \set VERBOSITY terse
 
+-- DDL that would break an attached table is refused (2BP01), naming the attachment: renaming,
+-- dropping or retyping a feature column, dropping an output column. Harmless DDL goes through.
+CREATE TABLE lp_ddl (id int, amount numeric, new_device int, note text);
+SELECT fraud_attach('lp_ddl', 'lp', '{"add_columns": true}');
+SELECT pg_temp.outcome($$ALTER TABLE lp_ddl RENAME COLUMN amount TO amount_eur$$);
+SELECT pg_temp.outcome($$ALTER TABLE lp_ddl DROP COLUMN new_device$$);
+SELECT pg_temp.outcome($$ALTER TABLE lp_ddl ALTER COLUMN new_device TYPE boolean USING new_device <> 0$$);
+SELECT pg_temp.outcome($$ALTER TABLE lp_ddl DROP COLUMN fraud_score$$);
+SELECT pg_temp.outcome($$ALTER TABLE lp_ddl ALTER COLUMN amount TYPE float8$$);
+SELECT pg_temp.outcome($$ALTER TABLE lp_ddl ADD COLUMN channel text, DROP COLUMN note$$);
+INSERT INTO lp_ddl (id, amount, new_device) VALUES (1, 900, 0);
+SELECT id, is_flagged FROM lp_ddl;
+-- A feature read from a differently named column ("columns"), and a rename done the safe way:
+-- detach, rename, attach with the new name, in one transaction.
+CREATE TABLE lp_map (id int, amt numeric, new_device int);
+SELECT fraud_attach('lp_map', 'lp', '{"add_columns": true, "columns": {"amount": "amt"}}');
+INSERT INTO lp_map (id, amt, new_device) VALUES (1, 900, 0), (2, 10, 1);
+BEGIN;
+SELECT fraud_detach('lp_map');
+ALTER TABLE lp_map RENAME COLUMN amt TO amount_eur;
+SELECT fraud_attach('lp_map', 'lp', '{"columns": {"amount": "amount_eur"}}');
+COMMIT;
+INSERT INTO lp_map (id, amount_eur, new_device) VALUES (3, 500, 0);
+UPDATE lp_map SET amount_eur = 20 WHERE id = 1;
+SELECT id, is_flagged, round(fraud_score::numeric, 6) AS score,
+       round((1 / (1 + exp(3 - 0.01 * amount_eur - 2 * new_device)))::numeric, 6) AS expected FROM lp_map ORDER BY id;
+SELECT pg_temp.outcome($$SELECT fraud_attach('lp_map', 'lp', '{"columns": {"amount": "no_such_column"}}')$$);
+SELECT pg_temp.outcome($$SELECT fraud_attach('lp_map', 'lp', '{"columns": ["amount"]}')$$);
+SELECT options -> 'columns' AS columns FROM fraud_attachments WHERE tab = 'lp_map'::regclass;
+
 -- The model of an attached table keeps an active version: deleting it, or deactivating it,
 -- is refused (2BP01, naming the tables, with a hint); activating another version is fine.
 SELECT version FROM fraud_import_model(jsonb_set(fraud_export_model('lp'), '{intercept}', '-4'), 'lp');
@@ -96,5 +126,5 @@ SELECT id, format('%L', to_jsonb(t) ->> 'country') AS jsonb_text, round(fraud_sc
   FROM lp_char t ORDER BY id;
 
 SELECT count(*) AS detached FROM (SELECT fraud_detach(tab) FROM fraud_attachments) d;
-DROP TABLE lp_tx, lp_clear, lp_bool, lp_float, lp_char;
+DROP TABLE lp_tx, lp_clear, lp_bool, lp_float, lp_char, lp_ddl, lp_map;
 DELETE FROM fraud_models;
