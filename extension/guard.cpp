@@ -42,6 +42,19 @@ void CopyText(char* target, size_t size, const std::string& text) noexcept {
 
 }  // namespace
 
+ErrorSummary Summarize(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const PgException& e) {
+    const int code = e.data()->sqlerrcode;
+    FreeErrorData(e.data());
+    return ErrorSummary{code, std::string("PostgreSQL error ") + unpack_sql_state(code)};
+  } catch (...) {
+  }
+  ErrorInfo info = Classify(error);
+  return ErrorSummary{SqlState(info.code), info.message.empty() ? "out of memory" : info.message};
+}
+
 void StashError(std::exception_ptr error) noexcept {
   g_stash.pg_error = nullptr;
   try {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <exception>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -25,6 +26,15 @@ class PgException : public std::exception {
  private:
   ErrorData* data_;  // palloc'd in the caller's memory context
 };
+
+// An exception's SQLSTATE and a message fit for a WARNING or a log table: pg_fraud's own
+// message (it never holds a value), or for a PostgreSQL error only its SQLSTATE (PostgreSQL's
+// messages may quote the value that failed). Frees a PgException's ErrorData.
+struct ErrorSummary {
+  int sqlstate;
+  std::string message;
+};
+ErrorSummary Summarize(std::exception_ptr error);
 
 // Stores the in-flight exception's SQLSTATE and text in static storage; never throws.
 void StashError(std::exception_ptr error) noexcept;

@@ -157,7 +157,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   if (trigger->tgnargs < 3) {
     throw Error(ErrorCode::kInvalidParameterValue, "fraud_flag_trigger needs at least 3 arguments",
                 "Arguments: model, flag column, score column[, version column, rules column, notify channel, "
-                "history column, history relation, on_update, columns].");
+                "history column, history relation, on_update, columns, on_error].");
   }
   auto t = std::make_unique<TriggerTarget>();
   t->model_name = Argument(trigger, 0);
@@ -453,6 +453,97 @@ void AlertRow(FunctionCallInfo fcinfo) {
 
 namespace {
 
+// on_error = 'null' (the trigger's 11th argument): a row that cannot be scored is stored
+// unscored instead of failing its insert.
+bool FailOpen(const Trigger* trigger) { return trigger->tgnargs > 10 && strcmp(trigger->tgargs[10], "null") == 0; }
+
+// The row with its flag and score (and version, rules) NULL, by the trigger's column names;
+// the row unchanged when a column is missing (what made scoring fail, perhaps).
+HeapTuple Unscored(TriggerData* data, HeapTuple tuple) {
+  TupleDesc desc = RelationGetDescr(data->tg_relation);
+  const Trigger* trigger = data->tg_trigger;
+  int columns[4];
+  Datum values[4] = {0, 0, 0, 0};
+  bool nulls[4] = {true, true, true, true};
+  int n = 0;
+  for (int arg : {1, 2, 3, 4}) {
+    if (arg >= trigger->tgnargs || trigger->tgargs[arg][0] == '\0') continue;
+    const AttrNumber att = pgfraud::glue::ExactAttribute(desc, trigger->tgargs[arg]);
+    if (att > 0) columns[n++] = att;
+  }
+  return n == 0 ? tuple : heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
+}
+
+// Why a row was left unscored, in plain storage (no destructor: PostgreSQL code runs after it).
+struct Failure {
+  int sqlstate;
+  char message[512];
+};
+
+// FlagRow, with any exception turned into `failure` (every C++ object it made destroyed
+// before it returns); false when it failed.
+bool TryFlagRow(FunctionCallInfo fcinfo, Datum* result, Failure* failure) noexcept {
+  try {
+    *result = PointerGetDatum(pgfraud::glue::FlagRow(fcinfo));
+    return true;
+  } catch (...) {
+    failure->sqlstate = ERRCODE_INTERNAL_ERROR;
+    strlcpy(failure->message, "unknown error", sizeof failure->message);
+    try {
+      const pgfraud::glue::ErrorSummary e = pgfraud::glue::Summarize(std::current_exception());
+      failure->sqlstate = e.sqlstate;
+      strlcpy(failure->message, e.message.c_str(), sizeof failure->message);
+    } catch (...) {
+    }
+    return false;
+  }
+}
+
+// Records one row left unscored: a WARNING and a row of fraud_scoring_failures (through a
+// SECURITY DEFINER function of the extension, in the inserting transaction: a rolled-back
+// insert leaves no record).
+void RecordFailure(FunctionCallInfo fcinfo, TriggerData* data, const Failure& failure) {
+  const char* table = RelationGetRelationName(data->tg_relation);
+  ereport(WARNING, (errcode(failure.sqlstate),
+                    errmsg("pg_fraud: a row of table \"%s\" was stored unscored: %s", table, failure.message),
+                    errhint("The attachment's on_error is \"null\"; see the view fraud_scoring_failures_daily.")));
+  const Oid schema = get_func_namespace(fcinfo->flinfo->fn_oid);
+  const char* query = psprintf("SELECT %s.fraud_record_failure($1, $2, $3)", quote_identifier(get_namespace_name(schema)));
+  Oid types[3] = {OIDOID, TEXTOID, TEXTOID};
+  Datum values[3] = {ObjectIdGetDatum(RelationGetRelid(data->tg_relation)),
+                     CStringGetTextDatum(unpack_sql_state(failure.sqlstate)), CStringGetTextDatum(failure.message)};
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
+  if (SPI_execute_with_args(query, 3, types, values, nullptr, false, 0) != SPI_OK_SELECT) {
+    elog(ERROR, "pg_fraud: recording a scoring failure failed");
+  }
+  SPI_finish();
+}
+
+// fraud_flag_trigger under on_error = 'null': FlagRow in a subtransaction (as a PL/pgSQL
+// EXCEPTION block runs its body), so that a failure anywhere in it is rolled back cleanly.
+// No C++ object with a destructor lives in this frame.
+Datum FlagRowFailOpen(FunctionCallInfo fcinfo) {
+  TriggerData* data = reinterpret_cast<TriggerData*>(fcinfo->context);
+  HeapTuple tuple = TRIGGER_FIRED_BY_UPDATE(data->tg_event) ? data->tg_newtuple : data->tg_trigtuple;
+  MemoryContext context = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(context);  // the row returned outlives the subtransaction
+  Datum result = (Datum)0;
+  Failure failure;
+  const bool scored = TryFlagRow(fcinfo, &result, &failure);
+  if (scored) {
+    ReleaseCurrentSubTransaction();
+  } else {
+    RollbackAndReleaseCurrentSubTransaction();
+  }
+  MemoryContextSwitchTo(context);
+  CurrentResourceOwner = owner;
+  if (scored) return result;
+  RecordFailure(fcinfo, data, failure);
+  return PointerGetDatum(Unscored(data, tuple));
+}
+
 // "pg_fraud trigger <name> on table <table>" in the CONTEXT of any error raised while the
 // trigger runs (the messages themselves name only the feature or column, never a value).
 void TriggerContext(void* arg) {
@@ -482,6 +573,11 @@ Datum fraud_flag_trigger(PG_FUNCTION_ARGS) {
   }
   ErrorContextCallback context = TriggerErrorContext(fcinfo);
   error_context_stack = &context;
+  if (FailOpen(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_trigger)) {
+    const Datum result = FlagRowFailOpen(fcinfo);
+    error_context_stack = context.previous;
+    return result;
+  }
   const Datum result = pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::FlagRow(fcinfo)); });
   error_context_stack = context.previous;
   return result;

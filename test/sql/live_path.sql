@@ -49,6 +49,20 @@ SELECT fraud_attach('lp_float', 'lp', '{"add_columns": true}');
 INSERT INTO lp_float VALUES (1, 'NaN', 0);
 \set VERBOSITY terse
 
+-- on_error = 'null' (fail-open): a row that cannot be scored is stored with a NULL verdict and a
+-- WARNING, and counted; the default still fails the insert (above). A rolled-back insert leaves
+-- no record; good rows are scored as usual, in the same statement too.
+CREATE TABLE lp_open (id int, amount float8, new_device int);
+SELECT fraud_attach('lp_open', 'lp', '{"add_columns": true, "on_error": "null"}');
+SET client_min_messages = warning;
+INSERT INTO lp_open VALUES (1, 'NaN', 0), (2, 900, 0), (3, 'Infinity', 1);
+BEGIN;
+INSERT INTO lp_open VALUES (4, 'NaN', 0);
+ROLLBACK;
+SELECT id, is_flagged, fraud_score FROM lp_open ORDER BY id;
+SELECT table_name, sqlstate, message, rows FROM fraud_scoring_failures_daily ORDER BY 1, 2;
+SELECT pg_temp.outcome($$SELECT fraud_attach('lp_open', 'lp', '{"on_error": "ignore"}')$$);
+
 -- DDL that would break an attached table is refused (2BP01), naming the attachment: renaming,
 -- dropping or retyping a feature column, dropping an output column. Harmless DDL goes through.
 CREATE TABLE lp_ddl (id int, amount numeric, new_device int, note text);
@@ -126,5 +140,6 @@ SELECT id, format('%L', to_jsonb(t) ->> 'country') AS jsonb_text, round(fraud_sc
   FROM lp_char t ORDER BY id;
 
 SELECT count(*) AS detached FROM (SELECT fraud_detach(tab) FROM fraud_attachments) d;
-DROP TABLE lp_tx, lp_clear, lp_bool, lp_float, lp_char, lp_ddl, lp_map;
+DROP TABLE lp_tx, lp_clear, lp_bool, lp_float, lp_char, lp_ddl, lp_map, lp_open;
+DELETE FROM fraud_scoring_failures;
 DELETE FROM fraud_models;
