@@ -16,6 +16,9 @@
 
 namespace pgfraud {
 namespace glue {
+
+int g_unknown_keys = static_cast<int>(UnknownKeys::kIgnore);
+
 namespace {
 
 // jsonb's key order: by length, then bytes (lengthCompareJsonbString).
@@ -135,6 +138,44 @@ struct MatchedObject {
   uint32_t keys_end;  // end offset of the last key: where the first value starts
 };
 
+// Under pg_fraud.unknown_keys: reports the object's keys that are no feature and no history
+// column of the model, and the features it has no key for (names only, never values).
+void CheckKeys(const Model& model, const MatchedObject& m, const int32_t* key_of) {
+  std::vector<bool> known(m.pairs, false);
+  std::string missing;
+  for (size_t f = 0; f < model.features.size(); ++f) {
+    if (key_of[f] >= 0) {
+      known[static_cast<size_t>(key_of[f])] = true;
+    } else if (model.features[f].history < 0) {
+      missing += (missing.empty() ? "\"" : ", \"") + model.features[f].name + "\"";
+    }
+  }
+  std::string unknown;
+  uint32_t end = 0;
+  for (uint32_t k = 0; k < m.pairs; ++k) {
+    const uint32_t start = end;
+    end = EntryEnd(m.entries[k], end);
+    if (known[k]) continue;
+    const std::string key(m.base + start, end - start);
+    bool history_column = false;
+    if (model.history) {
+      const HistorySpec& h = *model.history;
+      history_column = key == h.time;
+      for (const std::vector<std::string>* list : {&h.by, &h.amounts, &h.distinct, &h.fresh}) {
+        for (const std::string& c : *list) history_column = history_column || key == c;
+      }
+    }
+    if (!history_column) unknown += (unknown.empty() ? "\"" : ", \"") + key + "\"";
+  }
+  if (unknown.empty() && missing.empty()) return;
+  std::string message = "transaction does not match the model's features:";
+  if (!unknown.empty()) message += " unknown keys " + unknown;
+  if (!missing.empty()) message += std::string(unknown.empty() ? "" : ";") + " no key for " + missing;
+  const char* hint = "Keys are case-sensitive and must name the model's features (pg_fraud.unknown_keys).";
+  if (g_unknown_keys == static_cast<int>(UnknownKeys::kError)) throw Error(ErrorCode::kInvalidParameterValue, message, hint);
+  PgCall([&] { ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", message.c_str()), errhint("%s", hint))); });
+}
+
 // Checks that tx is an object and matches its keys (pass 1, or the remembered layout).
 MatchedObject MatchObject(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, JsonbScratch& scratch) {
   if (!JB_ROOT_IS_OBJECT(tx)) {
@@ -152,6 +193,7 @@ MatchedObject MatchObject(const Model& model, const std::vector<uint32_t>& order
     m.keys_end = MatchKeys(model, order, m.entries, m.pairs, m.base, scratch.key_of);
     RememberLayout(scratch, m.entries, m.pairs, m.base, m.keys_end);
   }
+  if (g_unknown_keys != static_cast<int>(UnknownKeys::kIgnore)) CheckKeys(model, m, scratch.key_of);
   return m;
 }
 

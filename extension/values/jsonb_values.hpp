@@ -12,6 +12,11 @@
 namespace pgfraud {
 namespace glue {
 
+// pg_fraud.unknown_keys: what jsonb scoring does about keys that are no feature (nor history
+// column) of the model and features without a key: nothing (the default), a WARNING, an error.
+enum class UnknownKeys : int { kIgnore = 0, kWarning = 1, kError = 2 };
+extern int g_unknown_keys;  // an UnknownKeys, set by the GUC
+
 // Feature indices sorted the way jsonb sorts object keys (shorter first, then bytewise),
 // so that one merge pass over an object finds every feature.
 std::vector<uint32_t> JsonbKeyOrder(const Model& model);

@@ -140,6 +140,21 @@ SELECT id, format('%L', to_jsonb(t) ->> 'country') AS jsonb_text, round(fraud_sc
   FROM lp_char t ORDER BY id;
 
 SELECT count(*) AS detached FROM (SELECT fraud_detach(tab) FROM fraud_attachments) d;
+-- A mis-keyed jsonb transaction ("Amount" for amount) scores like '{}' by default (documented);
+-- pg_fraud.unknown_keys = warning or error reports the unknown keys and the missing features.
+SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+  "intercept": 1, "features": [{"name": "amount", "kind": "numeric", "mean": 100, "weight": 0.01},
+                               {"name": "country", "kind": "categorical", "weights": {"NG": 1}}]}', 'keys');
+SELECT fraud_score('{"Amount": 12.5}'::jsonb, 'keys') = fraud_score('{}'::jsonb, 'keys') AS scores_like_empty;
+SET pg_fraud.unknown_keys = warning;
+SELECT round(fraud_score('{"Amount": 12.5, "country": "NG"}'::jsonb, 'keys')::numeric, 6) AS warned;
+SET pg_fraud.unknown_keys = error;
+SELECT pg_temp.outcome($$SELECT fraud_score('{"Amount": 12.5}'::jsonb, 'keys')$$);
+SELECT pg_temp.outcome($$SELECT fraud_is_fraud('{"amount": 12.5, "country": "NG", "note": "x"}'::jsonb, 'keys')$$);
+SELECT pg_temp.outcome($$SELECT * FROM fraud_explain('{"amount": 12.5}'::jsonb, 'keys')$$);
+SELECT round(fraud_score('{"amount": 12.5, "country": "NG"}'::jsonb, 'keys')::numeric, 6) AS exact_keys_pass;
+RESET pg_fraud.unknown_keys;
+
 DROP TABLE lp_tx, lp_clear, lp_bool, lp_float, lp_char, lp_ddl, lp_map, lp_open;
 DELETE FROM fraud_scoring_failures;
 DELETE FROM fraud_models;
