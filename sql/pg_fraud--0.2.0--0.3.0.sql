@@ -694,6 +694,80 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_generate_transactions(integer, integer, float8, timestamptz, bigint, integer) IS
     'Realistic labelled card transactions as an application stores them (account, merchant category, country, channel, device, amount, time) from a fixed population of accounts, with fraud that shows in each account''s history: card-testing bursts and account takeovers';
 
+-----------------------------------------------------------------------------
+-- 0.3.0: who may read what. The BI views aggregate every attached table as the extension's
+-- owner: SELECT on a view is the one privilege needed to read it (never on the raw tables,
+-- which hold PII); the functions behind them check it. Evaluation, drift and threshold choice
+-- read the source as the caller (SELECT on it) and the model without SELECT on fraud_models.
+-----------------------------------------------------------------------------
+ALTER FUNCTION @extschema@.fraud_check_source(regclass, name, text) SECURITY DEFINER;
+
+-- The role the session acts as (SET ROLE, else the login role): inside a SECURITY DEFINER
+-- function, the one whose privileges decide what the caller may read.
+CREATE FUNCTION @extschema@.fraud_session_role() RETURNS name
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN current_setting('role') = 'none' THEN SESSION_USER ELSE current_setting('role')::name END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_session_role() IS
+    'pg_fraud internal: the role the session acts as (SET ROLE, else the login role)';
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_activity()
+    RETURNS TABLE(table_name regclass, day date, model_version integer, scored bigint, flagged bigint, mean_score float8)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+BEGIN
+    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_daily_activity', 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for view fraud_daily_activity' USING ERRCODE = 'insufficient_privilege',
+            HINT = 'GRANT SELECT ON fraud_daily_activity TO the role.';
+    END IF;
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, %s, %s, count(*), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s GROUP BY 2, 3',
+            a.tab,
+            CASE WHEN a.time_column = '' THEN 'NULL::date' ELSE format('%I::date', a.time_column) END,
+            CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
+            a.flag_column, a.score_column, a.tab);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
+    RETURNS TABLE(table_name regclass, reason text, flagged bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+BEGIN
+    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_flag_reasons', 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for view fraud_flag_reasons' USING ERRCODE = 'insufficient_privilege',
+            HINT = 'GRANT SELECT ON fraud_flag_reasons TO the role.';
+    END IF;
+    -- A flagged row's reasons: the rules that fired, and its feature with the largest
+    -- positive contribution under the active model; under a model with history features the
+    -- row is explained as the trigger read it (history as of its time, from its table).
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, r, count(*) FROM (
+               SELECT (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
+                        WHERE e.contribution > 0 LIMIT 1) AS r FROM %s AS t WHERE %I
+               %s) AS s WHERE r IS NOT NULL GROUP BY r',
+            a.tab,
+            CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
+                                 AND m.active AND m.document ? 'history') THEN 't' ELSE 'to_jsonb(t)' END,
+            a.model, a.tab, a.flag_column,
+            CASE WHEN a.rules_column = '' THEN ''
+                 ELSE format('UNION ALL SELECT ''rule: '' || unnest(%I) FROM %s WHERE %I', a.rules_column, a.tab, a.flag_column) END);
+    END LOOP;
+END
+$$;
+
 -- Attachments made by 0.2.0 get the 0.3.0 triggers: alerts from an AFTER trigger, updates scored.
 SELECT @extschema@.fraud_install_triggers(a.tab) FROM @extschema@.fraud_attachments AS a
  WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) a.tab);
