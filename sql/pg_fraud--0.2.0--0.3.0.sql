@@ -157,7 +157,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_install_triggers(regclass) IS
     'pg_fraud internal: (re)creates the fraud_flag and fraud_alert triggers of an attached table from fraud_attachments';
-REVOKE ALL ON FUNCTION @extschema@.fraud_install_triggers(regclass) FROM PUBLIC;
+-- Not revoked: it runs as its caller (fraud_attach's), who must own the table.
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_detach(tab regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -243,6 +243,7 @@ BEGIN
     RETURN versions;
 END
 $$;
+REVOKE ALL ON FUNCTION @extschema@.fraud_retire_model(text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.fraud_retire_model(text) IS
     'Retires a model that no table is attached to: its rules are deleted and no version stays active (the versions are kept for audit; delete them from fraud_models to remove them)';
 
@@ -760,7 +761,13 @@ BEGIN
                %s) AS s WHERE r IS NOT NULL GROUP BY r',
             a.tab,
             CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
-                                 AND m.active AND m.document ? 'history') THEN 't' ELSE 'to_jsonb(t)' END,
+                                 AND m.active AND m.document ? 'history') THEN 't'
+                 -- features read from other columns (the "columns" option) get their feature's key
+                 WHEN COALESCE(a.options -> 'columns', '{}') <> '{}' THEN
+                      (SELECT format('(to_jsonb(t) || jsonb_build_object(%s))',
+                                     string_agg(format('%L, to_jsonb(t) -> %L', c.key, c.value), ', '))
+                         FROM jsonb_each_text(a.options -> 'columns') AS c)
+                 ELSE 'to_jsonb(t)' END,
             a.model, a.tab, a.flag_column,
             CASE WHEN a.rules_column = '' THEN ''
                  ELSE format('UNION ALL SELECT ''rule: '' || unnest(%I) FROM %s WHERE %I', a.rules_column, a.tab, a.flag_column) END);

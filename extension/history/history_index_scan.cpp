@@ -67,10 +67,21 @@ struct RowSource {
   TupleTableSlot* slot;
   const std::vector<int>* positions;  // per heap attribute number: its index column (1-based), 0 none
   bool from_index;
+  // The index tuple's columns, deformed once per tuple on the first Get (index_getattr of
+  // each column would walk the tuple from its start past every varlena before it).
+  mutable bool deformed = false;
+  mutable Datum values[INDEX_MAX_KEYS];
+  mutable bool nulls[INDEX_MAX_KEYS];
 
   Datum Get(AttrNumber att, bool* isnull) const {
-    if (from_index) return index_getattr(scan->xs_itup, (*positions)[att], scan->xs_itupdesc, isnull);
-    return slot_getattr(slot, att, isnull);
+    if (!from_index) return slot_getattr(slot, att, isnull);
+    if (!deformed) {
+      index_deform_tuple(scan->xs_itup, scan->xs_itupdesc, values, nulls);
+      deformed = true;
+    }
+    const int column = (*positions)[att] - 1;
+    *isnull = nulls[column];
+    return values[column];
   }
 };
 
@@ -104,6 +115,7 @@ void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snap
     source.from_index = covered && VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm);
     if (!source.from_index && !index_fetch_heap(scan, slot)) continue;  // not visible to the snapshot
     source.from_index = covered;  // a visible tuple's values are the index tuple's too
+    source.deformed = false;
     const bool more = row(source);
     if (!covered) ExecClearTuple(slot);
     if (!more) break;

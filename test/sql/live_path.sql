@@ -92,6 +92,8 @@ SELECT id, is_flagged, round(fraud_score::numeric, 6) AS score,
 SELECT pg_temp.outcome($$SELECT fraud_attach('lp_map', 'lp', '{"columns": {"amount": "no_such_column"}}')$$);
 SELECT pg_temp.outcome($$SELECT fraud_attach('lp_map', 'lp', '{"columns": ["amount"]}')$$);
 SELECT options -> 'columns' AS columns FROM fraud_attachments WHERE tab = 'lp_map'::regclass;
+-- The BI view explains rows of a mapped table by their feature names (row 3: amount, +5.0).
+SELECT reason, flagged FROM fraud_flag_reasons WHERE table_name = 'lp_map'::regclass;
 
 -- The model of an attached table keeps an active version: deleting it, or deactivating it,
 -- is refused (2BP01, naming the tables, with a hint); activating another version is fine.
