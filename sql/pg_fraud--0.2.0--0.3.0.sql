@@ -775,6 +775,136 @@ BEGIN
 END
 $$;
 
+-----------------------------------------------------------------------------
+-- 0.3.0: evaluation and threshold choice default to the label the model was trained on; the
+-- activity view counts scored rows only, by UTC day; flag reasons count each flagged row once.
+-----------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.fraud_model_label(model text) RETURNS name
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT (m.document ->> 'label')::name FROM @extschema@.fraud_models AS m
+                      WHERE m.name OPERATOR(pg_catalog.=) model AND m.active), 'is_fraud'::name)
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_model_label(text) IS
+    'pg_fraud internal: the label column the active version of a model was trained on (is_fraud when the document names none)';
+
+DROP FUNCTION @extschema@.fraud_evaluate(regclass, name, text);
+CREATE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT NULL, model text DEFAULT 'default')
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    label := COALESCE(label, @extschema@.fraud_model_label(model));
+    PERFORM @extschema@.fraud_check_source(source, label, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
+                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_history_source(source, model)) INTO result;
+    IF result IS NULL THEN
+        RAISE NOTICE 'fraud_evaluate: % has no rows', source;
+        RETURN jsonb_build_object('rows', 0, 'positives', 0);
+    END IF;
+    IF result -> 'roc_auc' = 'null'::jsonb THEN
+        RAISE NOTICE 'fraud_evaluate: % has no % rows: ROC and PR AUC are undefined (NULL)', source,
+            CASE WHEN (result ->> 'positives')::int = 0 THEN 'fraudulent' ELSE 'legitimate' END;
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_evaluate(regclass, name, text) IS
+    'Evaluates the active model on labelled rows (label: the model''s own by default): ROC/PR AUC, log-loss, confusion matrix';
+
+DROP FUNCTION @extschema@.fraud_choose_threshold(regclass, jsonb, name, text);
+CREATE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jsonb, label name DEFAULT NULL,
+                                                   model text DEFAULT 'default')
+    RETURNS float8
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    label := COALESCE(label, @extschema@.fraud_model_label(model));
+    PERFORM @extschema@.fraud_check_source(source, label, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
+                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;
+    RETURN (result #>> '{}')::float8;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_choose_threshold(regclass, jsonb, name, text) IS
+    'The threshold meeting a strategy (f1, precision, recall, alert_rate) on labelled rows (label: the model''s own by default)';
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_activity()
+    RETURNS TABLE(table_name regclass, day date, model_version integer, scored bigint, flagged bigint, mean_score float8)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    day_expr text;
+BEGIN
+    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_daily_activity', 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for view fraud_daily_activity' USING ERRCODE = 'insufficient_privilege',
+            HINT = 'GRANT SELECT ON fraud_daily_activity TO the role.';
+    END IF;
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        -- The day of a timestamptz in UTC, whatever the session's TimeZone.
+        SELECT CASE WHEN a.time_column = '' THEN 'NULL::date'
+                    WHEN att.atttypid = 'timestamptz'::regtype THEN format('(%I AT TIME ZONE ''UTC'')::date', a.time_column)
+                    ELSE format('%I::date', a.time_column) END INTO day_expr
+          FROM (SELECT NULL) AS one LEFT JOIN pg_attribute AS att
+            ON att.attrelid = a.tab AND att.attname OPERATOR(pg_catalog.=) a.time_column AND NOT att.attisdropped;
+        -- Only scored rows count (rows stored before attach, after detach or unscored are not).
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, %s, %s, count(%I), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s
+              WHERE %I IS NOT NULL GROUP BY 2, 3',
+            a.tab, COALESCE(day_expr, 'NULL::date'),
+            CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
+            a.score_column, a.flag_column, a.score_column, a.tab, a.score_column);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
+    RETURNS TABLE(table_name regclass, reason text, flagged bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    explained text;
+BEGIN
+    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_flag_reasons', 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for view fraud_flag_reasons' USING ERRCODE = 'insufficient_privilege',
+            HINT = 'GRANT SELECT ON fraud_flag_reasons TO the role.';
+    END IF;
+    -- One reason per flagged row, so the counts add up to the flagged rows: the first rule that
+    -- fired, else the feature with the largest positive contribution under the active model,
+    -- else '(no positive contribution)' (flagged by the intercept under a low threshold)
+    -- (as the trigger read the row: history as of its time; mapped columns by feature name).
+    -- A table dropped without fraud_detach leaves its row behind: skip it.
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        explained := CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
+                                          AND m.active AND m.document ? 'history') THEN 't'
+                          WHEN COALESCE(a.options -> 'columns', '{}') <> '{}' THEN
+                               (SELECT format('(to_jsonb(t) || jsonb_build_object(%s))',
+                                              string_agg(format('%L, to_jsonb(t) -> %L', c.key, c.value), ', '))
+                                  FROM jsonb_each_text(a.options -> 'columns') AS c)
+                          ELSE 'to_jsonb(t)' END;
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, r, count(*) FROM (
+               SELECT COALESCE(%s, (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
+                                      WHERE e.contribution > 0 ORDER BY e.contribution DESC LIMIT 1),
+                        ''(no positive contribution)'') AS r
+                 FROM %s AS t WHERE %I) AS s
+              GROUP BY r',
+            a.tab,
+            CASE WHEN a.rules_column = '' THEN 'NULL::text' ELSE format('''rule: '' || (%I)[1]', a.rules_column) END,
+            explained, a.model, a.tab, a.flag_column);
+    END LOOP;
+END
+$$;
+
 -- Attachments made by 0.2.0 get the 0.3.0 triggers: alerts from an AFTER trigger, updates scored.
 SELECT @extschema@.fraud_install_triggers(a.tab) FROM @extschema@.fraud_attachments AS a
  WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) a.tab);

@@ -26,7 +26,8 @@ SELECT r AS outcome, count(*) FROM (SELECT pg_temp.state(format('SELECT fraud_ac
  GROUP BY r ORDER BY r;
 SELECT version, active FROM fraud_models WHERE name = 'default';
 
--- Evaluation, threshold choice and drift over hostile sources and labels.
+-- Evaluation, threshold choice and drift over hostile sources and labels (a NULL label is the
+-- model's own).
 CREATE TABLE sources AS
 SELECT s, l FROM unnest(ARRAY['labelled', 'empty_source', 'null_labels', 'pg_class', '0', NULL]) AS s,
                  unnest(ARRAY['is_fraud', 'text_label', 'no_label', 'amount', 'nope', NULL]) AS l;

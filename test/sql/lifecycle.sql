@@ -12,6 +12,14 @@ CREATE TABLE recent AS SELECT id + 100000 AS id, amount, country,
        CASE WHEN is_fraud THEN 'Y' ELSE 'N' END AS is_fraud FROM history WHERE id % 3 = 0;
 SELECT version FROM train_fraud_model('history', options => '{"exclude": ["id"]}');
 
+-- fraud_evaluate and fraud_choose_threshold default to the label the model was trained on.
+CREATE TABLE relabelled AS SELECT amount, country, is_fraud AS confirmed FROM history;
+SELECT version FROM train_fraud_model('relabelled', 'confirmed', 'relabelled');
+SELECT (fraud_evaluate('relabelled', model => 'relabelled') ->> 'rows')::int AS evaluated_rows,
+       fraud_choose_threshold('relabelled', '{"strategy": "f1"}', model => 'relabelled') > 0 AS chose_threshold;
+DELETE FROM fraud_models WHERE name = 'relabelled';
+DROP TABLE relabelled;
+
 -- fraud_evaluate on new labelled rows (a text Y/N label where training had a boolean).
 CREATE TEMP TABLE ev AS SELECT fraud_evaluate('recent') AS e;
 SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(e) k) AS keys FROM ev;
@@ -109,6 +117,18 @@ INSERT INTO live (amount, country, created_at) SELECT amount, country, '2024-05-
 SELECT table_name, day, model_version, scored, flagged = (SELECT count(*) FROM live WHERE is_flagged AND created_at::date = a.day) AS flagged_matches
   FROM fraud_daily_activity a ORDER BY day;
 SELECT reason, flagged FROM fraud_flag_reasons WHERE table_name = 'live'::regclass ORDER BY flagged DESC, reason LIMIT 3;
+-- Each flagged row has one reason (its first rule, else its top feature, else "(no positive
+-- contribution)"): the counts add up to the flagged rows.
+SELECT (SELECT sum(flagged) FROM fraud_flag_reasons WHERE table_name = 'live'::regclass) AS reasons,
+       (SELECT count(*) FROM live WHERE is_flagged) AS flagged_rows;
+-- Only scored rows count as scored (a row stored with the trigger disabled is not), and the day
+-- of a timestamptz is its UTC day whatever the session's TimeZone.
+ALTER TABLE live DISABLE TRIGGER fraud_flag;
+INSERT INTO live (amount, country, created_at) VALUES (10, 'US', '2024-05-02 23:30+00');
+ALTER TABLE live ENABLE TRIGGER fraud_flag;
+SET TimeZone = 'Asia/Tokyo';
+SELECT day, sum(scored) AS scored FROM fraud_daily_activity WHERE table_name = 'live'::regclass GROUP BY day ORDER BY day;
+RESET TimeZone;
 SELECT fraud_detach('live');
 SELECT count(*) AS attachments FROM fraud_attachments;
 
