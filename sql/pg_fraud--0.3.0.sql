@@ -1299,44 +1299,10 @@ COMMENT ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) IS
 
 
 -----------------------------------------------------------------------------
--- Evaluation reads each row with its history as of its own time
+-- Drift reads each row with its history as of its own time (evaluation and threshold choice
+-- too: their 0.3.0 definitions are below, with the model's own label as default)
 -----------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT 'is_fraud', model text DEFAULT 'default')
-    RETURNS jsonb
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result jsonb;
-BEGIN
-    PERFORM @extschema@.fraud_check_source(source, label, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
-                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_history_source(source, model)) INTO result;
-    IF result IS NULL THEN
-        RAISE NOTICE 'fraud_evaluate: % has no rows', source;
-        RETURN jsonb_build_object('rows', 0, 'positives', 0);
-    END IF;
-    IF result -> 'roc_auc' = 'null'::jsonb THEN
-        RAISE NOTICE 'fraud_evaluate: % has no % rows: ROC and PR AUC are undefined (NULL)', source,
-            CASE WHEN (result ->> 'positives')::int = 0 THEN 'fraudulent' ELSE 'legitimate' END;
-    END IF;
-    RETURN result;
-END
-$$;
 
-CREATE OR REPLACE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jsonb, label name DEFAULT 'is_fraud',
-                                                   model text DEFAULT 'default')
-    RETURNS float8
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result jsonb;
-BEGIN
-    PERFORM @extschema@.fraud_check_source(source, label, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
-                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;
-    RETURN (result #>> '{}')::float8;
-END
-$$;
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_drift(source regclass, model text DEFAULT 'default')
     RETURNS TABLE(feature text, psi float8, band text)
@@ -1353,37 +1319,6 @@ BEGIN
 END
 $$;
 
------------------------------------------------------------------------------
--- Flag reasons explain the row as the trigger read it
------------------------------------------------------------------------------
-
-CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
-    RETURNS TABLE(table_name regclass, reason text, flagged bigint)
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    a @extschema@.fraud_attachments;
-BEGIN
-    -- A flagged row's reasons: the rules that fired, and its feature with the largest
-    -- positive contribution under the active model. 0.3.0: under a model with history features
-    -- the row is explained as the trigger read it (history as of its time, from its table).
-    -- A table dropped without fraud_detach leaves its row behind: skip it.
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
-              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
-        RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, r, count(*) FROM (
-               SELECT (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
-                        WHERE e.contribution > 0 LIMIT 1) AS r FROM %s AS t WHERE %I
-               %s) AS s WHERE r IS NOT NULL GROUP BY r',
-            a.tab,
-            CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
-                                 AND m.active AND m.document ? 'history') THEN 't' ELSE 'to_jsonb(t)' END,
-            a.model, a.tab, a.flag_column,
-            CASE WHEN a.rules_column = '' THEN ''
-                 ELSE format('UNION ALL SELECT ''rule: '' || unnest(%I) FROM %s WHERE %I', a.rules_column, a.tab, a.flag_column) END);
-    END LOOP;
-END
-$$;
 
 -----------------------------------------------------------------------------
 -- The generator returns what an application has; fraud shows up in each account's history
@@ -1477,67 +1412,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_session_role() IS
     'pg_fraud internal: the role the session acts as (SET ROLE, else the login role)';
 
-CREATE OR REPLACE FUNCTION @extschema@.fraud_activity()
-    RETURNS TABLE(table_name regclass, day date, model_version integer, scored bigint, flagged bigint, mean_score float8)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    a @extschema@.fraud_attachments;
-BEGIN
-    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_daily_activity', 'SELECT') THEN
-        RAISE EXCEPTION 'permission denied for view fraud_daily_activity' USING ERRCODE = 'insufficient_privilege',
-            HINT = 'GRANT SELECT ON fraud_daily_activity TO the role.';
-    END IF;
-    -- A table dropped without fraud_detach leaves its row behind: skip it.
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
-              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
-        RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, %s, %s, count(*), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s GROUP BY 2, 3',
-            a.tab,
-            CASE WHEN a.time_column = '' THEN 'NULL::date' ELSE format('%I::date', a.time_column) END,
-            CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
-            a.flag_column, a.score_column, a.tab);
-    END LOOP;
-END
-$$;
 
-CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
-    RETURNS TABLE(table_name regclass, reason text, flagged bigint)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    a @extschema@.fraud_attachments;
-BEGIN
-    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_flag_reasons', 'SELECT') THEN
-        RAISE EXCEPTION 'permission denied for view fraud_flag_reasons' USING ERRCODE = 'insufficient_privilege',
-            HINT = 'GRANT SELECT ON fraud_flag_reasons TO the role.';
-    END IF;
-    -- A flagged row's reasons: the rules that fired, and its feature with the largest
-    -- positive contribution under the active model; under a model with history features the
-    -- row is explained as the trigger read it (history as of its time, from its table).
-    -- A table dropped without fraud_detach leaves its row behind: skip it.
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
-              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
-        RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, r, count(*) FROM (
-               SELECT (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
-                        WHERE e.contribution > 0 LIMIT 1) AS r FROM %s AS t WHERE %I
-               %s) AS s WHERE r IS NOT NULL GROUP BY r',
-            a.tab,
-            CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
-                                 AND m.active AND m.document ? 'history') THEN 't'
-                 -- features read from other columns (the "columns" option) get their feature's key
-                 WHEN COALESCE(a.options -> 'columns', '{}') <> '{}' THEN
-                      (SELECT format('(to_jsonb(t) || jsonb_build_object(%s))',
-                                     string_agg(format('%L, to_jsonb(t) -> %L', c.key, c.value), ', '))
-                         FROM jsonb_each_text(a.options -> 'columns') AS c)
-                 ELSE 'to_jsonb(t)' END,
-            a.model, a.tab, a.flag_column,
-            CASE WHEN a.rules_column = '' THEN ''
-                 ELSE format('UNION ALL SELECT ''rule: '' || unnest(%I) FROM %s WHERE %I', a.rules_column, a.tab, a.flag_column) END);
-    END LOOP;
-END
-$$;
 
 -----------------------------------------------------------------------------
 -- 0.3.0: evaluation and threshold choice default to the label the model was trained on; the
