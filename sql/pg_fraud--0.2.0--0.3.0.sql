@@ -699,6 +699,12 @@ DECLARE
     result jsonb;
 BEGIN
     label := COALESCE(label, @extschema@.fraud_model_label(model));
+    -- An alert budget is a share of all scored rows: it needs no label column at all.
+    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+                                                      AND a.attname OPERATOR(pg_catalog.=) label) THEN
+        label := '';
+    END IF;
     PERFORM @extschema@.fraud_check_source(source, label, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
                    jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;

@@ -92,7 +92,7 @@ Datum fraud_monitor_step(PG_FUNCTION_ARGS) {
         const size_t n = state->reading.features.size();
         label = pgfraud::ReadLabel(state->reading.features[n - 1], state->values[n - 1]);
         if (!label) {
-          state->monitor.AddUnlabelled();
+          state->monitor.AddUnlabelled(state->reading, state->values);
           return PointerGetDatum(state);
         }
       }

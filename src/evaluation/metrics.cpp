@@ -84,15 +84,28 @@ ScoreHistogram ScoreHistogram::FromJson(const nlohmann::json& j) {
   return h;
 }
 
-double ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy& strategy) {
+double ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy& strategy, const std::vector<double>& unlabelled) {
   if (strategy.kind == ThresholdStrategy::Kind::kFixed) return strategy.target;
   const std::vector<Cut> cuts = CutsFromTop(h);
   const double P = cuts[0].tp, N = cuts[0].fp;
+  // Unlabelled rows at or above each cut (for alert rates only).
+  std::vector<double> above(ScoreHistogram::kBins + 1, 0.0);
+  for (int b = static_cast<int>(unlabelled.size()) - 1; b >= 0; --b) above[b] = above[b + 1] + unlabelled[b];
+  const double U = above[0];
   int best = ScoreHistogram::kBins;  // flag nothing
   double best_value = -1.0;
   // From the highest cut down; on ties the higher threshold (fewer alerts) wins.
   for (int k = ScoreHistogram::kBins - 1; k >= 0; --k) {
     const double tp = cuts[k].tp, fp = cuts[k].fp, flagged = tp + fp;
+    if (strategy.kind == ThresholdStrategy::Kind::kAlertRate) {
+      // The most alerts within the rate, of all rows; among equal counts the highest threshold.
+      const double alerts = flagged + above[k];
+      if (alerts > 0 && alerts / (P + N + U) <= strategy.target && alerts > best_value) {
+        best_value = alerts;
+        best = k;
+      }
+      continue;
+    }
     if (flagged == 0) continue;
     const double precision = tp / flagged;
     const double recall = P > 0 ? tp / P : 0.0;
@@ -115,13 +128,6 @@ double ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy& strateg
       case ThresholdStrategy::Kind::kRecall:
         if (recall >= strategy.target && best_value < 0) {
           best_value = recall;  // the highest threshold reaching the recall
-          best = k;
-        }
-        break;
-      case ThresholdStrategy::Kind::kAlertRate:
-        // The most alerts within the rate; among equal counts the highest threshold.
-        if (flagged / (P + N) <= strategy.target && flagged > best_value) {
-          best_value = flagged;
           best = k;
         }
         break;

@@ -54,8 +54,11 @@ struct Metrics {
   nlohmann::json ToJson() const;
 };
 
-// The probability threshold a strategy picks on this histogram (a bin edge).
-double ChooseThreshold(const ScoreHistogram& histogram, const ThresholdStrategy& strategy);
+// The probability threshold a strategy picks on this histogram (a bin edge). An alert rate is
+// a share of all rows: the labelled ones and `unlabelled` (rows without a label per bin;
+// empty for none).
+double ChooseThreshold(const ScoreHistogram& histogram, const ThresholdStrategy& strategy,
+                       const std::vector<double>& unlabelled = {});
 
 // Metrics of the histogram at a probability threshold; log_loss_sum is the summed log-loss.
 Metrics Evaluate(const ScoreHistogram& histogram, double log_loss_sum, double threshold);

@@ -33,7 +33,16 @@ void Monitor::Add(const Model& model, const FeatureValue* values, std::optional<
   if (label) {
     histogram.Add(logit, *label);
     loss += Softplus(logit) - (*label ? logit : 0.0);
+  } else {
+    if (unlabelled.empty()) unlabelled.assign(ScoreHistogram::kBins, 0.0);
+    unlabelled[static_cast<size_t>(ScoreHistogram::Bin(logit))] += 1.0;
   }
+}
+
+void Monitor::AddUnlabelled(const Model& model, const FeatureValue* values) {
+  null_labels += 1;
+  if (unlabelled.empty()) unlabelled.assign(ScoreHistogram::kBins, 0.0);
+  unlabelled[static_cast<size_t>(ScoreHistogram::Bin(model.Logit(values)))] += 1.0;
 }
 
 void Monitor::Merge(const Monitor& o) {
@@ -45,6 +54,10 @@ void Monitor::Merge(const Monitor& o) {
   null_labels += o.null_labels;
   loss += o.loss;
   histogram.Merge(o.histogram);
+  if (!o.unlabelled.empty()) {
+    if (unlabelled.empty()) unlabelled.assign(ScoreHistogram::kBins, 0.0);
+    for (size_t b = 0; b < unlabelled.size(); ++b) unlabelled[b] += o.unlabelled[b];
+  }
   for (size_t i = 0; i < buckets.size() && i < o.buckets.size(); ++i) {
     for (size_t j = 0; j < buckets[i].size() && j < o.buckets[i].size(); ++j) buckets[i][j] += o.buckets[i][j];
   }
@@ -52,8 +65,12 @@ void Monitor::Merge(const Monitor& o) {
 }
 
 std::vector<uint8_t> Monitor::Serialize() const {
+  nlohmann::json sparse = nlohmann::json::array();
+  for (size_t b = 0; b < unlabelled.size(); ++b) {
+    if (unlabelled[b] != 0) sparse.push_back({b, unlabelled[b]});
+  }
   nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"loss", loss}, {"histogram", histogram.ToJson()},
-                      {"buckets", buckets}, {"score_buckets", score_buckets}};
+                      {"unlabelled", sparse}, {"buckets", buckets}, {"score_buckets", score_buckets}};
   return nlohmann::json::to_cbor(j);
 }
 
@@ -64,6 +81,11 @@ Monitor Monitor::Deserialize(const uint8_t* data, size_t size) {
   m.null_labels = j.at("null_labels");
   m.loss = j.at("loss");
   m.histogram = ScoreHistogram::FromJson(j.at("histogram"));
+  if (!j.at("unlabelled").empty()) m.unlabelled.assign(ScoreHistogram::kBins, 0.0);
+  for (const auto& bin : j.at("unlabelled")) {
+    const size_t b = bin[0].get<size_t>();
+    if (b < m.unlabelled.size()) m.unlabelled[b] = bin[1].get<double>();
+  }
   m.buckets = j.at("buckets").get<std::vector<std::vector<double>>>();
   m.score_buckets = j.at("score_buckets").get<std::vector<double>>();
   return m;

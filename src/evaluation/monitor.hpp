@@ -19,7 +19,9 @@ class Monitor {
 
   // Adds a row: values aligned with the model's features; label when evaluating.
   void Add(const Model& model, const FeatureValue* values, std::optional<bool> label);
-  void AddUnlabelled() noexcept { null_labels += 1; }
+  // A row whose label is NULL: counted, and its score kept for alert-rate thresholds (an alert
+  // budget is a share of all scored rows, labelled or not).
+  void AddUnlabelled(const Model& model, const FeatureValue* values);
   void Merge(const Monitor& other);
 
   std::vector<uint8_t> Serialize() const;
@@ -28,7 +30,7 @@ class Monitor {
   // Metrics at the model threshold, ROC and precision-recall curves (at most ~100 points).
   nlohmann::json Evaluation(const Model& model) const;
   // A suggested threshold for a strategy, on these rows.
-  double Threshold(const ThresholdStrategy& strategy) const { return ChooseThreshold(histogram, strategy); }
+  double Threshold(const ThresholdStrategy& strategy) const { return ChooseThreshold(histogram, strategy, unlabelled); }
   // PSI per feature with a reference, then the score: [{"feature", "psi", "band"}, ...].
   nlohmann::json Drift(const Model& model) const;
 
@@ -36,6 +38,7 @@ class Monitor {
   double null_labels = 0;
   double loss = 0;
   ScoreHistogram histogram;
+  std::vector<double> unlabelled;  // rows without a label, per histogram bin (empty: none yet)
   std::vector<std::vector<double>> buckets;  // per feature: counts per reference bucket
   std::vector<double> score_buckets;
 };

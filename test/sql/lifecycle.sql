@@ -20,6 +20,24 @@ SELECT (fraud_evaluate('relabelled', model => 'relabelled') ->> 'rows')::int AS 
 DELETE FROM fraud_models WHERE name = 'relabelled';
 DROP TABLE relabelled;
 
+-- An alert budget (alert_rate) is a share of all scored rows: on 5,000 unlabelled rows (no label
+-- column at all) and on the same rows with 12% labelled (small amounts only, as reviewed cases
+-- are not a random sample), a 1% budget flags 1% of them (+-10%).
+CREATE TABLE traffic AS
+SELECT i AS id, round((pg_temp.u(i, 11) * 500)::numeric, 2) AS amount,
+       (ARRAY['US', 'GB', 'NG', 'FR'])[1 + (pg_temp.u(i, 12) * 4)::int % 4] AS country
+  FROM generate_series(1, 5000) i;
+CREATE TABLE traffic_some_labels AS
+SELECT t.*, CASE WHEN amount < 200 AND pg_temp.u(id, 13) < 0.3 THEN pg_temp.u(id, 14) < 0.1 END AS is_fraud FROM traffic t;
+SELECT count(*) FILTER (WHERE is_fraud IS NOT NULL) AS labelled FROM traffic_some_labels;
+WITH t AS MATERIALIZED (SELECT fraud_choose_threshold('traffic', '{"strategy": "alert_rate", "target": 0.01}') AS thr)
+SELECT count(*) FILTER (WHERE fraud_score(x) >= t.thr)::float8 / count(*) BETWEEN 0.009 AND 0.011 AS budget_no_labels
+  FROM traffic x, t GROUP BY t.thr;
+WITH t AS MATERIALIZED (SELECT fraud_choose_threshold('traffic_some_labels', '{"strategy": "alert_rate", "target": 0.01}') AS thr)
+SELECT count(*) FILTER (WHERE fraud_score(x) >= t.thr)::float8 / count(*) BETWEEN 0.009 AND 0.011 AS budget_some_labels
+  FROM traffic_some_labels x, t GROUP BY t.thr;
+DROP TABLE traffic, traffic_some_labels;
+
 -- fraud_evaluate on new labelled rows (a text Y/N label where training had a boolean).
 CREATE TEMP TABLE ev AS SELECT fraud_evaluate('recent') AS e;
 SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(e) k) AS keys FROM ev;

@@ -422,6 +422,34 @@ TEST(Metrics, HandCountedAucAndConfusion) {
   EXPECT_EQ(all.fp, 1);
 }
 
+// An alert budget is a share of all rows: unlabelled rows count, and with no label at all the
+// budget still picks the top rows.
+TEST(Metrics, AlertRateCountsUnlabelledRows) {
+  ScoreHistogram h;
+  h.Add(3.0, true);  // one labelled row at logit 3; 9 unlabelled rows below it, 10 above it
+  std::vector<double> unlabelled(ScoreHistogram::kBins, 0.0);
+  for (int i = 0; i < 9; ++i) unlabelled[ScoreHistogram::Bin(-5.0 + i * 0.5)] += 1;
+  for (int i = 0; i < 10; ++i) unlabelled[ScoreHistogram::Bin(5.0 + i * 0.5)] += 1;
+  // The rows a probability threshold flags (logit >= its logit), given the labelled row or not.
+  auto flagged_at = [&](double threshold, bool with_labelled) {
+    const double cut = threshold <= 0 ? -INFINITY : std::log(threshold / (1 - threshold));
+    int n = with_labelled && 3.0 >= cut ? 1 : 0;
+    for (int b = 0; b < ScoreHistogram::kBins; ++b) {
+      if (ScoreHistogram::LowerEdge(b) >= cut - 1e-9) n += static_cast<int>(unlabelled[b]);
+    }
+    return n;
+  };
+  ThresholdStrategy quarter{ThresholdStrategy::Kind::kAlertRate, 0.25};
+  EXPECT_EQ(flagged_at(ChooseThreshold(h, quarter, unlabelled), true), 5);  // 25% of 20 rows
+  ThresholdStrategy most{ThresholdStrategy::Kind::kAlertRate, 0.55};
+  EXPECT_EQ(flagged_at(ChooseThreshold(h, most, unlabelled), true), 11);  // the 10 above and the labelled one
+  ScoreHistogram none;  // no labelled row at all: 19 rows
+  ThresholdStrategy tenth{ThresholdStrategy::Kind::kAlertRate, 0.11};
+  EXPECT_EQ(flagged_at(ChooseThreshold(none, tenth, unlabelled), false), 2);  // floor(0.11 * 19)
+  // Without the unlabelled rows, a budget over the one labelled row alerts nothing.
+  EXPECT_EQ(ChooseThreshold(h, quarter), 1.0);
+}
+
 // Batched sums around a shift agree with a two-pass computation, even far from zero and
 // across batches and merges.
 TEST(RunningMoments, MatchesTwoPassMeanAndSpread) {
