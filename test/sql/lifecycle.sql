@@ -2,6 +2,7 @@
 -- independent computation in SQL (rank-based ROC AUC, average precision, PSI by hand).
 SET client_min_messages = warning;
 \i test/helpers.psql
+DELETE FROM fraud_model_events;  -- the events of earlier test files' models
 CREATE TABLE history AS
 SELECT i AS id, round((pg_temp.u(i, 1) * 500)::numeric, 2) AS amount,
        (ARRAY['US', 'GB', 'NG', 'FR'])[1 + (pg_temp.u(i, 2) * 4)::int % 4] AS country,
@@ -106,6 +107,24 @@ SELECT version, active FROM fraud_activate_model('default', 1);
 SELECT round(fraud_score('{"amount": 450, "country": "NG"}')::numeric, 3) AS v1_score;
 SELECT pg_temp.outcome($$SELECT fraud_activate_model('default', 7)$$);
 SELECT version FROM fraud_models WHERE active;
+
+-- A threshold change leaves no precision, recall, F1 or confusion matrix of the old threshold
+-- beside the new one: they move under at_previous_threshold (AUCs stay, they do not depend on
+-- it). Every activation and threshold change is recorded, and the timeline says what was live
+-- when (here: v1 at its trained threshold, 0.99, 0.01, then v2, then v1 again at 0.01).
+SELECT threshold, metrics -> 'precision' AS precision, metrics -> 'at_previous_threshold' ? 'precision' AS kept_aside,
+       (metrics -> 'at_previous_threshold' ->> 'threshold')::float8 = 0.99 AS from_099, metrics ? 'roc_auc' AS has_auc
+  FROM fraud_models WHERE name = 'default' AND version = 1;
+SELECT version, round(threshold::numeric, 4) AS threshold, round("precision"::numeric, 4) AS "precision",
+       round(recall::numeric, 4) AS recall, round(f1::numeric, 4) AS f1 FROM fraud_model_versions WHERE name = 'default' ORDER BY version;
+SELECT event, version, round(old_threshold::numeric, 4) AS old_threshold, round(new_threshold::numeric, 4) AS new_threshold,
+       by_role = current_user AS by_me
+  FROM fraud_model_events WHERE model = 'default' ORDER BY at, id;
+SELECT version, round(threshold::numeric, 4) AS threshold, valid_to IS NULL AS still_live
+  FROM fraud_model_timeline WHERE model = 'default' ORDER BY valid_from;
+-- Which version and threshold were live at a moment: the interval containing it.
+SELECT version, round(threshold::numeric, 4) AS threshold FROM fraud_model_timeline
+ WHERE model = 'default' AND valid_from <= clock_timestamp() AND (valid_to IS NULL OR valid_to > clock_timestamp());
 
 -- Drift: a copy of the training data is stable, a shifted copy is not; PSI checked by hand
 -- from the reference stored in the model document.
