@@ -26,7 +26,7 @@ def reasons(cur, key):
     cur.execute("""SELECT string_agg(feature || ' ' || CASE WHEN contribution >= 0 THEN '+' ELSE '' END
                                      || round(contribution::numeric, 1), ', ')
                      FROM (SELECT e.feature, e.contribution
-                             FROM all_transactions t, fraud_explain(t) e WHERE t.id = %s
+                             FROM all_transactions t, fraud_explain(t) e WHERE t.id = %s AND e.feature <> '(intercept)'
                             ORDER BY e.contribution DESC LIMIT 3) AS top""", (key,))
     return cur.fetchone()[0] or ""
 

@@ -775,7 +775,8 @@ BEGIN
         RETURN QUERY EXECUTE format(
             'SELECT %L::regclass, r, count(*) FROM (
                SELECT COALESCE(%s, (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
-                                      WHERE e.contribution > 0 ORDER BY e.contribution DESC LIMIT 1),
+                                      WHERE e.contribution > 0 AND e.feature <> ''(intercept)''
+                                      ORDER BY e.contribution DESC LIMIT 1),
                         ''(no positive contribution)'') AS r
                  FROM %s AS t WHERE %I) AS s
               GROUP BY r',
@@ -897,6 +898,24 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_metrics_at(jsonb, float8, float8) IS
     'pg_fraud internal: stored metrics after a threshold change (the threshold-dependent figures moved under at_previous_threshold)';
+
+-- 0.3.0: fraud_is_fraud of a table row, as fraud_score(row) exists.
+CREATE FUNCTION @extschema@.fraud_is_fraud(tx text) RETURNS boolean
+    LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_is_fraud_text';
+COMMENT ON FUNCTION @extschema@.fraud_is_fraud(text) IS
+    'Whether a transaction given as JSON text is flagged under the default model';
+CREATE FUNCTION @extschema@.fraud_is_fraud(tx text, model text) RETURNS boolean
+    LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_is_fraud_text';
+COMMENT ON FUNCTION @extschema@.fraud_is_fraud(text, text) IS
+    'Whether a transaction given as JSON text is flagged under a named model';
+CREATE FUNCTION @extschema@.fraud_is_fraud(tx anyelement) RETURNS boolean
+    LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_is_fraud_row';
+COMMENT ON FUNCTION @extschema@.fraud_is_fraud(anyelement) IS
+    'Whether a table row is flagged under the default model: its score reaches the threshold or a flag rule matches, unless an allow rule matches';
+CREATE FUNCTION @extschema@.fraud_is_fraud(tx anyelement, model text) RETURNS boolean
+    LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_is_fraud_row';
+COMMENT ON FUNCTION @extschema@.fraud_is_fraud(anyelement, text) IS
+    'Whether a table row is flagged under a named model (rules read it as to_jsonb(row))';
 
 -- The active versions of 0.2.0 start the timeline when they were created.
 INSERT INTO @extschema@.fraud_model_events (at, by_role, model, version, event, new_threshold)

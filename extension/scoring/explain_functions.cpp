@@ -38,7 +38,8 @@ char* ValueText(const FeatureValue& v) {
   }
 }
 
-// The rows for values already read, sorted by |contribution| descending.
+// The rows for values already read, sorted by |contribution| descending, then the intercept,
+// so that the contributions add up to the logit.
 ExplainRow* ExplainValues(const Model& model, const FeatureValue* values, size_t* count) {
   const size_t n = model.features.size();
   std::vector<double> contributions = model.Contributions(values);
@@ -46,19 +47,23 @@ ExplainRow* ExplainValues(const Model& model, const FeatureValue* values, size_t
   for (size_t i = 0; i < n; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return std::fabs(contributions[a]) > std::fabs(contributions[b]); });
-  ExplainRow* rows = PgCall([n] { return static_cast<ExplainRow*>(palloc0(sizeof(ExplainRow) * (n + 1))); });
+  ExplainRow* rows = PgCall([n] { return static_cast<ExplainRow*>(palloc0(sizeof(ExplainRow) * (n + 2))); });
+  // An hour_of_day or day_of_week feature shows the hour or weekday it used (in the model's
+  // zone), not the timestamp it came from.
   for (size_t r = 0; r < n; ++r) {
     const Feature& f = model.features[order[r]];
     const FeatureValue& v = values[order[r]];
     rows[r].contribution = contributions[order[r]];
+    const bool slot = f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek;
+    const int hour_or_day = slot ? ReadSlot(f, v) : -1;
     PgCall([&] {
-      rows[r].feature = (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek)
-                            ? psprintf("%s (%s)", f.name.c_str(), FeatureKindName(f.kind))
-                            : pstrdup(f.name.c_str());
-      rows[r].value = ValueText(v);
+      rows[r].feature = slot ? psprintf("%s (%s)", f.name.c_str(), FeatureKindName(f.kind)) : pstrdup(f.name.c_str());
+      rows[r].value = !slot ? ValueText(v) : hour_or_day < 0 ? nullptr : psprintf("%d", hour_or_day);
     });
   }
-  *count = n;
+  rows[n].contribution = model.intercept;
+  PgCall([&] { rows[n].feature = pstrdup("(intercept)"); });
+  *count = n + 1;
   return rows;
 }
 

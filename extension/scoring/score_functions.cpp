@@ -71,16 +71,48 @@ Datum fraud_score_row(PG_FUNCTION_ARGS) {
   return Guard([&] { return Float8GetDatum(pgfraud::glue::ScoreRow(fcinfo)); });
 }
 
+namespace {
+
+// Whether a jsonb transaction is flagged: the score reaches the model threshold or a 'flag'
+// rule matches, unless an 'allow' rule matches.
+bool IsFraudJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
+  double score = pgfraud::glue::ScoreJsonb(fcinfo, tx);
+  const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
+  pgfraud::glue::RuleVerdict rules;
+  if (!model.rules.empty()) rules = pgfraud::glue::EvaluateRules(model, tx, nullptr);
+  return pgfraud::glue::Flagged(score, model.model.threshold, rules);
+}
+
+}  // namespace
+
 PG_FUNCTION_INFO_V1(fraud_is_fraud_jsonb);
-// fraud_is_fraud(tx jsonb[, model text]) -> boolean: the score reaches the model threshold or
-// a 'flag' rule matches, unless an 'allow' rule matches.
+// fraud_is_fraud(tx jsonb[, model text]) -> boolean (IsFraudJsonb).
 Datum fraud_is_fraud_jsonb(PG_FUNCTION_ARGS) {
+  return Guard([&] { return BoolGetDatum(IsFraudJsonb(fcinfo, PG_GETARG_JSONB_P(0))); });
+}
+
+PG_FUNCTION_INFO_V1(fraud_is_fraud_text);
+// fraud_is_fraud(tx text[, model text]): the same for JSON text (what a bare literal resolves
+// to, now that a row overload exists).
+Datum fraud_is_fraud_text(PG_FUNCTION_ARGS) {
   return Guard([&] {
-    Jsonb* tx = PG_GETARG_JSONB_P(0);
-    double score = pgfraud::glue::ScoreJsonb(fcinfo, tx);
+    Jsonb* tx = pgfraud::glue::ParseTransactionText(PG_GETARG_TEXT_PP(0));
+    return BoolGetDatum(IsFraudJsonb(fcinfo, tx));
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_is_fraud_row);
+// fraud_is_fraud(tx anyelement[, model text]) -> boolean: the same for a table row (rules read
+// it as to_jsonb(row), as the trigger's do).
+Datum fraud_is_fraud_row(PG_FUNCTION_ARGS) {
+  return Guard([&] {
+    double score = pgfraud::glue::ScoreRow(fcinfo);
     const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
     pgfraud::glue::RuleVerdict rules;
-    if (!model.rules.empty()) rules = pgfraud::glue::EvaluateRules(model, tx, nullptr);
+    if (!model.rules.empty()) {
+      Jsonb* row = pgfraud::glue::PgCall([&] { return DatumGetJsonbP(DirectFunctionCall1(to_jsonb, PG_GETARG_DATUM(0))); });
+      rules = pgfraud::glue::EvaluateRules(model, row, nullptr);
+    }
     return BoolGetDatum(pgfraud::glue::Flagged(score, model.model.threshold, rules));
   });
 }

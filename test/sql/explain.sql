@@ -1,4 +1,6 @@
--- fraud_explain: one row per feature, largest |contribution| first, adding up to the logit.
+-- fraud_explain: one row per feature, largest |contribution| first, then the intercept; the
+-- rows add up to the logit (no read of fraud_models needed). Hour and weekday features show
+-- the hour and weekday they used.
 SELECT version FROM fraud_import_model('{
   "format": "pg_fraud.model/1", "algorithm": "logistic_regression", "intercept": -3.2,
   "features": [
@@ -11,8 +13,8 @@ SELECT version FROM fraud_import_model('{
 SELECT feature, value, round(contribution::numeric, 6) AS contribution
   FROM fraud_explain('{"amount": 420.7, "country": "NG", "created_at": "2024-05-05 03:10:00"}');
 
--- The contributions plus the intercept are the logit of fraud_score.
-SELECT abs(sum(contribution) - 3.2 - ln(s / (1 - s))) < 1e-12 AS adds_up
+-- The rows, the intercept's included, add up to the logit of fraud_score.
+SELECT abs(sum(contribution) - ln(s / (1 - s))) < 1e-12 AS adds_up
   FROM fraud_explain('{"amount": 42, "country": "US", "online": false}') AS e,
        fraud_score('{"amount": 42, "country": "US", "online": false}'::jsonb) AS s
  GROUP BY s;
@@ -29,5 +31,14 @@ SELECT i, ARRAY(SELECT feature FROM fraud_explain(jsonb_build_object('amount', i
 SELECT * FROM fraud_explain('[1]');
 SELECT * FROM fraud_explain('{"amount": 1}', 'missing_model');
 SELECT * FROM fraud_explain(NULL);
+
+-- fraud_is_fraud of a table row, as fraud_score(row): the same verdict as the row's jsonb, and
+-- a bare literal still resolves (to the text overload).
+CREATE TABLE ex_rows (amount numeric, country text, online boolean, created_at timestamp);
+INSERT INTO ex_rows VALUES (420.7, 'NG', NULL, '2024-05-05 03:10:00'), (10, 'US', false, '2024-05-06 12:00:00');
+SELECT amount, fraud_is_fraud(r) AS row_flag, fraud_is_fraud(to_jsonb(r)) AS jsonb_flag, fraud_is_fraud(r, 'default') AS named
+  FROM ex_rows r ORDER BY amount;
+SELECT fraud_is_fraud('{"amount": 420.7, "country": "NG", "created_at": "2024-05-05 03:10:00"}') AS literal;
+DROP TABLE ex_rows;
 
 DELETE FROM fraud_models;
