@@ -2,6 +2,8 @@
 // the fraud_train_pass aggregate (as the caller: privileges and row-level security apply),
 // and stores the model through fraud_import_model in the caller's transaction.
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -25,7 +27,21 @@ struct Source {
   std::string qualified_name;
   std::vector<TrainingColumn> columns;
   std::vector<std::string> skipped;  // columns of types training cannot use
+  std::vector<std::string> identifiers;  // numeric features whose names say they are identifiers
 };
+
+// Whether a column's name says it identifies something rather than measures it (id,
+// account_id, policy_number, insured_zip, ...): used as a number it is a silent leak or noise.
+bool LooksLikeIdentifier(const std::string& name) {
+  std::string n;
+  for (char c : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto ends = [&](const char* suffix) {
+    const size_t k = std::strlen(suffix);
+    return n.size() >= k && n.compare(n.size() - k, k, suffix) == 0;
+  };
+  return n == "id" || n == "zip" || ends("_id") || ends("_number") || ends("_no") || ends("_zip") || ends("_key") ||
+         ends("uuid");
+}
 
 bool IsLabelType(Oid type) {
   return type == BOOLOID || type == INT2OID || type == INT4OID || type == INT8OID || type == NUMERICOID ||
@@ -101,6 +117,17 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
     throw Error(ErrorCode::kDatatypeMismatch, "label column \"" + label + "\" has a type that cannot be a label",
                 "A label is boolean, an integer 0/1, or text such as Y/N, yes/no, true/false.");
   }
+  for (const std::string& excluded : options.exclude) {
+    bool found = false;
+    for (const Attribute& a : attributes) found = found || a.name == excluded;
+    if (!found) {
+      throw Error(ErrorCode::kUndefinedColumn, "excluded column \"" + excluded + "\" does not exist in the source",
+                  "Each \"exclude\" entry names a column of the source, exactly (case-sensitive).");
+    }
+    if (Contains(options.features, excluded.c_str())) {
+      throw Error(ErrorCode::kInvalidParameterValue, "column \"" + excluded + "\" is both in \"features\" and in \"exclude\"");
+    }
+  }
   for (const std::string& wanted : options.features) {
     bool found = false;
     for (const Attribute& a : attributes) found = found || a.name == wanted;
@@ -122,6 +149,7 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
       source.skipped.push_back(a.name);
       continue;
     }
+    if (kind == ColumnKind::kNumeric && !listed && LooksLikeIdentifier(a.name)) source.identifiers.push_back(a.name);
     source.columns.push_back({a.name, kind});
   }
   return source;
@@ -396,6 +424,19 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
                               name.c_str())));
     });
   }
+  std::vector<std::string> identifiers;  // also recorded in the document's training record
+  for (const std::string& name : source.identifiers) {
+    // A history entity is no feature unless named (ReadThroughHistory): nothing to say.
+    const nlohmann::json& by = options.history.is_object() ? options.history.value("by", nlohmann::json()) : nlohmann::json();
+    if ((by.is_string() && by == name) || (by.is_array() && std::find(by.begin(), by.end(), name) != by.end())) continue;
+    identifiers.push_back(name);
+    PgCall([&] {
+      ereport(NOTICE, (errmsg("train_fraud_model: column \"%s\" looks like an identifier and is used as a number",
+                              name.c_str()),
+                       errhint("Leave it out with {\"exclude\": [\"%s\"]}, or name it in \"features\" to keep it.",
+                               name.c_str())));
+    });
+  }
   if (source.columns.empty()) {
     throw Error(ErrorCode::kDataException, "no usable feature columns",
                 "Features are numbers, text, enums, booleans, timestamps and dates other than the label.");
@@ -422,6 +463,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
 
   result.training["source"] = source_name;
   result.training["skipped_columns"] = source.skipped;
+  result.training["identifier_columns"] = identifiers;  // numeric features named like identifiers
   result.model.training = result.training;
   // Hours and weekdays were read in this zone, and are scored in it whatever the session's.
   for (const Feature& f : result.model.features) {

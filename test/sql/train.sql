@@ -51,6 +51,17 @@ SELECT count(DISTINCT round((document ->> 'intercept')::numeric, 9)) AS distinct
 
 -- Bad labels and label columns.
 UPDATE tx_yn SET label = 'maybe' WHERE amount < 5;
+-- An exclude entry that names no column, and a column both in features and exclude, are
+-- refused; an identifier used as a number gets a NOTICE (exclude it, or name it to keep it).
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'is_fraud', 'bad', '{"exclude": ["ID"]}')$$);
+SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'is_fraud', 'bad', '{"features": ["amount", "id"], "exclude": ["id"]}')$$);
+-- (The NOTICE names the column; the training record lists them too.)
+CREATE TEMP TABLE ids AS SELECT id, id * 7 AS policy_number, amount, is_fraud FROM tx;
+SELECT document -> 'training' -> 'identifier_columns' AS identifiers, jsonb_array_length(document -> 'features') AS features
+  FROM train_fraud_model('ids', 'is_fraud', 'ids', '{"max_iter": 1}');
+SELECT document -> 'training' -> 'identifier_columns' AS identifiers, jsonb_array_length(document -> 'features') AS features
+  FROM train_fraud_model('ids', 'is_fraud', 'ids', '{"max_iter": 1, "features": ["amount", "id"]}');
+DELETE FROM fraud_models WHERE name = 'ids';
 SELECT pg_temp.outcome($$SELECT train_fraud_model('tx_yn', 'label', 'bad')$$);
 SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'no_such_column', 'bad')$$);
 SELECT pg_temp.outcome($$SELECT train_fraud_model('tx', 'extra', 'bad')$$);
