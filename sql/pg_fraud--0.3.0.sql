@@ -1310,12 +1310,33 @@ CREATE OR REPLACE FUNCTION @extschema@.fraud_drift(source regclass, model text D
 AS $$
 DECLARE
     result jsonb;
+    r RECORD;
+    span interval;
+    cycle interval;
 BEGIN
     PERFORM @extschema@.fraud_check_source(source, '', model);  -- drift reads no label
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, '', '{"mode": "drift"}', @extschema@.fraud_history_source(source, model))
        INTO result;
-    RETURN QUERY SELECT r.feature, r.psi, r.band
-                   FROM jsonb_to_recordset(COALESCE(result, '[]')) AS r(feature text, psi float8, band text);
+    -- Calendar features are compared like with like only over a full cycle: a window shorter
+    -- than a week (day_of_week) or a day (hour_of_day) holds only part of the cycle and would
+    -- always read as a shift, so its band says so and its PSI is NULL.
+    FOR r IN SELECT x.feature, x.psi, x.band
+               FROM jsonb_to_recordset(COALESCE(result, '[]')) AS x(feature text, psi float8, band text) LOOP
+        IF r.feature LIKE '% (day_of_week)' OR r.feature LIKE '% (hour_of_day)' THEN
+            EXECUTE format('SELECT (max(%1$I)::timestamp - min(%1$I)::timestamp) FROM %2$s',
+                           regexp_replace(r.feature, ' \((day_of_week|hour_of_day)\)$', ''), source) INTO span;
+            cycle := CASE WHEN r.feature LIKE '% (day_of_week)' THEN interval '6 days' ELSE interval '23 hours' END;
+            IF span IS NULL OR span < cycle THEN
+                r.psi := NULL;
+                r.band := CASE WHEN r.feature LIKE '% (day_of_week)' THEN 'not compared: under a week of rows'
+                               ELSE 'not compared: under a day of rows' END;
+            END IF;
+        END IF;
+        feature := r.feature;
+        psi := r.psi;
+        band := r.band;
+        RETURN NEXT;
+    END LOOP;
 END
 $$;
 

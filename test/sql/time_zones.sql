@@ -55,6 +55,19 @@ SELECT pg_temp.outcome($$SELECT fraud_import_model('{"format": "pg_fraud.model/1
   "intercept": 0, "time_zone": "Mars/Olympus", "features": []}', 'bad_zone')$$);
 SELECT pg_temp.outcome($$SELECT fraud_score('{}', 'bad_zone')$$);
 
+-- Drift over a short window: calendar features are not compared over part of their cycle
+-- (under a week of rows for day_of_week, under a day for hour_of_day) instead of always
+-- reading as a shift; over the whole training span they are compared.
+CREATE TABLE tz_two_days AS SELECT * FROM tz_tx WHERE created_at < '2024-03-03 00:00+00';
+CREATE TABLE tz_half_day AS SELECT * FROM tz_tx WHERE created_at < '2024-03-01 12:00+00';
+SELECT 'two days' AS window, feature, band FROM fraud_drift('tz_two_days', 'tz') WHERE feature LIKE 'created_at%'
+UNION ALL
+SELECT 'half a day', feature, band FROM fraud_drift('tz_half_day', 'tz') WHERE feature LIKE 'created_at%'
+UNION ALL
+SELECT 'training span', feature, band FROM fraud_drift('tz_tx', 'tz') WHERE feature LIKE 'created_at%'
+ORDER BY 1, 2;
+DROP TABLE tz_two_days, tz_half_day;
+
 SELECT fraud_detach('tz_live');
 DROP TABLE tz_tx, tz_live;
 DELETE FROM fraud_models;
