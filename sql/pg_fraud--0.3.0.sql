@@ -1433,6 +1433,21 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_session_role() IS
     'pg_fraud internal: the role the session acts as (SET ROLE, else the login role)';
 
+-- The guard of the functions behind the BI views: the session's role must have SELECT on it.
+CREATE FUNCTION @extschema@.fraud_require_view(view_name text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(),
+                                          '@extschema@.' || pg_catalog.quote_ident(view_name), 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for view %', view_name USING ERRCODE = 'insufficient_privilege',
+            HINT = format('GRANT SELECT ON %s TO the role.', view_name);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_require_view(text) IS
+    'pg_fraud internal: refuses unless the session''s role may SELECT from the named pg_fraud view';
+
 
 
 -----------------------------------------------------------------------------
@@ -1507,10 +1522,7 @@ DECLARE
     a @extschema@.fraud_attachments;
     day_expr text;
 BEGIN
-    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_daily_activity', 'SELECT') THEN
-        RAISE EXCEPTION 'permission denied for view fraud_daily_activity' USING ERRCODE = 'insufficient_privilege',
-            HINT = 'GRANT SELECT ON fraud_daily_activity TO the role.';
-    END IF;
+    PERFORM @extschema@.fraud_require_view('fraud_daily_activity');
     -- A table dropped without fraud_detach leaves its row behind: skip it.
     FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
               WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
@@ -1539,10 +1551,7 @@ DECLARE
     a @extschema@.fraud_attachments;
     explained text;
 BEGIN
-    IF NOT pg_catalog.has_table_privilege(@extschema@.fraud_session_role(), '@extschema@.fraud_flag_reasons', 'SELECT') THEN
-        RAISE EXCEPTION 'permission denied for view fraud_flag_reasons' USING ERRCODE = 'insufficient_privilege',
-            HINT = 'GRANT SELECT ON fraud_flag_reasons TO the role.';
-    END IF;
+    PERFORM @extschema@.fraud_require_view('fraud_flag_reasons');
     -- One reason per flagged row, so the counts add up to the flagged rows: the first rule that
     -- fired, else the feature with the largest positive contribution under the active model,
     -- else '(no positive contribution)' (flagged by the intercept under a low threshold)

@@ -126,17 +126,27 @@ void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snap
 
 }  // namespace
 
+namespace {
+
+// A text, varchar or char(n) value read in place, as ::text gives it (char(n) padding
+// dropped); false for other types.
+bool InPlaceText(Oid type, Datum value, std::string_view* out) {
+  if (type != TEXTOID && type != VARCHAROID && type != BPCHAROID) return false;
+  struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
+  std::string_view s(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+  if (type == BPCHAROID) {
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  }
+  *out = s;
+  return true;
+}
+
+}  // namespace
+
 std::string ValueText(Oid type, Datum value) {
+  std::string_view text;
+  if (InPlaceText(type, value, &text)) return std::string(text);
   switch (type) {
-    case TEXTOID: case VARCHAROID: case BPCHAROID: {
-      // Read in place (short values are not copied into a palloc'd C string first).
-      struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
-      std::string_view s(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-      if (type == BPCHAROID) {
-        while (!s.empty() && s.back() == ' ') s.remove_suffix(1);  // as ::text drops the padding
-      }
-      return std::string(s);
-    }
     case BOOLOID: return DatumGetBool(value) ? "true" : "false";
     default: {
       Oid output;
@@ -221,13 +231,8 @@ namespace {
 
 // Whether a value's text (ValueText) is `wanted`; text types compared in place.
 bool SameText(Oid type, Datum value, const std::string& wanted) {
-  if (type != TEXTOID && type != VARCHAROID && type != BPCHAROID) return ValueText(type, value) == wanted;
-  struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
-  std::string_view s(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-  if (type == BPCHAROID) {
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  }
-  return s == wanted;
+  std::string_view text;
+  return InPlaceText(type, value, &text) ? text == wanted : ValueText(type, value) == wanted;
 }
 
 // Per backend, the first time last found per (table, entity column, entity value): a hint

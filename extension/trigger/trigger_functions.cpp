@@ -291,19 +291,17 @@ bool InputsChanged(TriggerTarget& t, const Model& model, HeapTuple old_tuple, He
   });
 }
 
-// The row with its verdict cleared (on_update = 'clear'): flag, score, version and rules NULL.
-HeapTuple ClearedVerdict(TriggerTarget& t, HeapTuple tuple, TupleDesc desc) {
-  return PgCall([&] {
-    int columns[4];
-    Datum values[4] = {0, 0, 0, 0};
-    bool nulls[4] = {true, true, true, true};
-    int n = 0;
-    columns[n++] = t.flag_att;
-    columns[n++] = t.score_att;
-    if (t.version_att) columns[n++] = t.version_att;
-    if (t.rules_att) columns[n++] = t.rules_att;
-    return heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
-  });
+// The row with these output columns (flag, score, version, rules: at most 4, 0 skipped) NULL.
+// PostgreSQL code.
+HeapTuple WithoutVerdict(HeapTuple tuple, TupleDesc desc, std::initializer_list<AttrNumber> atts) {
+  int columns[4];
+  Datum values[4] = {0, 0, 0, 0};
+  bool nulls[4] = {true, true, true, true};
+  int n = 0;
+  for (AttrNumber a : atts) {
+    if (a > 0 && n < 4) columns[n++] = a;
+  }
+  return n == 0 ? tuple : heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
 }
 
 // Scores and flags one new (or updated) row; returns the row to store.
@@ -337,7 +335,9 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   const Model& model = t.model->model;
   if (TRIGGER_FIRED_BY_UPDATE(data->tg_event)) {
     if (!InputsChanged(t, model, data->tg_trigtuple, tuple, desc)) return tuple;
-    if (t.clear_on_update) return ClearedVerdict(t, tuple, desc);
+    if (t.clear_on_update) {  // on_update = 'clear': the verdict of the old values goes
+      return PgCall([&] { return WithoutVerdict(tuple, desc, {t.flag_att, t.score_att, t.version_att, t.rules_att}); });
+    }
   }
   if (model.history) {
     // History: the entities' locks first, so that concurrent inserts of one entity each see
@@ -458,20 +458,14 @@ namespace {
 bool FailOpen(const Trigger* trigger) { return trigger->tgnargs > 10 && strcmp(trigger->tgargs[10], "null") == 0; }
 
 // The row with its flag and score (and version, rules) NULL, by the trigger's column names;
-// the row unchanged when a column is missing (what made scoring fail, perhaps).
+// those missing (what made scoring fail, perhaps) are skipped.
 HeapTuple Unscored(TriggerData* data, HeapTuple tuple) {
   TupleDesc desc = RelationGetDescr(data->tg_relation);
   const Trigger* trigger = data->tg_trigger;
-  int columns[4];
-  Datum values[4] = {0, 0, 0, 0};
-  bool nulls[4] = {true, true, true, true};
-  int n = 0;
-  for (int arg : {1, 2, 3, 4}) {
-    if (arg >= trigger->tgnargs || trigger->tgargs[arg][0] == '\0') continue;
-    const AttrNumber att = pgfraud::glue::ExactAttribute(desc, trigger->tgargs[arg]);
-    if (att > 0) columns[n++] = att;
-  }
-  return n == 0 ? tuple : heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
+  auto att = [&](int arg) -> AttrNumber {
+    return arg < trigger->tgnargs ? pgfraud::glue::ExactAttribute(desc, trigger->tgargs[arg]) : 0;
+  };
+  return pgfraud::glue::WithoutVerdict(tuple, desc, {att(1), att(2), att(3), att(4)});
 }
 
 // Why a row was left unscored, in plain storage (no destructor: PostgreSQL code runs after it).
