@@ -110,7 +110,17 @@ Datum fraud_is_fraud_row(PG_FUNCTION_ARGS) {
     const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
     pgfraud::glue::RuleVerdict rules;
     if (!model.rules.empty()) {
-      Jsonb* row = pgfraud::glue::PgCall([&] { return DatumGetJsonbP(DirectFunctionCall1(to_jsonb, PG_GETARG_DATUM(0))); });
+      // to_jsonb reads its argument's type from its call expression: give it one, as the
+      // trigger does for its rules.
+      Jsonb* row = pgfraud::glue::PgCall([&] {
+        FmgrInfo to_json;
+        fmgr_info(F_TO_JSONB, &to_json);
+        FuncExpr* call = makeFuncExpr(F_TO_JSONB, JSONBOID,
+                                      list_make1(makeNullConst(get_fn_expr_argtype(fcinfo->flinfo, 0), -1, InvalidOid)),
+                                      InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+        fmgr_info_set_expr(reinterpret_cast<Node*>(call), &to_json);
+        return DatumGetJsonbP(FunctionCall1(&to_json, PG_GETARG_DATUM(0)));
+      });
       rules = pgfraud::glue::EvaluateRules(model, row, nullptr);
     }
     return BoolGetDatum(pgfraud::glue::Flagged(score, model.model.threshold, rules));

@@ -39,6 +39,11 @@ INSERT INTO ex_rows VALUES (420.7, 'NG', NULL, '2024-05-05 03:10:00'), (10, 'US'
 SELECT amount, fraud_is_fraud(r) AS row_flag, fraud_is_fraud(to_jsonb(r)) AS jsonb_flag, fraud_is_fraud(r, 'default') AS named
   FROM ex_rows r ORDER BY amount;
 SELECT fraud_is_fraud('{"amount": 420.7, "country": "NG", "created_at": "2024-05-05 03:10:00"}') AS literal;
+-- With rules: a flag rule fires on the small row, an allow rule clears the large one.
+INSERT INTO fraud_rules (model, name, predicate) VALUES ('default', 'us_small', '$.country == "US" && $.amount < 20');
+INSERT INTO fraud_rules (model, name, predicate, action) VALUES ('default', 'ng_known', '$.amount > 400', 'allow');
+SELECT amount, fraud_is_fraud(r) AS row_flag, fraud_is_fraud(to_jsonb(r)) AS jsonb_flag FROM ex_rows r ORDER BY amount;
+DELETE FROM fraud_rules;
 DROP TABLE ex_rows;
 
 DELETE FROM fraud_models;
