@@ -918,11 +918,15 @@ CREATE FUNCTION @extschema@.fraud_metrics_at(metrics jsonb, old_threshold float8
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN old_threshold = new_threshold OR NOT (metrics ? 'precision') THEN metrics
-                ELSE (metrics - 'precision' - 'recall' - 'f1' - 'confusion' - 'threshold')
+                -- already moved by an earlier change: the figures stay where they are
+                WHEN metrics ? 'at_previous_threshold' AND metrics -> 'confusion' = 'null'::jsonb
+                THEN metrics || jsonb_build_object('threshold', new_threshold)
+                ELSE (metrics - 'precision' - 'recall' - 'f1' - 'confusion' - 'threshold' - 'threshold_logit')
                      || jsonb_build_object('precision', NULL, 'recall', NULL, 'f1', NULL, 'confusion', NULL,
                                            'threshold', new_threshold,
                                            'at_previous_threshold', jsonb_build_object(
-                                               'threshold', old_threshold, 'precision', metrics -> 'precision',
+                                               'threshold', old_threshold, 'threshold_logit', metrics -> 'threshold_logit',
+                                               'precision', metrics -> 'precision',
                                                'recall', metrics -> 'recall', 'f1', metrics -> 'f1',
                                                'confusion', metrics -> 'confusion')) END
 $$;
@@ -946,6 +950,154 @@ CREATE FUNCTION @extschema@.fraud_is_fraud(tx anyelement, model text) RETURNS bo
     LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_is_fraud_row';
 COMMENT ON FUNCTION @extschema@.fraud_is_fraud(anyelement, text) IS
     'Whether a table row is flagged under a named model (rules read it as to_jsonb(row))';
+
+-- 0.3.0: thresholds in logits. A cut whose probability rounds to 1 (logit above ~36.7) is
+-- kept as "threshold_logit" in the document, so that scores far in the tail still rank.
+CREATE FUNCTION @extschema@.fraud_apply_threshold(model text, threshold float8, threshold_logit float8)
+    RETURNS @extschema@.fraud_models
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stored @extschema@.fraud_models;
+    doc jsonb;
+BEGIN
+    SELECT m.* INTO stored FROM @extschema@.fraud_models AS m
+     WHERE m.name OPERATOR(pg_catalog.=) fraud_apply_threshold.model AND m.active FOR UPDATE;
+    IF stored.id IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist or has no active version', model USING ERRCODE = 'undefined_object';
+    END IF;
+    doc := stored.document || jsonb_build_object('threshold', fraud_apply_threshold.threshold);
+    IF doc ? 'metrics' THEN
+        doc := pg_catalog.jsonb_set(doc, '{metrics}', @extschema@.fraud_metrics_at(doc -> 'metrics', stored.threshold, fraud_apply_threshold.threshold));
+    END IF;
+    doc := CASE WHEN fraud_apply_threshold.threshold_logit IS NULL THEN doc - 'threshold_logit'
+                ELSE doc || jsonb_build_object('threshold_logit', fraud_apply_threshold.threshold_logit) END;
+    UPDATE @extschema@.fraud_models AS m
+       SET threshold = fraud_apply_threshold.threshold,
+           metrics = @extschema@.fraud_metrics_at(m.metrics, m.threshold, fraud_apply_threshold.threshold),
+           document = doc
+     WHERE m.id = stored.id
+    RETURNING m.* INTO stored;
+    RETURN stored;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_apply_threshold(text, float8, float8) IS
+    'pg_fraud internal: stores a threshold (probability, and its logit when finite) on the active version';
+REVOKE ALL ON FUNCTION @extschema@.fraud_apply_threshold(text, float8, float8) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_set_threshold(model text, threshold float8)
+    RETURNS @extschema@.fraud_models
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF threshold IS NULL OR threshold < 0 OR threshold > 1 OR threshold <> threshold THEN
+        RAISE EXCEPTION 'threshold must be between 0 and 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- 0 and 1 keep no logit: rows are flagged when their score reaches the probability.
+    RETURN @extschema@.fraud_apply_threshold(model, threshold,
+        CASE WHEN threshold > 0 AND threshold < 1 THEN pg_catalog.ln(threshold) - pg_catalog.ln(1 - threshold) END);
+END
+$$;
+
+-- The exact choice of a strategy on a source, as {"threshold", "threshold_logit", "rows"[, "alerts"]}.
+CREATE FUNCTION @extschema@.fraud_threshold_choice(source regclass, strategy jsonb, label name, model text)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    label := COALESCE(label, @extschema@.fraud_model_label(model));
+    -- An alert budget is a share of all scored rows: it needs no label column at all.
+    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+                                                      AND a.attname OPERATOR(pg_catalog.=) label) THEN
+        label := '';
+    END IF;
+    PERFORM @extschema@.fraud_check_source(source, label, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
+                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;
+    RETURN result;  -- NULL: no rows
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_threshold_choice(regclass, jsonb, name, text) IS
+    'pg_fraud internal: the threshold a strategy picks on a source, with its logit and counts';
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jsonb, label name DEFAULT NULL,
+                                                              model text DEFAULT 'default')
+    RETURNS float8
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb := @extschema@.fraud_threshold_choice(source, strategy, label, model);
+BEGIN
+    IF (result ->> 'threshold_logit')::float8 > 36 THEN
+        RAISE NOTICE 'fraud_choose_threshold: the cut is at logit %, where probabilities round to 1', result ->> 'threshold_logit'
+            USING HINT = 'Apply it with fraud_set_threshold(model, source, strategy), which keeps the logit.';
+    END IF;
+    RETURN (result ->> 'threshold')::float8;
+END
+$$;
+
+CREATE FUNCTION @extschema@.fraud_set_threshold(model text, source regclass, strategy jsonb, label name DEFAULT NULL)
+    RETURNS @extschema@.fraud_models
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb := @extschema@.fraud_threshold_choice(source, strategy, label, model);
+BEGIN
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'fraud_set_threshold: % has no rows to choose a threshold on', source USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN @extschema@.fraud_apply_threshold(model, (result ->> 'threshold')::float8, (result ->> 'threshold_logit')::float8);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_set_threshold(text, regclass, jsonb, name) IS
+    'Chooses the threshold a strategy picks on a source (an alert_rate on the rows'' exact logits) and applies it to the active version, in logits';
+REVOKE ALL ON FUNCTION @extschema@.fraud_set_threshold(text, regclass, jsonb, name) FROM PUBLIC;
+
+-- 0.3.0: the score distribution per day (issue 18), for a dashboard.
+CREATE FUNCTION @extschema@.fraud_day_expression(tab regclass, time_column name) RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    -- The day of a timestamptz in UTC, whatever the session's TimeZone; NULL without a time column.
+    SELECT CASE WHEN time_column = '' OR att.attname IS NULL THEN 'NULL::date'
+                WHEN att.atttypid = 'timestamptz'::regtype THEN format('(%I AT TIME ZONE ''UTC'')::date', time_column)
+                ELSE format('%I::date', time_column) END
+      FROM (SELECT NULL) AS one LEFT JOIN pg_attribute AS att
+        ON att.attrelid = tab AND att.attname OPERATOR(pg_catalog.=) time_column AND NOT att.attisdropped
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_day_expression(regclass, name) IS
+    'pg_fraud internal: the SQL of a row''s day for the BI views (UTC day of a timestamptz)';
+
+CREATE FUNCTION @extschema@.fraud_score_distribution()
+    RETURNS TABLE(table_name regclass, day date, model_version integer, bucket integer, lower_score float8,
+                  upper_score float8, rows bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    -- Finer where fraud scores live: near 0 and near 1.
+    edges constant float8[] := '{0.001,0.01,0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.99,0.999}';
+BEGIN
+    PERFORM @extschema@.fraud_require_view('fraud_daily_score_histogram');
+    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, d, v, b, CASE WHEN b = 0 THEN 0 ELSE ($1)[b] END, COALESCE(($1)[b + 1], 1), n
+               FROM (SELECT %s AS d, %s AS v, pg_catalog.width_bucket(%I::float8, $1) AS b, count(*) AS n
+                       FROM %s WHERE %I IS NOT NULL GROUP BY 1, 2, 3) AS g',
+            a.tab, @extschema@.fraud_day_expression(a.tab, a.time_column),
+            CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
+            a.score_column, a.tab, a.score_column) USING edges;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_score_distribution() IS
+    'pg_fraud internal: rows of fraud_daily_score_histogram';
+CREATE VIEW @extschema@.fraud_daily_score_histogram AS SELECT * FROM @extschema@.fraud_score_distribution();
+COMMENT ON VIEW @extschema@.fraud_daily_score_histogram IS
+    'Scored rows per attached table, day (UTC for timestamptz), model version and score bucket [lower_score, upper_score)';
 
 -- The active versions of 0.2.0 start the timeline when they were created.
 INSERT INTO @extschema@.fraud_model_events (at, by_role, model, version, event, new_threshold)

@@ -38,6 +38,10 @@ void Prepare(FunctionCallInfo fcinfo, MonitorState& state, MemoryContext cxt) {
   state.request = PgCall([&] { return std::string(JsonbToCString(nullptr, &request->root, VARSIZE(request))); });
   const CachedModel& cached = ActiveModel(fcinfo->flinfo->fn_oid, state.model_name);
   state.monitor = Monitor(cached.model);
+  // An alert budget is cut on the rows' exact logits (8 bytes a row in memory).
+  const nlohmann::json req = nlohmann::json::parse(state.request);
+  state.monitor.keep_logits = req.value("mode", "") == "threshold" && req.contains("strategy") &&
+                              req["strategy"].is_object() && req["strategy"].value("strategy", "") == "alert_rate";
   state.reading = cached.model;
   if (!state.label.empty()) {
     Feature label;
@@ -59,7 +63,16 @@ std::string Answer(FunctionCallInfo fcinfo, const MonitorState& state) {
   if (mode == "drift") return state.monitor.Drift(cached.model).dump();
   if (mode == "threshold") {
     TrainingOptions options = ParseTrainingOptions({{"threshold", request.value("strategy", nlohmann::json::object())}});
-    return nlohmann::json(state.monitor.Threshold(options.threshold)).dump();
+    const ThresholdChoice choice = state.monitor.Threshold(options.threshold);
+    const std::optional<double> logit = choice.DocumentLogit();
+    // How many of these rows the cut flags (the labelled ones, by histogram bin edge, are
+    // exact for every strategy but alert_rate, whose figure comes from the kept logits).
+    double alerts = 0;
+    for (double z : state.monitor.logits) alerts += z >= choice.logit ? 1 : 0;
+    nlohmann::json out = {{"threshold", choice.probability}, {"threshold_logit", logit ? nlohmann::json(*logit) : nlohmann::json(nullptr)},
+                          {"rows", static_cast<int64_t>(state.monitor.rows + state.monitor.null_labels)}};
+    if (state.monitor.keep_logits) out["alerts"] = static_cast<int64_t>(alerts);
+    return out.dump();
   }
   nlohmann::json out = state.monitor.Evaluation(cached.model);
   out["model"] = cached.name;

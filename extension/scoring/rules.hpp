@@ -22,10 +22,10 @@ struct RuleVerdict {
 // rules that fired are appended to `fired` when it is not null.
 RuleVerdict EvaluateRules(const CachedModel& model, Jsonb* tx, std::vector<const char*>* fired);
 
-// The flag decision: the score reaches the threshold or a 'flag' rule fired,
-// unless an 'allow' rule fired.
-inline bool Flagged(double score, double threshold, const RuleVerdict& rules) {
-  return (score >= threshold || rules.flag) && !rules.allow;
+// The flag decision: the logit reaches the model's threshold (Model::Flags) or a 'flag' rule
+// fired, unless an 'allow' rule fired.
+inline bool Flagged(const Model& model, double logit, const RuleVerdict& rules) {
+  return (model.Flags(logit) || rules.flag) && !rules.allow;
 }
 
 }  // namespace glue

@@ -10,25 +10,23 @@ namespace pgfraud {
 namespace glue {
 namespace {
 
-// The score of a jsonb transaction under the model named by argument 1.
-double ScoreJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
+// The logit of a jsonb transaction under the model named by argument 1.
+double LogitJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
   ScoreState& state = StateOf(fcinfo);
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
   if (model.model.history) {  // history: the entity's rows as they are now, never this one
     JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.jsonb);
     FillHistoryFromJsonb(model.model, HistoryRelation(model.model), tx, state.values);
-    return model.model.Score(state.values);
+    return model.model.Logit(state.values);
   }
   double logit;
-  if (model.all_numeric && NumericLogit(model.model, model.jsonb_order, tx, state.jsonb, &logit)) {
-    return Model::Sigmoid(logit);
-  }
+  if (model.all_numeric && NumericLogit(model.model, model.jsonb_order, tx, state.jsonb, &logit)) return logit;
   JsonbFeatureValues(model.model, model.jsonb_order, tx, state.values, state.jsonb);
-  return model.model.Score(state.values);
+  return model.model.Logit(state.values);
 }
 
-// The score of the row in argument 0 under the model named by argument 1.
-double ScoreRow(FunctionCallInfo fcinfo) {
+// The logit of the row in argument 0 under the model named by argument 1.
+double LogitRow(FunctionCallInfo fcinfo) {
   Oid arg_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
   if (!type_is_rowtype(arg_type)) {
     throw Error(ErrorCode::kDatatypeMismatch, "fraud_score takes a jsonb object or a table row",
@@ -39,7 +37,7 @@ double ScoreRow(FunctionCallInfo fcinfo) {
   const CachedModel& model = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
   state.rows.Read(model.model, row, state.values);
   if (model.model.history) FillStoredRowHistory(model.model, row, state.rows, state.values);
-  return model.model.Score(state.values);
+  return model.model.Logit(state.values);
 }
 
 }  // namespace
@@ -53,7 +51,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(fraud_score_jsonb);
 // fraud_score(tx jsonb[, model text]) -> float8
 Datum fraud_score_jsonb(PG_FUNCTION_ARGS) {
-  return Guard([&] { return Float8GetDatum(pgfraud::glue::ScoreJsonb(fcinfo, PG_GETARG_JSONB_P(0))); });
+  return Guard([&] { return Float8GetDatum(pgfraud::Model::Sigmoid(pgfraud::glue::LogitJsonb(fcinfo, PG_GETARG_JSONB_P(0)))); });
 }
 
 PG_FUNCTION_INFO_V1(fraud_score_text);
@@ -61,14 +59,14 @@ PG_FUNCTION_INFO_V1(fraud_score_text);
 Datum fraud_score_text(PG_FUNCTION_ARGS) {
   return Guard([&] {
     Jsonb* tx = pgfraud::glue::ParseTransactionText(PG_GETARG_TEXT_PP(0));
-    return Float8GetDatum(pgfraud::glue::ScoreJsonb(fcinfo, tx));
+    return Float8GetDatum(pgfraud::Model::Sigmoid(pgfraud::glue::LogitJsonb(fcinfo, tx)));
   });
 }
 
 PG_FUNCTION_INFO_V1(fraud_score_row);
 // fraud_score(tx anyelement[, model text]) -> float8, reading the row's columns directly.
 Datum fraud_score_row(PG_FUNCTION_ARGS) {
-  return Guard([&] { return Float8GetDatum(pgfraud::glue::ScoreRow(fcinfo)); });
+  return Guard([&] { return Float8GetDatum(pgfraud::Model::Sigmoid(pgfraud::glue::LogitRow(fcinfo))); });
 }
 
 namespace {
@@ -76,11 +74,11 @@ namespace {
 // Whether a jsonb transaction is flagged: the score reaches the model threshold or a 'flag'
 // rule matches, unless an 'allow' rule matches.
 bool IsFraudJsonb(FunctionCallInfo fcinfo, Jsonb* tx) {
-  double score = pgfraud::glue::ScoreJsonb(fcinfo, tx);
+  const double logit = pgfraud::glue::LogitJsonb(fcinfo, tx);
   const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
   pgfraud::glue::RuleVerdict rules;
   if (!model.rules.empty()) rules = pgfraud::glue::EvaluateRules(model, tx, nullptr);
-  return pgfraud::glue::Flagged(score, model.model.threshold, rules);
+  return pgfraud::glue::Flagged(model.model, logit, rules);
 }
 
 }  // namespace
@@ -106,7 +104,7 @@ PG_FUNCTION_INFO_V1(fraud_is_fraud_row);
 // it as to_jsonb(row), as the trigger's do).
 Datum fraud_is_fraud_row(PG_FUNCTION_ARGS) {
   return Guard([&] {
-    double score = pgfraud::glue::ScoreRow(fcinfo);
+    const double logit = pgfraud::glue::LogitRow(fcinfo);
     const pgfraud::glue::CachedModel& model = *pgfraud::glue::StateOf(fcinfo).model;
     pgfraud::glue::RuleVerdict rules;
     if (!model.rules.empty()) {
@@ -123,7 +121,7 @@ Datum fraud_is_fraud_row(PG_FUNCTION_ARGS) {
       });
       rules = pgfraud::glue::EvaluateRules(model, row, nullptr);
     }
-    return BoolGetDatum(pgfraud::glue::Flagged(score, model.model.threshold, rules));
+    return BoolGetDatum(pgfraud::glue::Flagged(model.model, logit, rules));
   });
 }
 

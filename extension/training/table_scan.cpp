@@ -8,6 +8,7 @@
 #include "guard.hpp"
 #include "values/row_values.hpp"
 #include "training/statistics_pipeline.hpp"
+#include "training/training_data.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -23,6 +24,51 @@ bool CanScanDirectly(Oid relid) {
   });
 }
 
+namespace {
+
+// The parsed label of a tuple (nullopt: NULL); throws Error on a value training refuses.
+std::optional<bool> TupleLabel(const Feature& label, const ColumnPlan& plan, HeapTuple tuple, TupleDesc desc) {
+  bool isnull;
+  const Datum d = heap_getattr(tuple, plan.attnum, desc, &isnull);
+  FeatureValue value;
+  ConvertOrMissing(plan, isnull, d, value);
+  return ReadLabel(label, value);
+}
+
+}  // namespace
+
+RowSplit DrawTableSplit(Oid relid, const PassSpec& spec) {
+  const Model reading = ReadingModel(spec.columns, spec.label);
+  std::vector<uint64_t> keys[2];
+  PgCall([&] {
+    Relation rel = table_open(relid, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    ColumnPlan* plans = static_cast<ColumnPlan*>(palloc(sizeof(ColumnPlan) * reading.features.size()));
+    PlanColumns(reading, desc, plans);
+    const Feature& label = reading.features.back();
+    const ColumnPlan& plan = plans[reading.features.size() - 1];
+    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "pg_fraud holdout scan", ALLOCSET_SMALL_SIZES);
+    TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
+    for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
+      CHECK_FOR_INTERRUPTS();
+      MemoryContext caller = MemoryContextSwitchTo(row_context);
+      const std::optional<bool> y = TupleLabel(label, plan, tuple, desc);
+      if (y) keys[*y ? 1 : 0].push_back(RowSplit::Key(TuplePosition(tuple->t_self), spec.seed));
+      MemoryContextSwitchTo(caller);
+      MemoryContextReset(row_context);
+    }
+    table_endscan(scan);
+    MemoryContextDelete(row_context);
+    pfree(plans);
+    table_close(rel, NoLock);
+  });
+  return RowSplit::Choose(keys, spec.holdout);
+}
+
+uint64_t TuplePosition(const ItemPointerData& tid) {
+  return (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(&tid)) << 16) | ItemPointerGetOffsetNumberNoCheck(&tid);
+}
+
 TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
   const PassContext context(spec);
   const Model& reading = context.reading();
@@ -35,6 +81,7 @@ TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
     }
   }
   if (!pipeline) stats = context.NewStatistics();
+  const bool by_row = spec.row_split.has_value();  // each row's position goes with it
   std::vector<FeatureValue> values(reading.features.size());
   // Everything PostgreSQL allocates here lives in the pass's own context, and what a row's
   // values allocate (a detoasted number, an enum's label) in a context reset per row.
@@ -57,6 +104,7 @@ TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
         // The values are copied (the pipeline) or read (statistics) before the reset.
         MemoryContextSwitchTo(row_context);
         heap_deform_tuple(tuple, desc, datums, nulls);
+        const uint64_t position = by_row ? TuplePosition(tuple->t_self) : RowSplit::kNoPosition;
         if (pipeline) {
           FeatureValue value;
           for (size_t i = 0; i < values.size(); ++i) {
@@ -64,10 +112,10 @@ TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
             ConvertOrMissing(plans[i], nulls[a], datums[a], value);
             pipeline->Set(i, value);
           }
-          pipeline->EndRow();
+          pipeline->EndRow(position);
         } else {
           RowFeatureValues(reading, plans, datums, nulls, values.data());
-          context.AddToStatistics(stats, values.data());
+          context.AddToStatistics(stats, values.data(), position);
         }
         MemoryContextSwitchTo(pass_context);
         MemoryContextReset(row_context);

@@ -17,7 +17,14 @@ namespace glue {
 // snapshot to read it with. Privileges are the caller's to check, as train_fraud_model does.
 bool CanScanDirectly(Oid relid);
 
-// The statistics of `spec` (a statistics pass) over every row of `relid`.
+// The exact stratified holdout of `relid`'s rows under the query's snapshot (RowSplit): one
+// scan of the label column, 8 bytes a labelled row while it runs.
+RowSplit DrawTableSplit(Oid relid, const PassSpec& spec);
+// A tuple's position, as RowSplit keys it.
+uint64_t TuplePosition(const ItemPointerData& tid);
+
+// The statistics of `spec` (a statistics pass) over every row of `relid`; with a row split,
+// each row is held out by its tuple id.
 TrainingStats ScanStatistics(Oid relid, const PassSpec& spec);
 
 }  // namespace glue

@@ -16,6 +16,7 @@
 #include "values/row_values.hpp"
 #include "training/pass_handover.hpp"
 #include "training/statistics_pipeline.hpp"
+#include "training/table_scan.hpp"
 #include "linear/trainer.hpp"
 
 namespace pgfraud {
@@ -81,14 +82,25 @@ PassState& StepState(FunctionCallInfo fcinfo, int spec_argument) {
   return *state;
 }
 
-void AddRow(PassState& state) {
+void AddRow(PassState& state, uint64_t position = RowSplit::kNoPosition) {
   if (state.newton) {
-    state.context->AddToNewton(state.newton_sums, state.values);
+    state.context->AddToNewton(state.newton_sums, state.values, position);
   } else if (state.pipeline) {
-    state.pipeline->Add(state.values);
+    state.pipeline->Add(state.values, position);
   } else {
-    state.context->AddToStatistics(state.stats, state.values);
+    state.context->AddToStatistics(state.stats, state.values, position);
   }
+}
+
+// The position of the row whose values start at argument `first`: the tuple id passed after
+// them when the spec holds out by row position (PassQuery).
+uint64_t RowPosition(const PassState& state, FunctionCallInfo fcinfo, int first) {
+  if (!state.context->spec().row_split) return RowSplit::kNoPosition;
+  const int at = first + static_cast<int>(state.context->reading().features.size());
+  if (at >= PG_NARGS() || PG_ARGISNULL(at) || get_fn_expr_argtype(fcinfo->flinfo, at) != TIDOID) {
+    throw Error(ErrorCode::kInternal, "a training pass held out by row position has no tuple id");
+  }
+  return TuplePosition(*reinterpret_cast<ItemPointer>(DatumGetPointer(PG_GETARG_DATUM(at))));  // tid: by reference
 }
 
 // Waits for the rows still being added on the pipeline's thread: before `stats` is read.
@@ -137,10 +149,10 @@ Datum fraud_train_columns_step(PG_FUNCTION_ARGS) {
       pgfraud::StatisticsPipeline& pipeline = *state.pipeline;
       state.arguments.ReadInto(state.context->reading(), fcinfo, 2,
                                [&pipeline](size_t i, const pgfraud::FeatureValue& v) { pipeline.Set(i, v); });
-      pipeline.EndRow();
+      pipeline.EndRow(pgfraud::glue::RowPosition(state, fcinfo, 2));
     } else {
       state.arguments.Read(state.context->reading(), fcinfo, 2, state.values);
-      pgfraud::glue::AddRow(state);
+      pgfraud::glue::AddRow(state, pgfraud::glue::RowPosition(state, fcinfo, 2));
     }
     return PointerGetDatum(&state);
   });

@@ -11,9 +11,11 @@
 
 #include "common/errors.hpp"
 #include "guard.hpp"
+#include "history/history_sql.hpp"
 #include "history/history_training.hpp"
 #include "model/model_document.hpp"
 #include "training/pass_handover.hpp"
+#include "training/held_out_rows.hpp"
 #include "training/table_scan.hpp"
 #include "linear/trainer.hpp"
 #include "values/time_zones.hpp"
@@ -117,6 +119,19 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
     throw Error(ErrorCode::kDatatypeMismatch, "label column \"" + label + "\" has a type that cannot be a label",
                 "A label is boolean, an integer 0/1, or text such as Y/N, yes/no, true/false.");
   }
+  if (!options.holdout_column.empty()) {
+    const std::string& h = options.holdout_column;
+    const Attribute* held = nullptr;
+    for (const Attribute& a : attributes) held = a.name == h ? &a : held;
+    if (held == nullptr) throw Error(ErrorCode::kUndefinedColumn, "holdout column \"" + h + "\" does not exist in the source");
+    if (held->type != BOOLOID) {
+      throw Error(ErrorCode::kDatatypeMismatch, "holdout column \"" + h + "\" is not boolean",
+                  "True marks a held-out row; NULL and false rows are trained on.");
+    }
+    if (h == label || Contains(options.features, h.c_str())) {
+      throw Error(ErrorCode::kInvalidParameterValue, "the holdout column cannot be the label or a feature");
+    }
+  }
   for (const std::string& excluded : options.exclude) {
     bool found = false;
     for (const Attribute& a : attributes) found = found || a.name == excluded;
@@ -135,7 +150,7 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
     if (wanted == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a feature");
   }
   for (const Attribute& a : attributes) {
-    if (a.name == label || Contains(options.exclude, a.name.c_str())) continue;
+    if (a.name == label || a.name == options.holdout_column || Contains(options.exclude, a.name.c_str())) continue;
     const bool listed = Contains(options.features, a.name.c_str());
     if (!options.features.empty() && !listed) continue;
     ColumnKind kind;
@@ -158,9 +173,10 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
 // Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
 class SpiRunner : public PassRunner {
  public:
-  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label, bool direct)
+  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label, bool direct, bool positions)
       : query_(std::move(query)),
         direct_(direct),
+        positions_(positions),
         estimated_rows_(estimated_rows),
         relid_(relid),
         label_(std::move(label)),
@@ -237,6 +253,12 @@ class SpiRunner : public PassRunner {
     return TrainingStats::Deserialize(bytes.data(), bytes.size());
   }
 
+  // Held out by tuple id when every pass reads the table with its rows' ids.
+  std::optional<RowSplit> DrawRowSplit(const PassSpec& spec) override {
+    if (!positions_) return std::nullopt;
+    return DrawTableSplit(relid_, spec);
+  }
+
   NewtonAccumulator Newton(const PassSpec& spec) override {
     std::vector<uint8_t> bytes = RunPass(spec);
     if (bytes.empty()) return NewtonAccumulator(spec.encoding.dim, spec.with_hessian);
@@ -294,6 +316,7 @@ class SpiRunner : public PassRunner {
 
   std::string query_;
   bool direct_;  // the passes read the table itself (not a query over it)
+  bool positions_;  // the passes give each row's tuple id (held out by row position)
   double estimated_rows_;
   Oid relid_;
   std::string label_;
@@ -304,7 +327,11 @@ class SpiRunner : public PassRunner {
 // twice: hour and weekday), or over whole rows when they are more than a call's arguments.
 // The whole-row aggregate also serves an installation still at 0.1.0 (library updated,
 // ALTER EXTENSION UPDATE not yet run), which has no fraud_train_columns.
-std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& source, const std::string& label) {
+// The pass query. With `positions` (a table read whole, held out by row position), each row's
+// tuple id follows its values; *positions says whether the query passes it (a source too wide
+// for the columns aggregate is passed as whole rows, without).
+std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& source, const std::string& label,
+                      bool* positions) {
   constexpr size_t kMaxColumnArguments = FUNC_MAX_ARGS - 2;  // the state and the spec come first
   const Model reading = ReadingModel(source.columns, label);
   const bool has_columns_aggregate = PgCall([schema_oid] {
@@ -313,13 +340,15 @@ std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& s
     return SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum("fraud_train_columns"), PointerGetDatum(arguments),
                                  ObjectIdGetDatum(schema_oid));
   });
-  if (!has_columns_aggregate || reading.features.size() > kMaxColumnArguments) {
+  if (!has_columns_aggregate || reading.features.size() + (*positions ? 1 : 0) > kMaxColumnArguments) {
+    *positions = false;
     return "SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t";
   }
   std::string arguments;
   for (const Feature& f : reading.features) {
     arguments += ", t." + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
   }
+  if (*positions) arguments += ", t.ctid";
   return "SELECT " + schema + ".fraud_train_columns($1" + arguments + ") FROM " + source.qualified_name + " AS t";
 }
 
@@ -388,6 +417,42 @@ void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, Pas
   result->training["holdout_rows"] = rows;
 }
 
+// A holdout column: training reads the rows it does not mark, and the metrics come from the
+// rows it marks (RecordColumnHoldout). Returns the FROM item of the held-out rows.
+std::string ReadAroundHoldoutColumn(const TrainingOptions& options, Source* source, TrainingOptions* train_options) {
+  const std::string column = "h." + Ident(options.holdout_column);
+  const std::string from = source->qualified_name;
+  source->qualified_name = "(SELECT * FROM " + from + " AS h WHERE " + column + " IS NOT TRUE)";
+  train_options->holdout = 0;
+  return "(SELECT * FROM " + from + " AS h WHERE " + column + " IS TRUE)";
+}
+
+// The metrics of the rows a holdout column marks, replacing the in-sample ones.
+void RecordColumnHoldout(const std::string& held_out, const TrainingOptions& options, const std::string& label,
+                         PassRunner& runner, TrainingResult* result) {
+  double rows = 0;
+  const Metrics m = EvaluateRows(held_out, result->model, label, &rows);
+  runner.Progress("holdout by column \"" + options.holdout_column + "\": " + std::to_string(static_cast<int64_t>(rows)) +
+                  " rows" + (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
+  nlohmann::json metrics = m.ToJson();
+  metrics["in_sample"] = false;
+  metrics["holdout_by"] = "column";
+  metrics["holdout_column"] = options.holdout_column;
+  metrics["threshold_chosen_on"] = "training rows (holdout_column not true)";
+  for (const char* key : {"threshold_strategy"}) {
+    if (result->model.metrics.contains(key)) metrics[key] = result->model.metrics[key];
+  }
+  result->model.metrics = metrics;
+  result->training["holdout_by"] = "column";
+  result->training["holdout_column"] = options.holdout_column;
+  result->training["holdout_rows"] = static_cast<int64_t>(rows);
+  if (rows == 0) {
+    result->notices.push_back("the holdout column marks no labelled row: the metrics are undefined (NULL)");
+    result->training["notices"] = result->notices;
+    runner.Progress(result->notices.back());
+  }
+}
+
 // Trains and stores; returns the stored fraud_models row.
 Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   for (int i = 0; i < 4; ++i) {
@@ -453,8 +518,14 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     history = PlanHistoryTraining(relid, source_name, schema, label, options);
     ReadThroughHistory(*history, options, &source, &train_options);
   }
-  SpiRunner runner(PassQuery(schema_oid, schema, source, label), EstimatedRows(relid), relid, label, !history);
+  const bool by_column = !options.holdout_column.empty();
+  const std::string held_out = by_column ? ReadAroundHoldoutColumn(options, &source, &train_options) : std::string();
+  // The exact holdout by row position needs the table itself, read whole by this user.
+  bool positions = !history && !by_column && CanScanDirectly(relid);
+  const std::string query = PassQuery(schema_oid, schema, source, label, &positions);
+  SpiRunner runner(query, EstimatedRows(relid), relid, label, !history && !by_column, positions);
   TrainingResult result = Train(source.columns, label, train_options, runner);
+  if (by_column) RecordColumnHoldout(held_out, options, label, runner, &result);
   if (history) {
     AdoptHistory(*history, &result.model);
     result.training["history_features"] = history->columns.size();

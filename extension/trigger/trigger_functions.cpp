@@ -349,7 +349,8 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   if (model.history) {
     FillHistoryFromRow(model, t.history_relid, desc, t.reader.datums, t.reader.nulls, t.values, {true, true});
   }
-  const double score = t.model->model.Score(t.values);
+  const double logit = t.model->model.Logit(t.values);
+  const double score = Model::Sigmoid(logit);
   RuleVerdict rules;
   std::vector<const char*> fired;
   if (!t.model->rules.empty()) {
@@ -358,7 +359,7 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
     });
     rules = EvaluateRules(*t.model, row, &fired);
   }
-  const bool flagged = Flagged(score, t.model->model.threshold, rules);
+  const bool flagged = Flagged(t.model->model, logit, rules);
 
   return PgCall([&] {
     int columns[5];

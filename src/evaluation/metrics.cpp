@@ -3,11 +3,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace pgfraud {
 namespace {
 
-constexpr double kWidth = (ScoreHistogram::kHigh - ScoreHistogram::kLow) / ScoreHistogram::kBins;
+constexpr double kWidth = (ScoreHistogram::kHigh - ScoreHistogram::kLow) / ScoreHistogram::kCoreBins;
+constexpr double kGrowth = 1.01;  // each tail bin is 1% wider than the one before
+
+// How far past the core a tail bin's lower edge is: kWidth * (1 + g + ... + g^(k-1)).
+double TailOffset(int k) { return kWidth * (std::pow(kGrowth, k) - 1.0) / (kGrowth - 1.0); }
+// The tail bin (0..kTailBins-1) of a distance d >= 0 past the core.
+int TailBin(double d) {
+  const double k = std::floor(std::log1p(d * (kGrowth - 1.0) / kWidth) / std::log(kGrowth));
+  if (!(k < ScoreHistogram::kTailBins)) return ScoreHistogram::kTailBins - 1;
+  int b = static_cast<int>(k);
+  // log rounding at an edge: the bin whose edges hold d
+  if (b > 0 && TailOffset(b) > d) --b;
+  if (b + 1 < ScoreHistogram::kTailBins && TailOffset(b + 1) <= d) ++b;
+  return b;
+}
 
 double Sigmoid(double z) { return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z)); }
 
@@ -41,16 +56,20 @@ void ScoreHistogram::Merge(const ScoreHistogram& o) noexcept {
   }
 }
 
+// Bins 0..kTailBins-1: the low tail, outermost first; then the core; then the high tail.
 int ScoreHistogram::Bin(double logit) noexcept {
-  if (!(logit > kLow)) return 0;  // also NaN
-  if (logit >= kHigh) return kBins - 1;
+  if (std::isnan(logit)) return 0;
+  if (logit < kLow) return kTailBins - 1 - TailBin(kLow - logit);
+  if (logit >= kHigh) return kTailBins + kCoreBins + TailBin(logit - kHigh);
   int b = static_cast<int>((logit - kLow) / kWidth);
-  return std::min(std::max(b, 0), kBins - 1);
+  return kTailBins + std::min(std::max(b, 0), kCoreBins - 1);
 }
 
 double ScoreHistogram::LowerEdge(int bin) noexcept {
   if (bin <= 0) return -INFINITY;
-  return kLow + bin * kWidth;
+  if (bin < kTailBins) return kLow - TailOffset(kTailBins - bin);  // the upper edge of the bin below
+  if (bin < kTailBins + kCoreBins) return kLow + (bin - kTailBins) * kWidth;
+  return kHigh + TailOffset(bin - kTailBins - kCoreBins);
 }
 
 double ScoreHistogram::TotalPositives() const noexcept {
@@ -84,8 +103,46 @@ ScoreHistogram ScoreHistogram::FromJson(const nlohmann::json& j) {
   return h;
 }
 
-double ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy& strategy, const std::vector<double>& unlabelled) {
-  if (strategy.kind == ThresholdStrategy::Kind::kFixed) return strategy.target;
+ThresholdChoice ThresholdChoice::AtLogit(double logit) {
+  ThresholdChoice c;
+  c.logit = logit;
+  c.probability = logit == -INFINITY ? 0.0 : logit == INFINITY ? 1.0 : Sigmoid(logit);
+  return c;
+}
+
+ThresholdChoice ThresholdChoice::AtProbability(double p) {
+  ThresholdChoice c;
+  c.probability = p;
+  c.logit = p <= 0 ? -INFINITY : p >= 1 ? INFINITY : std::log(p) - std::log1p(-p);
+  return c;
+}
+
+std::optional<double> ThresholdChoice::DocumentLogit() const {
+  return std::isfinite(logit) ? std::optional<double>(logit) : std::nullopt;
+}
+
+ThresholdChoice AlertRateLogit(std::vector<double> logits, double rate) {
+  const size_t n = logits.size();
+  const size_t budget = static_cast<size_t>(std::floor(rate * static_cast<double>(n) + 1e-9));
+  if (budget == 0) return ThresholdChoice::AtLogit(INFINITY);
+  if (budget >= n) return ThresholdChoice::AtLogit(-INFINITY);
+  std::sort(logits.begin(), logits.end(), std::greater<double>());  // NaN: none (never scored)
+  // The most alerts within the budget: the cut sits above the budget-th highest logit unless
+  // it ties with the next one, then above the highest logit of that tie.
+  size_t flagged = budget;
+  while (flagged > 0 && logits[flagged - 1] == logits[flagged]) --flagged;
+  if (flagged == 0) return ThresholdChoice::AtLogit(INFINITY);
+  const double above = logits[flagged - 1], below = logits[flagged];
+  // Halfway (so that the same rows re-scored with another rounding fall on the same side),
+  // and never at the lower logit itself.
+  double cut = above / 2 + below / 2;
+  if (!(cut > below) || cut > above) cut = above;
+  return ThresholdChoice::AtLogit(cut);
+}
+
+ThresholdChoice ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy& strategy,
+                                const std::vector<double>& unlabelled) {
+  if (strategy.kind == ThresholdStrategy::Kind::kFixed) return ThresholdChoice::AtProbability(strategy.target);
   const std::vector<Cut> cuts = CutsFromTop(h);
   const double P = cuts[0].tp, N = cuts[0].fp;
   // Unlabelled rows at or above each cut (for alert rates only).
@@ -135,17 +192,18 @@ double ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy& strateg
         break;
     }
   }
-  if (best >= ScoreHistogram::kBins) return 1.0;  // nothing can be flagged under the strategy
-  return best == 0 ? 0.0 : Sigmoid(ScoreHistogram::LowerEdge(best));
+  if (best >= ScoreHistogram::kBins) return ThresholdChoice::AtLogit(INFINITY);  // nothing can be flagged
+  return ThresholdChoice::AtLogit(ScoreHistogram::LowerEdge(best));
 }
 
-Metrics Evaluate(const ScoreHistogram& h, double log_loss_sum, double threshold) {
+Metrics Evaluate(const ScoreHistogram& h, double log_loss_sum, const ThresholdChoice& threshold) {
   Metrics m;
   const std::vector<Cut> cuts = CutsFromTop(h);
   const double P = cuts[0].tp, N = cuts[0].fp;
   m.rows = P + N;
   m.positives = P;
-  m.threshold = threshold;
+  m.threshold = threshold.probability;
+  m.threshold_logit = threshold.DocumentLogit();
   if (m.rows > 0) m.log_loss = log_loss_sum / m.rows;
   if (P > 0 && N > 0) {
     double auc = 0.0, ap = 0.0;
@@ -157,8 +215,8 @@ Metrics Evaluate(const ScoreHistogram& h, double log_loss_sum, double threshold)
     m.roc_auc = auc / (P * N);
     m.pr_auc = ap;
   }
-  // Flagged: bins whose lower edge is at or above logit(threshold).
-  const double cut_logit = threshold <= 0 ? -INFINITY : threshold >= 1 ? INFINITY : std::log(threshold / (1 - threshold));
+  // Flagged: bins whose lower edge is at or above the cut.
+  const double cut_logit = threshold.logit;
   int k = ScoreHistogram::kBins;
   for (int b = 0; b < ScoreHistogram::kBins; ++b) {
     if (ScoreHistogram::LowerEdge(b) >= cut_logit - 1e-12) {
@@ -166,25 +224,30 @@ Metrics Evaluate(const ScoreHistogram& h, double log_loss_sum, double threshold)
       break;
     }
   }
-  m.tp = cuts[k].tp;
-  m.fp = cuts[k].fp;
-  m.fn = P - m.tp;
-  m.tn = N - m.fp;
-  if (m.tp + m.fp > 0) m.precision = m.tp / (m.tp + m.fp);
-  if (P > 0) m.recall = m.tp / P;
-  if (m.precision && m.recall && (*m.precision + *m.recall) > 0) {
-    m.f1 = 2 * *m.precision * *m.recall / (*m.precision + *m.recall);
-  }
+  m.SetConfusion(cuts[k].tp, cuts[k].fp, N - cuts[k].fp, P - cuts[k].tp);
   return m;
+}
+
+void Metrics::SetConfusion(double tp_, double fp_, double tn_, double fn_) {
+  tp = tp_;
+  fp = fp_;
+  tn = tn_;
+  fn = fn_;
+  precision = tp + fp > 0 ? std::optional<double>(tp / (tp + fp)) : std::nullopt;
+  recall = tp + fn > 0 ? std::optional<double>(tp / (tp + fn)) : std::nullopt;
+  f1 = precision && recall && *precision + *recall > 0
+           ? std::optional<double>(2 * *precision * *recall / (*precision + *recall)) : std::nullopt;
 }
 
 nlohmann::json Metrics::ToJson() const {
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
-  return {{"rows", count(rows)}, {"positives", count(positives)}, {"roc_auc", opt(roc_auc)},
-          {"pr_auc", opt(pr_auc)}, {"log_loss", opt(log_loss)}, {"threshold", threshold},
-          {"precision", opt(precision)}, {"recall", opt(recall)}, {"f1", opt(f1)},
-          {"confusion", {{"tp", count(tp)}, {"fp", count(fp)}, {"tn", count(tn)}, {"fn", count(fn)}}}};
+  nlohmann::json j = {{"rows", count(rows)}, {"positives", count(positives)}, {"roc_auc", opt(roc_auc)},
+                      {"pr_auc", opt(pr_auc)}, {"log_loss", opt(log_loss)}, {"threshold", threshold},
+                      {"precision", opt(precision)}, {"recall", opt(recall)}, {"f1", opt(f1)},
+                      {"confusion", {{"tp", count(tp)}, {"fp", count(fp)}, {"tn", count(tn)}, {"fn", count(fn)}}}};
+  if (threshold_logit) j["threshold_logit"] = *threshold_logit;
+  return j;
 }
 
 }  // namespace pgfraud

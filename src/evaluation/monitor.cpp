@@ -2,6 +2,7 @@
 #include "evaluation/monitor.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "evaluation/reference.hpp"
 
@@ -16,7 +17,7 @@ const nlohmann::json* ScoreReferenceOf(const Model& model) {
 
 }  // namespace
 
-Monitor::Monitor(const Model& model) : buckets(model.features.size()) {
+Monitor::Monitor(const Model& model) : buckets(model.features.size()), cut_logit(model.CutLogit()) {
   for (size_t i = 0; i < model.features.size(); ++i) buckets[i].assign(ReferenceBuckets(model.features[i]), 0.0);
   if (const nlohmann::json* ref = ScoreReferenceOf(model)) score_buckets.assign((*ref)["proportions"].size(), 0.0);
 }
@@ -30,19 +31,29 @@ void Monitor::Add(const Model& model, const FeatureValue* values, std::optional<
   if (!score_buckets.empty()) {
     score_buckets[std::min(ScoreBucket(*ScoreReferenceOf(model), Model::Sigmoid(logit)), score_buckets.size() - 1)] += 1.0;
   }
+  Count(logit, label);
+}
+
+void Monitor::AddUnlabelled(const Model& model, const FeatureValue* values) {
+  null_labels += 1;
+  Count(model.Logit(values), std::nullopt);
+}
+
+void Monitor::Count(double logit, std::optional<bool> label) {
+  if (keep_logits) logits.push_back(logit);
   if (label) {
     histogram.Add(logit, *label);
     loss += Softplus(logit) - (*label ? logit : 0.0);
+    confusion[(*label ? 0 : 1) + (logit >= cut_logit ? 0 : 2)] += 1.0;
   } else {
     if (unlabelled.empty()) unlabelled.assign(ScoreHistogram::kBins, 0.0);
     unlabelled[static_cast<size_t>(ScoreHistogram::Bin(logit))] += 1.0;
   }
 }
 
-void Monitor::AddUnlabelled(const Model& model, const FeatureValue* values) {
-  null_labels += 1;
-  if (unlabelled.empty()) unlabelled.assign(ScoreHistogram::kBins, 0.0);
-  unlabelled[static_cast<size_t>(ScoreHistogram::Bin(model.Logit(values)))] += 1.0;
+ThresholdChoice Monitor::Threshold(const ThresholdStrategy& strategy) const {
+  if (strategy.kind == ThresholdStrategy::Kind::kAlertRate && keep_logits) return AlertRateLogit(logits, strategy.target);
+  return ChooseThreshold(histogram, strategy, unlabelled);
 }
 
 void Monitor::Merge(const Monitor& o) {
@@ -54,6 +65,8 @@ void Monitor::Merge(const Monitor& o) {
   null_labels += o.null_labels;
   loss += o.loss;
   histogram.Merge(o.histogram);
+  for (int c = 0; c < 4; ++c) confusion[c] += o.confusion[c];
+  logits.insert(logits.end(), o.logits.begin(), o.logits.end());
   if (!o.unlabelled.empty()) {
     if (unlabelled.empty()) unlabelled.assign(ScoreHistogram::kBins, 0.0);
     for (size_t b = 0; b < unlabelled.size(); ++b) unlabelled[b] += o.unlabelled[b];
@@ -70,7 +83,13 @@ std::vector<uint8_t> Monitor::Serialize() const {
     if (unlabelled[b] != 0) sparse.push_back({b, unlabelled[b]});
   }
   nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"loss", loss}, {"histogram", histogram.ToJson()},
-                      {"unlabelled", sparse}, {"buckets", buckets}, {"score_buckets", score_buckets}};
+                      {"unlabelled", sparse}, {"buckets", buckets}, {"score_buckets", score_buckets},
+                      {"cut_logit", std::isfinite(cut_logit) ? nlohmann::json(cut_logit) : nlohmann::json(cut_logit > 0 ? "inf" : "-inf")},
+                      {"confusion", confusion}, {"keep_logits", keep_logits},
+                      // the logits as bytes: CBOR would spend 9 a number and a JSON array far more
+                      {"logits", nlohmann::json::binary(std::vector<uint8_t>(
+                                     reinterpret_cast<const uint8_t*>(logits.data()),
+                                     reinterpret_cast<const uint8_t*>(logits.data() + logits.size())))}};
   return nlohmann::json::to_cbor(j);
 }
 
@@ -88,11 +107,21 @@ Monitor Monitor::Deserialize(const uint8_t* data, size_t size) {
   }
   m.buckets = j.at("buckets").get<std::vector<std::vector<double>>>();
   m.score_buckets = j.at("score_buckets").get<std::vector<double>>();
+  const nlohmann::json& cut = j.at("cut_logit");
+  m.cut_logit = cut.is_number() ? cut.get<double>() : cut == "inf" ? INFINITY : -INFINITY;
+  for (int c = 0; c < 4; ++c) m.confusion[c] = j.at("confusion")[c].get<double>();
+  m.keep_logits = j.at("keep_logits").get<bool>();
+  const std::vector<uint8_t>& bytes = j.at("logits").get_binary();
+  m.logits.resize(bytes.size() / sizeof(double));
+  if (!m.logits.empty()) memcpy(m.logits.data(), bytes.data(), m.logits.size() * sizeof(double));
   return m;
 }
 
 nlohmann::json Monitor::Evaluation(const Model& model) const {
-  Metrics metrics = Evaluate(histogram, loss, model.threshold);
+  Metrics metrics = Evaluate(histogram, loss, ThresholdChoice::Of(model.threshold, model.CutLogit()));
+  // The confusion matrix as counted row by row at the model's cut (the histogram's is exact
+  // only when the cut is a bin edge).
+  metrics.SetConfusion(confusion[0], confusion[1], confusion[3], confusion[2]);
   nlohmann::json out = metrics.ToJson();
   out["unlabelled_rows"] = static_cast<int64_t>(null_labels);
   const double P = histogram.TotalPositives(), N = histogram.TotalNegatives();

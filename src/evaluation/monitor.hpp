@@ -29,8 +29,9 @@ class Monitor {
 
   // Metrics at the model threshold, ROC and precision-recall curves (at most ~100 points).
   nlohmann::json Evaluation(const Model& model) const;
-  // A suggested threshold for a strategy, on these rows.
-  double Threshold(const ThresholdStrategy& strategy) const { return ChooseThreshold(histogram, strategy, unlabelled); }
+  // A suggested threshold for a strategy, on these rows: an alert rate on their exact logits
+  // when they were kept (keep_logits), any other strategy on the histogram.
+  ThresholdChoice Threshold(const ThresholdStrategy& strategy) const;
   // PSI per feature with a reference, then the score: [{"feature", "psi", "band"}, ...].
   nlohmann::json Drift(const Model& model) const;
 
@@ -41,6 +42,16 @@ class Monitor {
   std::vector<double> unlabelled;  // rows without a label, per histogram bin (empty: none yet)
   std::vector<std::vector<double>> buckets;  // per feature: counts per reference bucket
   std::vector<double> score_buckets;
+  // The confusion matrix at the model's own cut, counted row by row (exact wherever the cut
+  // falls in a histogram bin): tp, fp, tn, fn.
+  double cut_logit = INFINITY;
+  double confusion[4] = {0, 0, 0, 0};
+  // Every row's logit, for an exact alert budget (8 bytes a row; set before the first Add).
+  bool keep_logits = false;
+  std::vector<double> logits;
+
+ private:
+  void Count(double logit, std::optional<bool> label);
 };
 
 }  // namespace pgfraud

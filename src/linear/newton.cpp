@@ -24,6 +24,7 @@ void NewtonAccumulator::AddTraining(const double* x, bool label, double weight, 
   const double y = label ? 1.0 : 0.0;
   training_rows += 1;
   loss += weight * (Softplus(logit) - y * logit);
+  training_scores.Add(logit, label);
   Eigen::Map<const Eigen::VectorXd> row(x, static_cast<long>(dim));
   gradient.noalias() += (weight * (p - y)) * row;
   if (!with_hessian) return;
@@ -87,6 +88,7 @@ void NewtonAccumulator::Merge(NewtonAccumulator& o) {
   evaluation_rows += o.evaluation_rows;
   evaluation_loss += o.evaluation_loss;
   evaluation.Merge(o.evaluation);
+  training_scores.Merge(o.training_scores);
 }
 
 std::vector<uint8_t> NewtonAccumulator::Serialize() {
@@ -100,7 +102,8 @@ std::vector<uint8_t> NewtonAccumulator::Serialize() {
   }
   nlohmann::json j = {{"dim", dim}, {"with_hessian", with_hessian}, {"training_rows", training_rows},
                       {"loss", loss}, {"gradient", g}, {"hessian", h}, {"evaluation_rows", evaluation_rows},
-                      {"evaluation_loss", evaluation_loss}, {"evaluation", evaluation.ToJson()}};
+                      {"evaluation_loss", evaluation_loss}, {"evaluation", evaluation.ToJson()},
+                      {"training_scores", training_scores.ToJson()}};
   return nlohmann::json::to_cbor(j);
 }
 
@@ -121,6 +124,7 @@ NewtonAccumulator NewtonAccumulator::Deserialize(const uint8_t* data, size_t siz
   a.evaluation_rows = j.at("evaluation_rows");
   a.evaluation_loss = j.at("evaluation_loss");
   a.evaluation = ScoreHistogram::FromJson(j.at("evaluation"));
+  a.training_scores = ScoreHistogram::FromJson(j.at("training_scores"));
   return a;
 }
 

@@ -50,6 +50,10 @@ class NewtonAccumulator {
   double evaluation_rows = 0;
   double evaluation_loss = 0;  // unweighted sum of log-loss over evaluation rows
   ScoreHistogram evaluation;
+  // The training rows' scores (unweighted), where thresholds are chosen: away from the
+  // evaluation rows, whose precision and recall at the threshold would be optimistic.
+  // Filled by AddTraining and StoredEvaluation (not by blocks of a Newton iteration).
+  ScoreHistogram training_scores;
 
  private:
   static constexpr int kBlock = 256;

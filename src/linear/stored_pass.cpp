@@ -153,6 +153,7 @@ NewtonAccumulator StoredEvaluation(const RowStore& store, const std::vector<doub
   const RowStore::Bytes& holdout = store.Holdout();
   for (size_t r = 0; r < store.Rows() && r < logits.size(); ++r) {
     if (holdout[r] != 0 || evaluate_all) sums.AddEvaluation(labels[r] != 0, logits[r]);
+    if (holdout[r] == 0) sums.training_scores.Add(logits[r], labels[r] != 0);
   }
   return sums;
 }

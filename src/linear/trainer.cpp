@@ -176,6 +176,7 @@ nlohmann::json PassSpec::ToJson() const {
                       {"store_budget", store_budget},
                       {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"pipeline", pipeline},
                       {"newton", newton}};
+  if (row_split) j["row_split"] = row_split->ToJson();
   if (newton) {
     j["encoding"] = encoding.ToJson();
     j["beta"] = beta;
@@ -201,6 +202,7 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.hand_over = j.value("hand_over", false);
   s.pipeline = j.value("pipeline", false);
   s.newton = j.at("newton").get<bool>();
+  if (j.contains("row_split")) s.row_split = RowSplit::FromJson(j.at("row_split"));
   if (s.newton) {
     s.encoding = Encoding::FromJson(j.at("encoding"));
     s.beta = j.at("beta").get<std::vector<double>>();
@@ -227,19 +229,22 @@ TrainingStats PassContext::NewStatistics(bool reserve) const {
   return stats;
 }
 
-void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* values) const {
-  stats.Add(reading_, values, spec_.seed, spec_.holdout);
+void PassContext::AddToStatistics(TrainingStats& stats, const FeatureValue* values, uint64_t position) const {
+  stats.Add(reading_, values, spec_.seed, spec_.holdout, spec_.row_split ? &*spec_.row_split : nullptr, position);
 }
 
-void PassContext::AddPlainToStatistics(TrainingStats& stats, const uint8_t* kinds, const double* numbers) const {
-  stats.AddPlain(reading_, kinds, numbers, spec_.seed, spec_.holdout);
+void PassContext::AddPlainToStatistics(TrainingStats& stats, const uint8_t* kinds, const double* numbers,
+                                       uint64_t position) const {
+  stats.AddPlain(reading_, kinds, numbers, spec_.seed, spec_.holdout, spec_.row_split ? &*spec_.row_split : nullptr,
+                 position);
 }
 
-void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values) {
+void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values, uint64_t position) {
   const size_t n = reading_.features.size();
   std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
   if (!label) return;
-  const bool holdout = spec_.holdout > 0 && InHoldout(HoldoutHash(values, n, *label, spec_.seed), spec_.holdout);
+  const bool holdout = HeldOut(spec_.row_split ? &*spec_.row_split : nullptr, position, *label, spec_.seed, spec_.holdout,
+                               [&] { return HoldoutHash(values, n, *label, spec_.seed); });
   spec_.encoding.Encode(reading_, values, x_.data());
   const double logit = beta_.dot(Eigen::Map<const Eigen::VectorXd>(x_.data(), static_cast<long>(x_.size())));
   if (holdout || spec_.evaluate_all) acc.AddEvaluation(*label, logit);
@@ -265,6 +270,36 @@ double PositiveFraction(const Feature& label, const std::optional<ValueFrequenci
   if (listed < labelled - 0.001) return 0.0;  // values left out: their labels are unknown
   return std::clamp(positive / labelled, 0.0, 1.0);
 }
+
+namespace {
+
+// Notices about the holdout: a class with too few held-out rows to measure anything, and a
+// hash holdout (sources read through queries, or rows that did not fit in memory) whose
+// share of a class is far from the fraction asked for (rows with equal values hash alike).
+void CheckHoldout(const TrainingOptions& options, const TrainingStats& stats, bool by_row,
+                  std::vector<std::string>* notices) {
+  if (options.holdout <= 0) return;
+  const double held[2] = {stats.holdout_rows - stats.holdout_positives, stats.holdout_positives};
+  const double all[2] = {held[0] + stats.training_rows - stats.training_positives, held[1] + stats.training_positives};
+  const char* names[2] = {"legitimate", "fraudulent"};
+  for (int c = 0; c < 2; ++c) {
+    if (all[c] == 0) continue;
+    if (held[c] < 10) {
+      notices->push_back("the holdout has " + Fixed(held[c], 0) + " " + names[c] + " rows: too few to measure " +
+                         "precision, recall or AUC on; give more rows, a larger \"holdout\" or a \"holdout_column\"");
+      continue;
+    }
+    const double share = held[c] / all[c], f = options.holdout;
+    const double spread = std::sqrt(f * (1 - f) / all[c]);
+    if (!by_row && std::abs(share - f) > 0.01 * f + 4 * spread) {
+      notices->push_back("the holdout holds " + Fixed(100 * share, 1) + "% of the " + names[c] + " rows, not " +
+                         Fixed(100 * f, 1) + "%: a source read through a query is held out by the rows' values, " +
+                         "and rows with equal values fall on one side; give a \"holdout_column\" for an exact split");
+    }
+  }
+}
+
+}  // namespace
 
 TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,
                      const TrainingOptions& options, PassRunner& runner) {
@@ -310,14 +345,17 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     spec.pipeline = runner.Threads() > 1;
   }
 
+  spec.row_split = spec.holdout > 0 ? runner.DrawRowSplit(spec) : std::nullopt;  // an exact holdout where the rows have positions
   TrainingStats stats = runner.Statistics(spec);
   stats.Settle();  // the moments' last batch, should the runner not have folded it in
   // Complete: every row the pass read is in memory (not only the last worker's, say).
   const bool in_memory = stats.store.Complete() &&
-                         static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;
+                   static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;
+
   runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
                   " for training, " + Fixed(stats.holdout_rows, 0) + " held out, " + Fixed(stats.null_labels, 0) +
                   " without a label");
+  CheckHoldout(options, stats, spec.row_split.has_value(), &result.notices);
   if (stats.training_rows == 0) {
     throw Error(ErrorCode::kDataException, "no labelled rows to train on",
                 "The source is empty, every label is NULL, or every row fell in the holdout.");
@@ -401,7 +439,9 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     evaluation = sums_at(beta);
     ++passes;
   }
-  const double threshold = ChooseThreshold(evaluation.evaluation, options.threshold);
+  // The threshold is chosen on the training rows and the metrics at it measured on the
+  // holdout (in-sample: the same rows, as the metrics say).
+  const ThresholdChoice threshold = ChooseThreshold(evaluation.training_scores, options.threshold);
   result.metrics = Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
   runner.Progress("evaluation: " + Fixed(result.metrics.rows, 0) +
                   (in_sample ? " training rows (in-sample)" : " holdout rows") +
@@ -411,11 +451,13 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   AttachReferences(result.model, spec.encoding, stats);
   result.model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
                                      {"rows", in_sample ? "training" : "holdout"}};
-  result.model.threshold = threshold;
+  result.model.threshold = threshold.probability;
+  result.model.threshold_logit = threshold.DocumentLogit();
   result.model.label = label;
   result.model.metrics = result.metrics.ToJson();
   result.model.metrics["in_sample"] = in_sample;
   result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
+  result.model.metrics["threshold_chosen_on"] = "training rows";
   auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
   result.training = {{"options", options.given}, {"rows", count(stats.rows)}, {"null_labels", count(stats.null_labels)},
                      {"training_rows", count(stats.training_rows)},

@@ -39,6 +39,8 @@ struct PassSpec {
   size_t expected_rows = 0;  // room to reserve for them
   bool hand_over = false;    // statistics pass: the final state stays in the backend (glue)
   bool pipeline = false;     // statistics pass: rows added on a thread (statistics_pipeline.hpp)
+  // The exact holdout drawn by row position (a table read with its tuple ids); none: by hash.
+  std::optional<RowSplit> row_split;
   // Newton and evaluation passes only:
   bool newton = false;
   Encoding encoding;
@@ -63,10 +65,13 @@ class PassContext {
   // Empty statistics shaped for this spec, to add rows to; `reserve`: the room for the rows
   // in memory taken at once (false: the caller reserves spec().expected_rows itself).
   TrainingStats NewStatistics(bool reserve = true) const;
-  void AddToStatistics(TrainingStats& stats, const FeatureValue* values) const;
+  // `position`: the row's position when the spec has a row split (RowSplit::Key).
+  void AddToStatistics(TrainingStats& stats, const FeatureValue* values,
+                       uint64_t position = RowSplit::kNoPosition) const;
   // A plain row (TrainingStats::AddPlain).
-  void AddPlainToStatistics(TrainingStats& stats, const uint8_t* kinds, const double* numbers) const;
-  void AddToNewton(NewtonAccumulator& acc, const FeatureValue* values);
+  void AddPlainToStatistics(TrainingStats& stats, const uint8_t* kinds, const double* numbers,
+                            uint64_t position = RowSplit::kNoPosition) const;
+  void AddToNewton(NewtonAccumulator& acc, const FeatureValue* values, uint64_t position = RowSplit::kNoPosition);
 
  private:
   PassSpec spec_;
@@ -91,6 +96,9 @@ class PassRunner {
   virtual ~PassRunner() = default;
   virtual TrainingStats Statistics(const PassSpec& spec) = 0;
   virtual NewtonAccumulator Newton(const PassSpec& spec) = 0;
+  // An exact holdout drawn by row position, when the runner reads rows with positions that
+  // every pass sees alike (the glue: a table's tuple ids); nullopt: held out by row hash.
+  virtual std::optional<RowSplit> DrawRowSplit(const PassSpec& /*spec*/) { return std::nullopt; }
   // The planner's estimate of the source's rows, 0 when unknown (a view, never analysed).
   virtual double EstimatedRows() { return 0.0; }
   // Bytes training may keep rows in (the glue: maintenance_work_mem); 0: always pass.

@@ -181,6 +181,13 @@ std::vector<double> Model::Contributions(const FeatureValue* values) const {
   return out;
 }
 
+double Model::CutLogit() const {
+  if (threshold_logit) return *threshold_logit;
+  if (threshold <= 0) return -INFINITY;
+  if (threshold >= 1) return INFINITY;
+  return std::log(threshold) - std::log1p(-threshold);
+}
+
 double Model::Sigmoid(double z) noexcept {
   if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
   double e = std::exp(z);

@@ -80,6 +80,10 @@ struct Model {
   std::string algorithm = "logistic_regression";
   double intercept = 0.0;
   double threshold = 0.5;
+  // The cut in logits (document key "threshold_logit"): rows whose logit reaches it are
+  // flagged. Without it (documents before 0.3.0, thresholds of 0 or 1) a row is flagged when
+  // its probability reaches `threshold`, which cannot tell logits above ~36.7 apart.
+  std::optional<double> threshold_logit;
   std::vector<Feature> features;
   std::string label;
   nlohmann::json metrics = nlohmann::json::object();
@@ -95,6 +99,11 @@ struct Model {
 
   // The probability of fraud for values aligned with `features`.
   double Score(const FeatureValue* values) const { return Sigmoid(Logit(values)); }
+
+  // Whether a row of this logit reaches the threshold (rules aside).
+  bool Flags(double logit) const { return threshold_logit ? logit >= *threshold_logit : Sigmoid(logit) >= threshold; }
+  // The cut in logits Flags applies: threshold_logit, else logit(threshold) (+-infinity at 1 / 0).
+  double CutLogit() const;
 
   // Each feature's contribution to the logit, aligned with `features`.
   std::vector<double> Contributions(const FeatureValue* values) const;

@@ -143,6 +143,16 @@ Model ModelFromJson(const json& doc) {
   m.intercept = Required(doc, "intercept", "the document");
   m.threshold = Optional(doc, "threshold", "the document", 0.5);
   if (m.threshold < 0.0 || m.threshold > 1.0) Invalid("\"threshold\" must be between 0 and 1");
+  if (doc.contains("threshold_logit")) {
+    const double cut = Required(doc, "threshold_logit", "the document");
+    // A stale cut must not silently override an edited threshold: both must say the same.
+    const double p = Model::Sigmoid(cut);
+    if (std::abs(p - m.threshold) > 1e-9 * std::min(m.threshold, 1.0 - m.threshold)) {
+      Invalid("\"threshold_logit\" disagrees with \"threshold\"",
+              "Remove \"threshold_logit\" after editing \"threshold\", or set it to ln(t / (1 - t)).");
+    }
+    m.threshold_logit = cut;
+  }
   auto features = doc.find("features");
   if (features == doc.end() || !features->is_array()) Invalid("\"features\" is not an array");
   std::set<std::pair<std::string, FeatureKind>> seen;
@@ -167,7 +177,7 @@ Model ModelFromJson(const json& doc) {
     if (!it->is_object()) Invalid(std::string("\"") + key + "\" is not an object");
     (key == std::string("metrics") ? m.metrics : m.training) = *it;
   }
-  static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold",
+  static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold", "threshold_logit",
                                                "features", "label", "metrics", "training", "history", "time_zone"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
@@ -194,6 +204,7 @@ json ModelToJson(const Model& m) {
   doc["algorithm"] = m.algorithm;
   doc["intercept"] = m.intercept;
   doc["threshold"] = m.threshold;
+  if (m.threshold_logit) doc["threshold_logit"] = *m.threshold_logit;
   if (!m.label.empty()) doc["label"] = m.label;
   if (!m.metrics.empty()) doc["metrics"] = m.metrics;
   if (!m.training.empty()) doc["training"] = m.training;

@@ -23,6 +23,7 @@ StatisticsPipeline::StatisticsPipeline(const PassContext& context, TrainingStats
     b.kinds.resize(batch_rows_ * width_);
     b.numbers.resize(batch_rows_ * width_);
     b.spans.resize(batch_rows_ * width_);
+    b.positions.assign(batch_rows_, RowSplit::kNoPosition);
   }
   StartBatch();
   BlockedSignals blocked;
@@ -141,7 +142,7 @@ void StatisticsPipeline::AddBatch(const Batch& batch) {
   for (size_t r = 0; r < batch.rows; ++r) {
     const size_t base = r * width_;
     if (!plain_.empty() && IsPlain(plain_, &batch.kinds[base], &batch.numbers[base])) {
-      context_.AddPlainToStatistics(stats_, &batch.kinds[base], &batch.numbers[base]);
+      context_.AddPlainToStatistics(stats_, &batch.kinds[base], &batch.numbers[base], batch.positions[r]);
       continue;
     }
     for (size_t i = 0; i < width_; ++i) {
@@ -162,7 +163,7 @@ void StatisticsPipeline::AddBatch(const Batch& batch) {
         default: values[i].SetMissing();
       }
     }
-    context_.AddToStatistics(stats_, values.data());
+    context_.AddToStatistics(stats_, values.data(), batch.positions[r]);
   }
 }
 

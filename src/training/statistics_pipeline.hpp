@@ -35,10 +35,11 @@ class StatisticsPipeline {
   StatisticsPipeline(const StatisticsPipeline&) = delete;
   StatisticsPipeline& operator=(const StatisticsPipeline&) = delete;
 
-  // Hands over one row (values aligned with the reading model, label last).
-  void Add(const FeatureValue* values) {
+  // Hands over one row (values aligned with the reading model, label last) and its position
+  // (PassContext::AddToStatistics).
+  void Add(const FeatureValue* values, uint64_t position = RowSplit::kNoPosition) {
     for (size_t i = 0; i < width_; ++i) Set(i, values[i]);
-    EndRow();
+    EndRow(position);
   }
   // The same for a reader with the values at hand: Set(i, value) for every i, then EndRow().
   void Set(size_t i, const FeatureValue& v) {
@@ -51,7 +52,8 @@ class StatisticsPipeline {
       default: break;
     }
   }
-  void EndRow() {
+  void EndRow(uint64_t position = RowSplit::kNoPosition) {
+    current_->positions[current_->rows] = position;
     // A full batch goes, and one past 1 MB of text at once (spans are 32-bit).
     if (++current_->rows == batch_rows_ || current_->texts.size() > (size_t{1} << 20)) {
       Publish();
@@ -82,6 +84,7 @@ class StatisticsPipeline {
     std::vector<double> numbers;
     std::vector<std::pair<uint32_t, uint32_t>> spans;
     std::string texts;
+    std::vector<uint64_t> positions;  // per row (PassContext::AddToStatistics)
   };
 
   void Run() noexcept;                // the thread

@@ -1,6 +1,8 @@
 // Reading model for training rows, label parsing and the holdout hash.
 #include "training/training_data.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common/errors.hpp"
@@ -116,6 +118,49 @@ uint64_t RowHash(const uint8_t* kinds, const double* numbers, size_t count, uint
     sum += AtPosition(PlainWord(static_cast<FeatureValue::Kind>(kinds[i]), numbers[i], numbers[i] != 0.0), i);
   }
   return Avalanche(sum);
+}
+
+uint64_t RowSplit::Key(uint64_t position, uint64_t seed) noexcept {
+  // splitmix64's finaliser, a bijection of 64-bit words, of the position under the seed.
+  uint64_t z = position ^ (seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void ThrowNoPosition() { throw Error(ErrorCode::kInternal, "a row of a split holdout came without its position"); }
+
+nlohmann::json RowSplit::ToJson() const {
+  return {{"cut", {cut[0], cut[1]}}, {"held", {held[0], held[1]}}, {"rows", {rows[0], rows[1]}}};
+}
+
+RowSplit RowSplit::FromJson(const nlohmann::json& j) {
+  RowSplit s;
+  for (int c = 0; c < 2; ++c) {
+    s.cut[c] = j.at("cut")[c].get<uint64_t>();
+    s.held[c] = j.at("held")[c].get<size_t>();
+    s.rows[c] = j.at("rows")[c].get<size_t>();
+  }
+  return s;
+}
+
+RowSplit RowSplit::Choose(std::vector<uint64_t> keys[2], double fraction) {
+  RowSplit split;
+  for (int c = 0; c < 2; ++c) {
+    std::vector<uint64_t>& k = keys[c];
+    split.rows[c] = k.size();
+    const auto held = static_cast<size_t>(std::llround(fraction * static_cast<double>(k.size())));
+    split.held[c] = std::min(held, k.size());
+    if (split.held[c] == 0) {
+      split.cut[c] = 0;
+    } else if (split.held[c] >= k.size()) {
+      split.cut[c] = UINT64_MAX;  // every row (a key of UINT64_MAX itself aside: a 2^-64 chance)
+    } else {
+      std::nth_element(k.begin(), k.begin() + static_cast<long>(split.held[c]), k.end());
+      split.cut[c] = k[split.held[c]];  // the lowest key not held out
+    }
+  }
+  return split;
 }
 
 }  // namespace pgfraud

@@ -9,6 +9,8 @@
 #include "common/feature_value.hpp"
 #include "model/model.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace pgfraud {
 
 // How a source column feeds the model, inferred from its SQL type.
@@ -48,6 +50,38 @@ inline uint64_t HoldoutHash(const uint8_t* kinds, const double* numbers, size_t 
 // True when a row with this hash belongs to the holdout fraction.
 inline bool InHoldout(uint64_t hash, double fraction) noexcept {
   return static_cast<double>(hash >> 11) * 0x1.0p-53 < fraction;
+}
+
+[[noreturn]] void ThrowNoPosition();
+
+// An exact holdout, stratified by label, drawn row by row where rows have positions (a
+// table's tuple ids): each labelled row gets a key, a bijective mix of its position and the
+// seed (so keys never tie, and rows with equal values are drawn apart); of each class, the
+// round(fraction x rows) rows with the lowest keys are held out.
+struct RowSplit {
+  static constexpr uint64_t kNoPosition = UINT64_MAX;  // a row read without its position
+  uint64_t cut[2] = {0, 0};  // per class ([0] legitimate): keys below it are held out
+  size_t held[2] = {0, 0};   // rows held out per class
+  size_t rows[2] = {0, 0};   // labelled rows per class
+
+  static uint64_t Key(uint64_t position, uint64_t seed) noexcept;
+  // The split of rows whose keys are `keys[0]` (legitimate) and `keys[1]` (fraudulent).
+  static RowSplit Choose(std::vector<uint64_t> keys[2], double fraction);
+  // 1 when a row of this key and label is held out, else 0.
+  int Side(uint64_t key, bool label) const noexcept { return key < cut[label ? 1 : 0] ? 1 : 0; }
+  nlohmann::json ToJson() const;
+  static RowSplit FromJson(const nlohmann::json& j);
+};
+
+// Whether a labelled row is held out: by `split` at its position when there is a split (a
+// row without its position then is an internal error), else by its hash (hash()).
+template <typename Hash>
+bool HeldOut(const RowSplit* split, uint64_t position, bool label, uint64_t seed, double fraction, Hash&& hash) {
+  if (split != nullptr) {
+    if (position == RowSplit::kNoPosition) ThrowNoPosition();
+    return split->Side(RowSplit::Key(position, seed), label) == 1;
+  }
+  return fraction > 0 && InHoldout(hash(), fraction);
 }
 
 }  // namespace pgfraud

@@ -67,12 +67,13 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   o.given = options;
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
                                                "holdout", "seed", "threshold", "activate", "max_categories",
-                                               "warm_start_rows", "in_memory", "history", "holdout_by", "time_zone"};
+                                               "warm_start_rows", "in_memory", "history", "holdout_by", "time_zone",
+                                               "holdout_column"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone.");
+          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
@@ -108,6 +109,16 @@ TrainingOptions ParseTrainingOptions(const json& options) {
     if (!by.is_string() || (by != "time" && by != "random")) Bad("\"holdout_by\" must be \"time\" or \"random\"");
     if (by == "time" && o.history.is_null()) Bad("\"holdout_by\": \"time\" needs a \"history\" declaration");
     o.holdout_by_time = by == "time";
+  }
+  if (options.contains("holdout_column")) {
+    const auto& column = options["holdout_column"];
+    if (!column.is_string() || column.get<std::string>().empty()) Bad("\"holdout_column\" must be a column name");
+    if (options.contains("holdout") || options.contains("holdout_by")) {
+      Bad("\"holdout_column\" cannot be combined with \"holdout\" or \"holdout_by\"",
+          "The column says which rows are held out.");
+    }
+    o.holdout_column = column.get<std::string>();
+    o.holdout_by_time = false;
   }
   if (options.contains("max_categories")) {
     o.max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));

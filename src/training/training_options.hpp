@@ -41,6 +41,9 @@ struct TrainingOptions {
   // "time" (the latest rows are held out; the default with history) or "random" (by row hash).
   bool holdout_by_time = false;
   std::string time_zone;  // hour_of_day and day_of_week in this zone (empty: the session's)
+  // A boolean column naming the held-out rows (true: held out; NULL or false: trained on);
+  // empty: the holdout is drawn (exact per class where the table is read directly).
+  std::string holdout_column;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

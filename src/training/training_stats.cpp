@@ -243,7 +243,8 @@ void StoredRow::Restore(std::vector<FeatureValue>& out) const {
   }
 }
 
-void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout) {
+void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout,
+                        const RowSplit* split, uint64_t position) {
   const size_t n = reading.features.size();
   rows += 1;
   std::optional<bool> label = ReadLabel(reading.features[n - 1], values[n - 1]);
@@ -251,7 +252,7 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     null_labels += 1;
     return;
   }
-  if (holdout > 0 && InHoldout(HoldoutHash(values, n, *label, seed), holdout)) {
+  if (HeldOut(split, position, *label, seed, holdout, [&] { return HoldoutHash(values, n, *label, seed); })) {
     holdout_rows += 1;
     holdout_positives += *label ? 1 : 0;
     store.Add(reading, values, *label, true);
@@ -323,7 +324,7 @@ std::vector<uint8_t> TrainingStats::PlainKinds(const Model& reading) {
 }
 
 void TrainingStats::AddPlain(const Model& reading, const uint8_t* kinds, const double* numbers, uint64_t seed,
-                             double holdout) {
+                             double holdout, const RowSplit* split, uint64_t position) {
   const size_t n = reading.features.size();
   const auto label_kind = static_cast<FeatureValue::Kind>(kinds[n - 1]);
   FeatureValue label_value;
@@ -342,7 +343,7 @@ void TrainingStats::AddPlain(const Model& reading, const uint8_t* kinds, const d
       store.EndRow();
     }
   };
-  if (holdout > 0 && InHoldout(HoldoutHash(kinds, numbers, n, *label, seed), holdout)) {
+  if (HeldOut(split, position, *label, seed, holdout, [&] { return HoldoutHash(kinds, numbers, n, *label, seed); })) {
     holdout_rows += 1;
     holdout_positives += *label ? 1 : 0;
     keep(true);

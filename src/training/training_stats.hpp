@@ -13,6 +13,7 @@
 #include "common/feature_value.hpp"
 #include "model/model.hpp"
 #include "training/row_store.hpp"
+#include "training/training_data.hpp"
 
 namespace pgfraud {
 
@@ -103,8 +104,10 @@ class TrainingStats {
                 uint64_t whole_cutoff = UINT64_MAX, size_t store_budget = 0, size_t expected_rows = 0,
                 uint64_t whole_cutoff_positive = UINT64_MAX);
 
-  // Adds one row (values aligned with the reading model's features, label last).
-  void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout);
+  // Adds one row (values aligned with the reading model's features, label last). It is held
+  // out by `split` at its `position` when a split is given (RowSplit), else by its hash.
+  void Add(const Model& reading, const FeatureValue* values, uint64_t seed, double holdout,
+           const RowSplit* split = nullptr, uint64_t position = RowSplit::kNoPosition);
   // The kinds (FeatureValue::Kind) of a plain row of `reading`: every feature present and of
   // its own type, numbers for numeric features and booleans for boolean ones (the label's
   // entry says boolean; AddPlain reads any label but text). Empty when `reading` has a
@@ -113,7 +116,8 @@ class TrainingStats {
   // Adds a plain row: `kinds` are PlainKinds(reading) but for the label's, which is a number,
   // a boolean or missing, and the features' numbers are finite (a boolean as 0/1). The same
   // as Add of these values, without reading each value by its kind.
-  void AddPlain(const Model& reading, const uint8_t* kinds, const double* numbers, uint64_t seed, double holdout);
+  void AddPlain(const Model& reading, const uint8_t* kinds, const double* numbers, uint64_t seed, double holdout,
+                const RowSplit* split = nullptr, uint64_t position = RowSplit::kNoPosition);
   void Merge(TrainingStats& other);  // takes the other's stored rows
   // Folds batched sums into `moments`; Merge and Serialize do it, as must any other reader.
   void Settle() noexcept;

@@ -110,10 +110,12 @@ SELECT version FROM fraud_models WHERE active;
 
 -- A threshold change leaves no precision, recall, F1 or confusion matrix of the old threshold
 -- beside the new one: they move under at_previous_threshold (AUCs stay, they do not depend on
--- it). Every activation and threshold change is recorded, and the timeline says what was live
--- when (here: v1 at its trained threshold, 0.99, 0.01, then v2, then v1 again at 0.01).
+-- it; after two changes they are still those of the trained threshold). Every activation
+-- and threshold change is recorded, and the timeline says what was live when (here: v1 at its trained threshold, 0.99, 0.01, then v2, then v1 again at 0.01).
 SELECT threshold, metrics -> 'precision' AS precision, metrics -> 'at_previous_threshold' ? 'precision' AS kept_aside,
-       (metrics -> 'at_previous_threshold' ->> 'threshold')::float8 = 0.99 AS from_099, metrics ? 'roc_auc' AS has_auc
+       (metrics -> 'at_previous_threshold' ->> 'threshold')::float8 = (SELECT e.new_threshold FROM fraud_model_events AS e
+           WHERE e.model = 'default' AND e.version = 1 AND e.event = 'activated' ORDER BY e.at, e.id LIMIT 1) AS from_trained,
+       metrics ? 'roc_auc' AS has_auc
   FROM fraud_models WHERE name = 'default' AND version = 1;
 SELECT version, round(threshold::numeric, 4) AS threshold, round("precision"::numeric, 4) AS "precision",
        round(recall::numeric, 4) AS recall, round(f1::numeric, 4) AS f1 FROM fraud_model_versions WHERE name = 'default' ORDER BY version;
@@ -165,6 +167,16 @@ INSERT INTO live (amount, country, created_at) VALUES (10, 'US', '2024-05-02 23:
 ALTER TABLE live ENABLE TRIGGER fraud_flag;
 SET TimeZone = 'Asia/Tokyo';
 SELECT day, sum(scored) AS scored FROM fraud_daily_activity WHERE table_name = 'live'::regclass GROUP BY day ORDER BY day;
+-- The score distribution per day: buckets add up to the scored rows of each day, each row in
+-- the bucket its score falls in (counted here independently with the same edges).
+SELECT h.day, sum(h.rows) = a.scored AS adds_up,
+       bool_and(h.rows = (SELECT count(*) FROM live l WHERE l.fraud_score IS NOT NULL
+                             AND (l.created_at AT TIME ZONE 'UTC')::date = h.day
+                             AND l.fraud_score >= h.lower_score AND (l.fraud_score < h.upper_score OR h.upper_score = 1))) AS exact
+  FROM fraud_daily_score_histogram h JOIN fraud_daily_activity a USING (table_name, day, model_version)
+ WHERE h.table_name = 'live'::regclass GROUP BY h.day, a.scored ORDER BY h.day;
+SELECT count(DISTINCT bucket) > 1 AS several_buckets, min(lower_score) >= 0 AND max(upper_score) <= 1 AS in_range
+  FROM fraud_daily_score_histogram WHERE table_name = 'live'::regclass;
 RESET TimeZone;
 SELECT fraud_detach('live');
 SELECT count(*) AS attachments FROM fraud_attachments;

@@ -46,7 +46,8 @@ SELECT fraud_attach('pii_tx', 'bi', '{"add_columns": true}'), fraud_attach('pii_
 INSERT INTO pii_tx (card_number, amount, created_at, is_fraud)
 SELECT '4111', i, '2024-03-01'::date + i % 3, i > 800 FROM generate_series(1, 1000) i;
 INSERT INTO pii_tx2 SELECT * FROM pii_tx WHERE id <= 10;
-GRANT SELECT ON fraud_daily_activity, fraud_flag_reasons, fraud_model_versions, fraud_scoring_failures_daily TO regress_fraud_bi;
+GRANT SELECT ON fraud_daily_activity, fraud_flag_reasons, fraud_model_versions, fraud_scoring_failures_daily,
+      fraud_daily_score_histogram TO regress_fraud_bi;
 GRANT SELECT ON pii_tx TO regress_fraud_reader;
 -- The README's application grant, with a bigserial key: INSERT and the sequence.
 GRANT INSERT ON pii_tx TO regress_fraud_reader;
@@ -54,12 +55,14 @@ GRANT USAGE ON SEQUENCE pii_tx_id_seq TO regress_fraud_reader;
 SET ROLE regress_fraud_bi;
 SELECT table_name, sum(scored) AS scored, sum(flagged) AS flagged FROM fraud_daily_activity GROUP BY 1 ORDER BY 1;
 SELECT table_name, reason, flagged FROM fraud_flag_reasons ORDER BY 1, 2;
+SELECT table_name, sum(rows) AS scored FROM fraud_daily_score_histogram GROUP BY 1 ORDER BY 1;
 SELECT name, version, active FROM fraud_model_versions WHERE name = 'bi';
 SELECT pg_temp.outcome($$SELECT count(*) FROM pii_tx$$);
 SELECT pg_temp.outcome($$SELECT count(*) FROM fraud_models$$);
 RESET ROLE;
 SET ROLE regress_fraud_reader;
 SELECT pg_temp.outcome($$SELECT count(*) FROM fraud_daily_activity$$);
+SELECT pg_temp.outcome($$SELECT count(*) FROM fraud_daily_score_histogram$$);
 SELECT pg_temp.outcome($$SELECT count(*) FROM fraud_activity()$$);
 SELECT pg_temp.outcome($$SELECT count(*) FROM fraud_reasons()$$);
 SELECT (fraud_evaluate('pii_tx', 'is_fraud', 'bi') ->> 'rows')::int AS evaluated_rows;
@@ -70,7 +73,8 @@ INSERT INTO pii_tx (card_number, amount, created_at) VALUES ('4111', 950, now())
 RESET ROLE;
 SELECT count(*) AS detached FROM (SELECT fraud_detach(tab) FROM fraud_attachments) d;
 DROP TABLE pii_tx, pii_tx2;
-REVOKE ALL ON fraud_daily_activity, fraud_flag_reasons, fraud_model_versions, fraud_scoring_failures_daily FROM regress_fraud_bi;
+REVOKE ALL ON fraud_daily_activity, fraud_flag_reasons, fraud_model_versions, fraud_scoring_failures_daily,
+    fraud_daily_score_histogram FROM regress_fraud_bi;
 DROP ROLE regress_fraud_bi, regress_fraud_reader;
 
 DELETE FROM fraud_models;

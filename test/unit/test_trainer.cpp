@@ -8,6 +8,7 @@
 
 #include "common/errors.hpp"
 #include "linear/trainer.hpp"
+#include "training/training_data.hpp"
 
 namespace pgfraud {
 namespace {
@@ -405,7 +406,7 @@ TEST(Metrics, HandCountedAucAndConfusion) {
   h.Add(1.5, false);
   h.Add(-1.0, false);
   h.Add(-2.0, false);
-  Metrics m = Evaluate(h, 0.0, 0.5);
+  Metrics m = Evaluate(h, 0.0, ThresholdChoice::AtProbability(0.5));
   EXPECT_NEAR(*m.roc_auc, 4.0 / 6.0 + 1.0 / 6.0, 1e-12);
   // Average precision: ranks 1 (P=1), 3 (P=2/3) -> (1 + 2/3) / 2.
   EXPECT_NEAR(*m.pr_auc, (1.0 + 2.0 / 3.0) / 2.0, 1e-12);
@@ -414,7 +415,7 @@ TEST(Metrics, HandCountedAucAndConfusion) {
   EXPECT_EQ(m.tn, 2);
   EXPECT_EQ(m.fn, 0);
   ThresholdStrategy rate{ThresholdStrategy::Kind::kAlertRate, 0.2};
-  Metrics top = Evaluate(h, 0.0, ChooseThreshold(h, rate));
+  Metrics top = Evaluate(h, 0.0, ChooseThreshold(h, rate));  // the histogram's cut
   EXPECT_EQ(top.tp + top.fp, 1);
   ThresholdStrategy recall{ThresholdStrategy::Kind::kRecall, 1.0};
   Metrics all = Evaluate(h, 0.0, ChooseThreshold(h, recall));
@@ -431,8 +432,8 @@ TEST(Metrics, AlertRateCountsUnlabelledRows) {
   for (int i = 0; i < 9; ++i) unlabelled[ScoreHistogram::Bin(-5.0 + i * 0.5)] += 1;
   for (int i = 0; i < 10; ++i) unlabelled[ScoreHistogram::Bin(5.0 + i * 0.5)] += 1;
   // The rows a probability threshold flags (logit >= its logit), given the labelled row or not.
-  auto flagged_at = [&](double threshold, bool with_labelled) {
-    const double cut = threshold <= 0 ? -INFINITY : std::log(threshold / (1 - threshold));
+  auto flagged_at = [&](const ThresholdChoice& threshold, bool with_labelled) {
+    const double cut = threshold.logit;
     int n = with_labelled && 3.0 >= cut ? 1 : 0;
     for (int b = 0; b < ScoreHistogram::kBins; ++b) {
       if (ScoreHistogram::LowerEdge(b) >= cut - 1e-9) n += static_cast<int>(unlabelled[b]);
@@ -447,7 +448,58 @@ TEST(Metrics, AlertRateCountsUnlabelledRows) {
   ThresholdStrategy tenth{ThresholdStrategy::Kind::kAlertRate, 0.11};
   EXPECT_EQ(flagged_at(ChooseThreshold(none, tenth, unlabelled), false), 2);  // floor(0.11 * 19)
   // Without the unlabelled rows, a budget over the one labelled row alerts nothing.
-  EXPECT_EQ(ChooseThreshold(h, quarter), 1.0);
+  EXPECT_EQ(ChooseThreshold(h, quarter).probability, 1.0);
+  EXPECT_EQ(ChooseThreshold(h, quarter).logit, INFINITY);
+}
+
+// Scores far out in the tails (probabilities that round to 1) still rank apart: by logit in
+// the histogram's tail bins, and exactly for an alert budget.
+TEST(Metrics, TailsRankByLogit) {
+  // The bins are ordered and contiguous: every lower edge below the next, each logit in its bin.
+  for (int b = 1; b + 1 < ScoreHistogram::kBins; ++b) {
+    ASSERT_LT(ScoreHistogram::LowerEdge(b), ScoreHistogram::LowerEdge(b + 1)) << b;
+  }
+  for (double z : {-5000.0, -300.0, -40.0, -20.0001, -20.0, -19.99, 0.0, 19.999, 20.0, 20.003, 37.0, 80.0, 700.0, 9000.0}) {
+    const int b = ScoreHistogram::Bin(z);
+    EXPECT_LE(ScoreHistogram::LowerEdge(b), z) << z;
+    if (b + 1 < ScoreHistogram::kBins) EXPECT_GT(ScoreHistogram::LowerEdge(b + 1), z) << z;
+  }
+  EXPECT_LT(ScoreHistogram::Bin(40.0), ScoreHistogram::Bin(41.0));  // both score 1.0 as doubles
+  EXPECT_GT(ScoreHistogram::Bin(-40.0), ScoreHistogram::Bin(-41.0));
+  // Positives above every negative, all of them beyond logit 40: AUC 1, not a tie.
+  ScoreHistogram h;
+  for (int i = 0; i < 10; ++i) h.Add(60.0 + i, true);
+  for (int i = 0; i < 10; ++i) h.Add(41.0 + i, false);
+  EXPECT_DOUBLE_EQ(*Evaluate(h, 0.0, ThresholdChoice::AtProbability(0.5)).roc_auc, 1.0);
+  // f1 on these rows cuts between the classes, at a logit whose probability is 1.0.
+  const ThresholdChoice f1 = ChooseThreshold(h, ThresholdStrategy{ThresholdStrategy::Kind::kF1, 0});
+  EXPECT_GT(f1.logit, 50.0);
+  EXPECT_LE(f1.logit, 60.0);
+  EXPECT_EQ(f1.probability, 1.0);
+  const Metrics at = Evaluate(h, 0.0, f1);
+  EXPECT_EQ(at.tp, 10);
+  EXPECT_EQ(at.fp, 0);
+}
+
+// An alert budget on exact logits flags the budgeted share whatever the score range, and
+// never splits tied rows.
+TEST(Metrics, AlertRateOnExactLogits) {
+  std::mt19937 rng(11);
+  for (double scale : {1e-6, 1.0, 1000.0}) {
+    std::vector<double> logits;
+    std::normal_distribution<double> z(30.0 * (scale > 1 ? 1 : 0), scale);
+    for (int i = 0; i < 5000; ++i) logits.push_back(z(rng));
+    const ThresholdChoice c = AlertRateLogit(logits, 0.01);
+    int flagged = 0;
+    for (double l : logits) flagged += l >= c.logit ? 1 : 0;
+    EXPECT_EQ(flagged, 50) << scale;
+  }
+  // Ties at the cut: 3 rows at 5 and 1 above; a budget of 2 flags the one above only.
+  const ThresholdChoice tie = AlertRateLogit({9.0, 5.0, 5.0, 5.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0}, 0.2);
+  EXPECT_GT(tie.logit, 5.0);
+  EXPECT_LE(tie.logit, 9.0);
+  EXPECT_EQ(AlertRateLogit({1.0, 2.0}, 0.1).logit, INFINITY);  // a budget under one row: none
+  EXPECT_EQ(AlertRateLogit({5.0, 5.0, 5.0}, 0.5).logit, INFINITY);  // all tied: none within the budget
 }
 
 // Batched sums around a shift agree with a two-pass computation, even far from zero and
@@ -494,6 +546,29 @@ TEST(TrainingOptions, RefusesUnknownAndOutOfRange) {
   EXPECT_EQ(o.l2, 0.5);
   EXPECT_TRUE(o.balanced);
   EXPECT_EQ(o.threshold.kind, ThresholdStrategy::Kind::kAlertRate);
+}
+
+// A row-by-row holdout holds out round(fraction x rows) of each class exactly, and a seed
+// always draws the same rows.
+TEST(RowSplit, ExactPerClassAndReproducible) {
+  for (double fraction : {0.1, 0.2, 0.35}) {
+    std::vector<uint64_t> keys[2];
+    std::vector<std::pair<uint64_t, bool>> rows;
+    for (uint64_t position = 0; position < 10007; ++position) {
+      const bool fraud = position % 37 == 0;
+      rows.push_back({RowSplit::Key(position, 5), fraud});
+      keys[fraud ? 1 : 0].push_back(rows.back().first);
+    }
+    const size_t positives = keys[1].size(), negatives = keys[0].size();
+    const RowSplit split = RowSplit::Choose(keys, fraction);
+    size_t held[2] = {0, 0};
+    for (const auto& [key, fraud] : rows) held[fraud ? 1 : 0] += split.Side(key, fraud);
+    EXPECT_EQ(held[1], static_cast<size_t>(std::llround(fraction * positives))) << fraction;
+    EXPECT_EQ(held[0], static_cast<size_t>(std::llround(fraction * negatives))) << fraction;
+  }
+  EXPECT_EQ(RowSplit::Key(12345, 7), RowSplit::Key(12345, 7));
+  EXPECT_NE(RowSplit::Key(12345, 7), RowSplit::Key(12345, 8));
+  EXPECT_NE(RowSplit::Key(12345, 7), RowSplit::Key(12346, 7));
 }
 
 }  // namespace
