@@ -424,6 +424,11 @@ BEGIN
         RAISE EXCEPTION 'fraud_attach option add_columns must be true or false' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     add_columns := COALESCE((options ->> 'add_columns')::boolean, false);
+    -- 0.3.0: columns made by fraud_attach include the model version, so that the BI views can
+    -- tell versions apart ({"version_column": ""} for none).
+    IF add_columns AND NOT options ? 'version_column' THEN
+        version_column := 'model_version';
+    END IF;
     -- 0.3.0: features read from differently named columns, {"feature": "column"}.
     IF options ? 'columns' AND (jsonb_typeof(options -> 'columns') <> 'object'
                                 OR EXISTS (SELECT FROM jsonb_each(options -> 'columns') AS c(k, v) WHERE jsonb_typeof(v) <> 'string')) THEN
@@ -760,7 +765,7 @@ DECLARE
 BEGIN
     PERFORM @extschema@.fraud_require_view('fraud_daily_activity');
     -- A table dropped without fraud_detach leaves its row behind: skip it.
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+    FOR a IN SELECT * FROM @extschema@.fraud_reporting_tables() AS x  -- detached ones too
               WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
         -- The day of a timestamptz in UTC, whatever the session's TimeZone.
         SELECT CASE WHEN a.time_column = '' THEN 'NULL::date'
@@ -793,7 +798,7 @@ BEGIN
     -- else '(no positive contribution)' (flagged by the intercept under a low threshold)
     -- (as the trigger read the row: history as of its time; mapped columns by feature name).
     -- A table dropped without fraud_detach leaves its row behind: skip it.
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+    FOR a IN SELECT * FROM @extschema@.fraud_reporting_tables() AS x  -- detached ones too
               WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
         explained := CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name OPERATOR(pg_catalog.=) a.model
                                           AND m.active AND m.document ? 'history') THEN 't'
@@ -802,17 +807,21 @@ BEGIN
                                               string_agg(format('%L, to_jsonb(t) -> %L', c.key, c.value), ', '))
                                   FROM jsonb_each_text(a.options -> 'columns') AS c)
                           ELSE 'to_jsonb(t)' END;
+        -- A detached table's model may have no active version left to explain with.
+        explained := CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m
+                                        WHERE m.name OPERATOR(pg_catalog.=) a.model AND m.active)
+                          THEN format('(SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
+                                         WHERE e.contribution > 0 AND e.feature <> ''(intercept)''
+                                         ORDER BY e.contribution DESC LIMIT 1), ''(no positive contribution)''',
+                                      explained, a.model)
+                          ELSE '''(model has no active version)''' END;
         RETURN QUERY EXECUTE format(
             'SELECT %L::regclass, r, count(*) FROM (
-               SELECT COALESCE(%s, (SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
-                                      WHERE e.contribution > 0 AND e.feature <> ''(intercept)''
-                                      ORDER BY e.contribution DESC LIMIT 1),
-                        ''(no positive contribution)'') AS r
-                 FROM %s AS t WHERE %I) AS s
+               SELECT COALESCE(%s, %s) AS r FROM %s AS t WHERE %I) AS s
               GROUP BY r',
             a.tab,
             CASE WHEN a.rules_column = '' THEN 'NULL::text' ELSE format('''rule: '' || (%I)[1]', a.rules_column) END,
-            explained, a.model, a.tab, a.flag_column);
+            explained, a.tab, a.flag_column);
     END LOOP;
 END
 $$;
@@ -1081,7 +1090,7 @@ DECLARE
     edges constant float8[] := '{0.001,0.01,0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.99,0.999}';
 BEGIN
     PERFORM @extschema@.fraud_require_view('fraud_daily_score_histogram');
-    FOR a IN SELECT * FROM @extschema@.fraud_attachments AS x
+    FOR a IN SELECT * FROM @extschema@.fraud_reporting_tables() AS x  -- detached ones too
               WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
         RETURN QUERY EXECUTE format(
             'SELECT %L::regclass, d, v, b, CASE WHEN b = 0 THEN 0 ELSE ($1)[b] END, COALESCE(($1)[b + 1], 1), n
@@ -1098,6 +1107,50 @@ COMMENT ON FUNCTION @extschema@.fraud_score_distribution() IS
 CREATE VIEW @extschema@.fraud_daily_score_histogram AS SELECT * FROM @extschema@.fraud_score_distribution();
 COMMENT ON VIEW @extschema@.fraud_daily_score_histogram IS
     'Scored rows per attached table, day (UTC for timestamptz), model version and score bucket [lower_score, upper_score)';
+
+-- 0.3.0: a detached table's scored rows stay in the BI views (issue 18): fraud_detach keeps
+-- its attachment here, and the views read attached and detached tables alike.
+CREATE TABLE @extschema@.fraud_detached_tables (LIKE @extschema@.fraud_attachments);
+ALTER TABLE @extschema@.fraud_detached_tables ADD PRIMARY KEY (tab),
+    ADD COLUMN detached_at timestamptz NOT NULL DEFAULT pg_catalog.now();
+COMMENT ON TABLE @extschema@.fraud_detached_tables IS
+    'pg_fraud: tables detached with fraud_detach, as they were attached (their scored rows stay in the BI views)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_detached_tables', '');
+
+CREATE FUNCTION @extschema@.fraud_reporting_tables() RETURNS SETOF @extschema@.fraud_attachments
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.* FROM @extschema@.fraud_attachments AS a
+    UNION ALL
+    SELECT d.tab, d.model, d.flag_column, d.score_column, d.version_column, d.rules_column, d.time_column, d.notify,
+           d.attached_at, d.options
+      FROM @extschema@.fraud_detached_tables AS d
+     WHERE NOT EXISTS (SELECT FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) d.tab)
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_reporting_tables() IS
+    'pg_fraud internal: the tables the BI views report on: attached ones, then detached ones not attached again';
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_detach(tab regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text;
+BEGIN
+    FOR name IN SELECT t.tgname FROM pg_trigger AS t
+                 WHERE t.tgrelid = tab AND t.tgname IN ('fraud_flag', 'fraud_alert', 'fraud_alert_update') AND NOT t.tgisinternal LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', name, tab);
+    END LOOP;
+    -- Kept for the BI views: the rows scored while attached are still the table's history.
+    INSERT INTO @extschema@.fraud_detached_tables AS d
+    SELECT a.*, pg_catalog.now() FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab
+    ON CONFLICT ON CONSTRAINT fraud_detached_tables_pkey DO UPDATE
+       SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column, score_column = EXCLUDED.score_column,
+           version_column = EXCLUDED.version_column, rules_column = EXCLUDED.rules_column,
+           time_column = EXCLUDED.time_column, notify = EXCLUDED.notify, attached_at = EXCLUDED.attached_at,
+           options = EXCLUDED.options, detached_at = EXCLUDED.detached_at;
+    DELETE FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab;
+END
+$$;
 
 -- The active versions of 0.2.0 start the timeline when they were created.
 INSERT INTO @extschema@.fraud_model_events (at, by_role, model, version, event, new_threshold)

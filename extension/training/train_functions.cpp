@@ -417,6 +417,23 @@ void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, Pas
   result->training["holdout_rows"] = rows;
 }
 
+// The "log1p" option: each named numeric feature column (history features included) is read
+// as sign(x) * log1p(|x|).
+void ApplyLog1p(const TrainingOptions& options, Source* source) {
+  for (const std::string& name : options.log1p) {
+    auto it = std::find_if(source->columns.begin(), source->columns.end(),
+                           [&](const TrainingColumn& c) { return c.name == name; });
+    if (it == source->columns.end()) {
+      throw Error(ErrorCode::kUndefinedColumn, "\"log1p\" column \"" + name + "\" is not a feature column",
+                  "Name numeric feature columns (or history features) of the source, exactly.");
+    }
+    if (it->kind != ColumnKind::kNumeric && it->kind != ColumnKind::kNumericLog1p) {
+      throw Error(ErrorCode::kInvalidParameterValue, "\"log1p\" column \"" + name + "\" is not numeric");
+    }
+    it->kind = ColumnKind::kNumericLog1p;
+  }
+}
+
 // A holdout column: training reads the rows it does not mark, and the metrics come from the
 // rows it marks (RecordColumnHoldout). Returns the FROM item of the held-out rows.
 std::string ReadAroundHoldoutColumn(const TrainingOptions& options, Source* source, TrainingOptions* train_options) {
@@ -518,6 +535,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     history = PlanHistoryTraining(relid, source_name, schema, label, options);
     ReadThroughHistory(*history, options, &source, &train_options);
   }
+  ApplyLog1p(options, &source);
   const bool by_column = !options.holdout_column.empty();
   const std::string held_out = by_column ? ReadAroundHoldoutColumn(options, &source, &train_options) : std::string();
   // The exact holdout by row position needs the table itself, read whole by this user.

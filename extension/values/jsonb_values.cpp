@@ -238,7 +238,7 @@ bool NumericLogit(const Model& model, const std::vector<uint32_t>& order, Jsonb*
     const double x = NumericToDouble(reinterpret_cast<Numeric>(const_cast<char*>(m.base + INTALIGN(start))));
     if (!std::isfinite(x)) return false;
     const Feature& feature = model.features[f];
-    z += feature.per_unit * (x - feature.mean);
+    z += feature.per_unit * (Transformed(feature, x) - feature.mean);
     return true;
   });
   *logit = z;

@@ -53,6 +53,7 @@ Model Encoding::ToModel(const Model& reading, const double* beta) const {
     Feature f;
     f.name = reading.features[e.source].name;
     f.kind = e.kind;
+    f.log1p = reading.features[e.source].log1p;
     switch (e.kind) {
       case FeatureKind::kNumeric:
         f.mean = e.mean;

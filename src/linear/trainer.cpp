@@ -20,13 +20,14 @@ const char* ColumnKindName(ColumnKind kind) {
     case ColumnKind::kBoolean: return "boolean";
     case ColumnKind::kTimestamp: return "timestamp";
     case ColumnKind::kDate: return "date";
+    case ColumnKind::kNumericLog1p: return "numeric_log1p";
   }
   return "numeric";
 }
 
 ColumnKind ColumnKindFromName(const std::string& name) {
   for (ColumnKind k : {ColumnKind::kNumeric, ColumnKind::kCategorical, ColumnKind::kBoolean, ColumnKind::kTimestamp,
-                       ColumnKind::kDate}) {
+                       ColumnKind::kDate, ColumnKind::kNumericLog1p}) {
     if (name == ColumnKindName(k)) return k;
   }
   throw Error(ErrorCode::kInternal, "unknown column kind in a training spec");

@@ -34,8 +34,8 @@ inline double RequireFinite(const Feature& f, double x) {
 bool ReadNumber(const Feature& f, const FeatureValue& v, double* out) {
   switch (v.kind) {
     case FeatureValue::Kind::kMissing: return false;
-    case FeatureValue::Kind::kNumber: *out = RequireFinite(f, v.number); return true;
-    case FeatureValue::Kind::kText: *out = ParseNumber(v.text, f.name); return true;
+    case FeatureValue::Kind::kNumber: *out = Transformed(f, RequireFinite(f, v.number)); return true;
+    case FeatureValue::Kind::kText: *out = Transformed(f, ParseNumber(v.text, f.name)); return true;
     default: ThrowWrongKind(f, v);
   }
 }
@@ -149,7 +149,7 @@ double Feature::Contribution(const FeatureValue& v) const {
     case FeatureKind::kCategorical: {
       std::string buffer;
       std::string_view category;
-      return ReadCategory(*this, v, &buffer, &category) ? CategoryWeight(category) : default_weight;
+      return ReadCategory(*this, v, &buffer, &category) ? CategoryWeight(category) : missing_weight.value_or(default_weight);
     }
     case FeatureKind::kHourOfDay:
     case FeatureKind::kDayOfWeek: {
@@ -165,8 +165,8 @@ double Model::Logit(const FeatureValue* values) const {
   for (size_t i = 0; i < features.size(); ++i) {
     const Feature& f = features[i];
     const FeatureValue& v = values[i];
-    // The hot case inline: a finite number for a numeric feature.
-    if (f.kind == FeatureKind::kNumeric && v.kind == FeatureValue::Kind::kNumber && std::isfinite(v.number)) {
+    // The hot case inline: a finite number for a numeric feature read as it is.
+    if (f.kind == FeatureKind::kNumeric && !f.log1p && v.kind == FeatureValue::Kind::kNumber && std::isfinite(v.number)) {
       z += f.per_unit * (v.number - f.mean);
     } else {
       z += f.Contribution(v);

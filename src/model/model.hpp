@@ -1,6 +1,7 @@
 // The logistic-regression model of the pg_fraud.model/1 document, and how it scores.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,8 +41,14 @@ struct Feature {
   // categorical, hour_of_day, day_of_week: weight per value, sorted by key.
   std::vector<std::pair<std::string, double>> weights;
   double default_weight = 0.0;  // unknown or missing category
+  // categorical: the weight of a missing value when it differs from an unknown category's
+  // (document "missing_weight"; scikit-learn's imputed "(missing)" category, say).
+  std::optional<double> missing_weight;
   std::vector<double> slot_weights;  // hour_of_day (24) / day_of_week (7), derived from weights
   double per_unit = 0.0;             // numeric: weight / scale, derived by Prepare()
+  // numeric: the number is read as sign(x) * log1p(|x|) (document "transform": "log1p"), which
+  // tames heavy tails such as amounts; mean and scale are of the transformed values.
+  bool log1p = false;
   nlohmann::json extra = nlohmann::json::object();  // keys the core keeps but does not read
   // A history feature (document kind "history", scored as numeric): its index in the
   // model's HistorySpec::Features(); -1 for a feature read from the transaction.
@@ -67,6 +74,8 @@ struct Feature {
 // Value readers shared by scoring and training; each throws Error naming the feature.
 // The number of a numeric feature's value; false when it is missing.
 bool ReadNumber(const Feature& f, const FeatureValue& v, double* out);
+// A numeric feature's number as the model reads it: sign(x) * log1p(|x|) under "log1p".
+inline double Transformed(const Feature& f, double x) { return f.log1p ? std::copysign(std::log1p(std::fabs(x)), x) : x; }
 // The boolean of a boolean feature's value; false when it is missing.
 bool ReadBool(const Feature& f, const FeatureValue& v, bool* out);
 // The category text of a categorical feature's value; false when it is missing.

@@ -94,6 +94,10 @@ Feature ParseFeature(const json& f, size_t index) {
       out.mean = Optional(f, "mean", where, 0.0);
       out.scale = Optional(f, "scale", where, 1.0);
       if (!(out.scale > 0.0)) Invalid(where + " \"scale\" must be positive");
+      if (f.contains("transform")) {
+        if (f["transform"] != "log1p") Invalid(where + " \"transform\" must be \"log1p\"");
+        out.log1p = true;
+      }
       break;
     case FeatureKind::kBoolean:
       out.weight = Required(f, "weight", where);
@@ -102,10 +106,14 @@ Feature ParseFeature(const json& f, size_t index) {
       break;
     default:
       ParseWeights(f, where, &out);
+      if (f.contains("missing_weight")) {
+        if (out.kind != FeatureKind::kCategorical) Invalid(where + " \"missing_weight\" is for categorical features");
+        out.missing_weight = Required(f, "missing_weight", where);
+      }
   }
   out.Prepare();
   static const std::set<std::string> kKnown = {"name", "kind", "mean", "scale", "weight",
-                                               "impute", "weights", "default_weight"};
+                                               "impute", "weights", "default_weight", "transform", "missing_weight"};
   for (auto it = f.begin(); it != f.end(); ++it) {
     if (kKnown.count(it.key()) == 0) out.extra[it.key()] = it.value();
   }
@@ -220,6 +228,7 @@ json ModelToJson(const Model& m) {
         out["mean"] = f.mean;
         out["scale"] = f.scale;
         out["weight"] = f.weight;
+        if (f.log1p) out["transform"] = "log1p";
         break;
       case FeatureKind::kBoolean:
         out["weight"] = f.weight;
@@ -229,6 +238,7 @@ json ModelToJson(const Model& m) {
         out["weights"] = json::object();
         for (const auto& [key, weight] : f.weights) out["weights"][key] = weight;
         out["default_weight"] = f.default_weight;
+        if (f.missing_weight) out["missing_weight"] = *f.missing_weight;
     }
     features.push_back(std::move(out));
   }

@@ -40,6 +40,10 @@ Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string
   for (const TrainingColumn& c : columns) {
     switch (c.kind) {
       case ColumnKind::kNumeric: m.features.push_back(ReadingFeature(c.name, FeatureKind::kNumeric)); break;
+      case ColumnKind::kNumericLog1p:
+        m.features.push_back(ReadingFeature(c.name, FeatureKind::kNumeric));
+        m.features.back().log1p = true;
+        break;
       case ColumnKind::kCategorical: m.features.push_back(ReadingFeature(c.name, FeatureKind::kCategorical)); break;
       case ColumnKind::kBoolean: m.features.push_back(ReadingFeature(c.name, FeatureKind::kBoolean)); break;
       case ColumnKind::kTimestamp:

@@ -14,7 +14,8 @@
 namespace pgfraud {
 
 // How a source column feeds the model, inferred from its SQL type.
-enum class ColumnKind { kNumeric, kCategorical, kBoolean, kTimestamp, kDate };
+// kNumericLog1p: a numeric column read as sign(x) * log1p(|x|) (the "log1p" training option).
+enum class ColumnKind { kNumeric, kCategorical, kBoolean, kTimestamp, kDate, kNumericLog1p };
 
 // One source column used for training.
 struct TrainingColumn {

@@ -68,16 +68,17 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
                                                "holdout", "seed", "threshold", "activate", "max_categories",
                                                "warm_start_rows", "in_memory", "history", "holdout_by", "time_zone",
-                                               "holdout_column"};
+                                               "holdout_column", "log1p"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column.");
+          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column, log1p.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
   if (options.contains("exclude")) o.exclude = Names(options["exclude"], "exclude");
+  if (options.contains("log1p")) o.log1p = Names(options["log1p"], "log1p");
   if (options.contains("l2")) o.l2 = Number(options["l2"], "l2", 0.0, 1e12);
   if (options.contains("class_weight")) {
     const json& cw = options["class_weight"];

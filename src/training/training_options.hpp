@@ -44,6 +44,8 @@ struct TrainingOptions {
   // A boolean column naming the held-out rows (true: held out; NULL or false: trained on);
   // empty: the holdout is drawn (exact per class where the table is read directly).
   std::string holdout_column;
+  // Numeric feature columns read as sign(x) * log1p(|x|) (heavy-tailed amounts, say).
+  std::vector<std::string> log1p;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

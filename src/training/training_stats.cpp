@@ -316,7 +316,7 @@ void TrainingStats::KeepSampled(uint64_t priority, bool positive, size_t n, Samp
 std::vector<uint8_t> TrainingStats::PlainKinds(const Model& reading) {
   std::vector<uint8_t> kinds;
   for (const Feature& f : reading.features) {
-    if (f.kind != FeatureKind::kNumeric && f.kind != FeatureKind::kBoolean) return {};
+    if ((f.kind != FeatureKind::kNumeric && f.kind != FeatureKind::kBoolean) || f.log1p) return {};
     kinds.push_back(static_cast<uint8_t>(f.kind == FeatureKind::kNumeric ? FeatureValue::Kind::kNumber
                                                                          : FeatureValue::Kind::kBool));
   }

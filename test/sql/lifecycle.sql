@@ -178,8 +178,27 @@ SELECT h.day, sum(h.rows) = a.scored AS adds_up,
 SELECT count(DISTINCT bucket) > 1 AS several_buckets, min(lower_score) >= 0 AND max(upper_score) <= 1 AS in_range
   FROM fraud_daily_score_histogram WHERE table_name = 'live'::regclass;
 RESET TimeZone;
+SELECT sum(scored) AS scored_before, sum(flagged) AS flagged_before FROM fraud_daily_activity
+ WHERE table_name = 'live'::regclass \gset
 SELECT fraud_detach('live');
 SELECT count(*) AS attachments FROM fraud_attachments;
+-- Detaching keeps the rows scored while attached in the views: they are still the table's history.
+SELECT sum(scored) = :scored_before AS scored_kept, sum(flagged) = :flagged_before AS flagged_kept
+  FROM fraud_daily_activity WHERE table_name = 'live'::regclass;
+SELECT sum(flagged) = :flagged_before AS reasons_kept FROM fraud_flag_reasons WHERE table_name = 'live'::regclass;
+SELECT sum(rows) = :scored_before AS histogram_kept FROM fraud_daily_score_histogram WHERE table_name = 'live'::regclass;
+-- Attached with add_columns alone, a table gets a model_version column: the views tell
+-- versions apart without a version_column option.
+CREATE TABLE live3 (amount numeric, country text, created_at timestamptz DEFAULT '2024-05-03 10:00+00');
+SELECT fraud_attach('live3', 'default', '{"add_columns": true}');
+INSERT INTO live3 (amount, country) SELECT amount, country FROM history WHERE id <= 20;
+SELECT model_version, scored FROM fraud_daily_activity WHERE table_name = 'live3'::regclass;
+SELECT fraud_detach('live3');
+DROP TABLE live3;
 
 DELETE FROM fraud_rules;
 DELETE FROM fraud_models;
+-- With its model gone, a detached table's flagged rows still count, under a reason that says so.
+SELECT reason FROM fraud_flag_reasons WHERE table_name = 'live'::regclass ORDER BY reason;
+SELECT sum(flagged) = :flagged_before AS all_flagged FROM fraud_flag_reasons WHERE table_name = 'live'::regclass;
+DROP TABLE live;

@@ -76,3 +76,6 @@ SELECT (metrics -> 'at_previous_threshold' ->> 'threshold')::float8 = :trained_t
 SELECT (metrics -> 'at_previous_threshold' ->> 'threshold')::float8 = :trained_threshold AS first_threshold,
        metrics -> 'at_previous_threshold' -> 'precision' <> 'null' AS kept, metrics ->> 'threshold' AS now
   FROM fraud_set_threshold('budget', 0.4);
+
+DROP TABLE tail_rows, tail_live, budget_rows, budget_unlabelled, tail_labelled;
+DELETE FROM fraud_models;
