@@ -137,10 +137,11 @@ BEGIN
     IF a.tab IS NULL THEN
         RAISE EXCEPTION 'table % is not attached', tab USING ERRCODE = 'undefined_object';
     END IF;
-    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
+    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
                    a.rules_column, a.notify, COALESCE(a.options ->> 'history_column', ''),
                    COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'),
-                   COALESCE(a.options -> 'columns', '{}')::text, COALESCE(a.options ->> 'on_error', 'fail'));
+                   COALESCE(a.options -> 'columns', '{}')::text, COALESCE(a.options ->> 'on_error', 'fail'),
+                   COALESCE(a.options ->> 'rule_errors_column', ''));
     EXECUTE format('DROP TRIGGER IF EXISTS fraud_flag ON %s', tab);
     EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert ON %s', tab);
     EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert_update ON %s', tab);
@@ -169,6 +170,14 @@ BEGIN
                  WHERE t.tgrelid = tab AND t.tgname IN ('fraud_flag', 'fraud_alert', 'fraud_alert_update') AND NOT t.tgisinternal LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', name, tab);
     END LOOP;
+    -- Kept for the BI views (fraud_detached_tables, made below): the rows scored while attached are still the table's history.
+    INSERT INTO @extschema@.fraud_detached_tables AS d
+    SELECT a.*, pg_catalog.now() FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab
+    ON CONFLICT ON CONSTRAINT fraud_detached_tables_pkey DO UPDATE
+       SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column, score_column = EXCLUDED.score_column,
+           version_column = EXCLUDED.version_column, rules_column = EXCLUDED.rules_column,
+           time_column = EXCLUDED.time_column, notify = EXCLUDED.notify, attached_at = EXCLUDED.attached_at,
+           options = EXCLUDED.options, detached_at = EXCLUDED.detached_at;
     DELETE FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab;
 END
 $$;
@@ -304,7 +313,8 @@ BEGIN
                                         (a.score_column, ARRAY['double precision', 'real', 'numeric']),
                                         (a.version_column, ARRAY['integer', 'bigint']),
                                         (a.rules_column, ARRAY['text[]']),
-                                        (COALESCE(a.options ->> 'history_column', ''), ARRAY['jsonb'])) AS w(name, accepted)
+                                        (COALESCE(a.options ->> 'history_column', ''), ARRAY['jsonb']),
+                                        (COALESCE(a.options ->> 'rule_errors_column', ''), ARRAY['text[]'])) AS w(name, accepted)
                    WHERE w.name <> ''
     LOOP
         SELECT format_type(att.atttypid, NULL) INTO column_type FROM pg_attribute AS att
@@ -395,6 +405,7 @@ DECLARE
     rules_column text := COALESCE(options ->> 'rules_column', '');
     channel text := COALESCE(options ->> 'notify', '');
     history_column text := COALESCE(options ->> 'history_column', '');
+    rule_errors_column text := COALESCE(options ->> 'rule_errors_column', '');  -- 0.3.0
     history_relation text := '';
     add_columns boolean;
     unknown text;
@@ -408,10 +419,10 @@ BEGIN
     END IF;
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(options) AS k
      WHERE k NOT IN ('flag_column', 'score_column', 'version_column', 'rules_column', 'notify', 'add_columns', 'time_column',
-                     'history_column', 'history_relation', 'on_update', 'columns', 'on_error');
+                     'history_column', 'history_relation', 'on_update', 'columns', 'on_error', 'rule_errors_column');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown fraud_attach option: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation, on_update, columns, on_error.';
+            HINT = 'Options: flag_column, score_column, version_column, rules_column, notify, add_columns, time_column, history_column, history_relation, on_update, columns, on_error, rule_errors_column.';
     END IF;
     -- 0.2.0: option values are checked for their JSON type, and time_column for its column.
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_each(options) AS e(k, v)
@@ -481,7 +492,8 @@ BEGIN
                                         (score_column, 'double precision', ARRAY['double precision', 'real', 'numeric']),
                                         (version_column, 'integer', ARRAY['integer', 'bigint']),
                                         (rules_column, 'text[]', ARRAY['text[]']),
-                                        (history_column, 'jsonb', ARRAY['jsonb'])) AS w(name, create_as, accepted)
+                                        (history_column, 'jsonb', ARRAY['jsonb']),
+                                        (rule_errors_column, 'text[]', ARRAY['text[]'])) AS w(name, create_as, accepted)
                    WHERE w.name <> ''
     LOOP
         SELECT format_type(a.atttypid, NULL) INTO column_type FROM pg_attribute AS a
@@ -527,7 +539,8 @@ BEGIN
             pg_catalog.jsonb_build_object('history_column', history_column, 'history_relation', history_relation,
                                           'on_update', COALESCE(options ->> 'on_update', 'rescore'),
                                           'columns', COALESCE(options -> 'columns', '{}'),
-                                          'on_error', COALESCE(options ->> 'on_error', 'fail')))
+                                          'on_error', COALESCE(options ->> 'on_error', 'fail'),
+                                          'rule_errors_column', rule_errors_column))
     ON CONFLICT ON CONSTRAINT fraud_attachments_pkey DO UPDATE SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column,
         score_column = EXCLUDED.score_column, version_column = EXCLUDED.version_column,
         rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,
@@ -737,23 +750,17 @@ CREATE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jso
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    result jsonb;
+    result jsonb := @extschema@.fraud_threshold_choice(source, strategy, label, model);  -- defined below
 BEGIN
-    label := COALESCE(label, @extschema@.fraud_model_label(model));
-    -- An alert budget is a share of all scored rows: it needs no label column at all.
-    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL
-       AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
-                                                      AND a.attname OPERATOR(pg_catalog.=) label) THEN
-        label := '';
+    IF (result ->> 'threshold_logit')::float8 > 36 THEN
+        RAISE NOTICE 'fraud_choose_threshold: the cut is at logit %, where probabilities round to 1', result ->> 'threshold_logit'
+            USING HINT = 'Apply it with fraud_set_threshold(model, source, strategy), which keeps the logit.';
     END IF;
-    PERFORM @extschema@.fraud_check_source(source, label, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
-                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;
-    RETURN (result #>> '{}')::float8;
+    RETURN (result ->> 'threshold')::float8;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_choose_threshold(regclass, jsonb, name, text) IS
-    'The threshold meeting a strategy (f1, precision, recall, alert_rate) on labelled rows (label: the model''s own by default)';
+    'The threshold meeting a strategy (f1, precision, recall, alert_rate) on a source (label: the model''s own by default; alert_rate needs none)';
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_activity()
     RETURNS TABLE(table_name regclass, day date, model_version integer, scored bigint, flagged bigint, mean_score float8)
@@ -1032,22 +1039,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_threshold_choice(regclass, jsonb, name, text) IS
     'pg_fraud internal: the threshold a strategy picks on a source, with its logit and counts';
 
-CREATE OR REPLACE FUNCTION @extschema@.fraud_choose_threshold(source regclass, strategy jsonb, label name DEFAULT NULL,
-                                                              model text DEFAULT 'default')
-    RETURNS float8
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result jsonb := @extschema@.fraud_threshold_choice(source, strategy, label, model);
-BEGIN
-    IF (result ->> 'threshold_logit')::float8 > 36 THEN
-        RAISE NOTICE 'fraud_choose_threshold: the cut is at logit %, where probabilities round to 1', result ->> 'threshold_logit'
-            USING HINT = 'Apply it with fraud_set_threshold(model, source, strategy), which keeps the logit.';
-    END IF;
-    RETURN (result ->> 'threshold')::float8;
-END
-$$;
-
 CREATE FUNCTION @extschema@.fraud_set_threshold(model text, source regclass, strategy jsonb, label name DEFAULT NULL)
     RETURNS @extschema@.fraud_models
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -1130,27 +1121,163 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_reporting_tables() IS
     'pg_fraud internal: the tables the BI views report on: attached ones, then detached ones not attached again';
 
-CREATE OR REPLACE FUNCTION @extschema@.fraud_detach(tab regclass) RETURNS void
+
+-- 0.3.0: confirmed outcomes of scored rows (issue 18): what review and chargebacks said, who
+-- said it and when; the precision of the alerts actually raised, recall where outcomes
+-- exist, and time to label.
+CREATE TABLE @extschema@.fraud_outcomes (
+    tab         regclass NOT NULL,
+    row_key     text NOT NULL,
+    outcome     boolean NOT NULL,
+    source      text NOT NULL DEFAULT 'review',
+    labelled_by name NOT NULL DEFAULT CURRENT_USER,
+    labelled_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    PRIMARY KEY (tab, row_key)
+);
+COMMENT ON TABLE @extschema@.fraud_outcomes IS
+    'pg_fraud: the confirmed outcome of a scored row (true: fraud), by the row''s primary key as text; the latest one per row';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.fraud_outcomes', '');
+
+-- The single-column primary key of a table, or an error.
+CREATE FUNCTION @extschema@.fraud_key_column(tab regclass) RETURNS name
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key name;
+BEGIN
+    SELECT a.attname INTO key FROM pg_index AS i JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = tab AND i.indisprimary AND i.indnatts = 1;
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'table % has no single-column primary key to record outcomes by', tab
+            USING ERRCODE = 'invalid_table_definition', HINT = 'Outcomes name a row by its primary key.';
+    END IF;
+    RETURN key;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_key_column(regclass) IS
+    'pg_fraud internal: the single-column primary key outcomes are recorded by';
+
+CREATE FUNCTION @extschema@.fraud_record_outcome(tab regclass, row_key anyelement, outcome boolean,
+                                                 source text DEFAULT 'review')
+    RETURNS @extschema@.fraud_outcomes
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    name text;
+    key name := @extschema@.fraud_key_column(tab);
+    found boolean;
+    stored @extschema@.fraud_outcomes;
 BEGIN
-    FOR name IN SELECT t.tgname FROM pg_trigger AS t
-                 WHERE t.tgrelid = tab AND t.tgname IN ('fraud_flag', 'fraud_alert', 'fraud_alert_update') AND NOT t.tgisinternal LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', name, tab);
-    END LOOP;
-    -- Kept for the BI views: the rows scored while attached are still the table's history.
-    INSERT INTO @extschema@.fraud_detached_tables AS d
-    SELECT a.*, pg_catalog.now() FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab
-    ON CONFLICT ON CONSTRAINT fraud_detached_tables_pkey DO UPDATE
-       SET model = EXCLUDED.model, flag_column = EXCLUDED.flag_column, score_column = EXCLUDED.score_column,
-           version_column = EXCLUDED.version_column, rules_column = EXCLUDED.rules_column,
-           time_column = EXCLUDED.time_column, notify = EXCLUDED.notify, attached_at = EXCLUDED.attached_at,
-           options = EXCLUDED.options, detached_at = EXCLUDED.detached_at;
-    DELETE FROM @extschema@.fraud_attachments AS a WHERE a.tab OPERATOR(pg_catalog.=) fraud_detach.tab;
+    IF outcome IS NULL OR row_key IS NULL THEN
+        RAISE EXCEPTION 'an outcome needs a row key and true (fraud) or false' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.fraud_reporting_tables() AS r WHERE r.tab OPERATOR(pg_catalog.=) fraud_record_outcome.tab) THEN
+        RAISE EXCEPTION 'table % is not attached to a model', tab USING ERRCODE = 'undefined_object';
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I::text = $1)', tab, key) INTO found USING row_key::text;
+    IF NOT found THEN
+        RAISE EXCEPTION 'table % has no row with that key', tab USING ERRCODE = 'no_data_found';
+    END IF;
+    INSERT INTO @extschema@.fraud_outcomes AS o (tab, row_key, outcome, source)
+    VALUES (fraud_record_outcome.tab, fraud_record_outcome.row_key::text, fraud_record_outcome.outcome,
+            COALESCE(fraud_record_outcome.source, 'review'))
+    ON CONFLICT ON CONSTRAINT fraud_outcomes_pkey DO UPDATE
+       SET outcome = EXCLUDED.outcome, source = EXCLUDED.source, labelled_by = EXCLUDED.labelled_by,
+           labelled_at = EXCLUDED.labelled_at
+    RETURNING o.* INTO stored;
+    RETURN stored;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.fraud_record_outcome(regclass, anyelement, boolean, text) IS
+    'Records the confirmed outcome of a scored row (true: fraud) by its primary key: who (current_user) and when; a later outcome replaces it';
+REVOKE ALL ON FUNCTION @extschema@.fraud_record_outcome(regclass, anyelement, boolean, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.fraud_outcome_figures()
+    RETURNS TABLE(table_name regclass, day date, model_version integer, alerts bigint, reviewed bigint,
+                  confirmed bigint, "precision" float8, known_frauds bigint, caught bigint, recall float8,
+                  mean_hours_to_label float8)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    key name;
+BEGIN
+    PERFORM @extschema@.fraud_require_view('fraud_alert_outcomes_daily');
+    FOR a IN SELECT * FROM @extschema@.fraud_reporting_tables() AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        SELECT att.attname INTO key FROM pg_index AS i JOIN pg_attribute AS att
+            ON att.attrelid = i.indrelid AND att.attnum = i.indkey[0]
+         WHERE i.indrelid = a.tab AND i.indisprimary AND i.indnatts = 1;
+        CONTINUE WHEN key IS NULL;  -- no outcomes can name its rows
+        -- Alerts are the rows flagged (by the model or a rule) when stored; precision is of the
+        -- reviewed alerts; recall is of the rows known to be fraud, flagged or not.
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, d, v, count(*) FILTER (WHERE f), count(o.outcome) FILTER (WHERE f),
+                    count(*) FILTER (WHERE f AND o.outcome),
+                    (count(*) FILTER (WHERE f AND o.outcome))::float8 / NULLIF(count(o.outcome) FILTER (WHERE f), 0),
+                    count(*) FILTER (WHERE o.outcome), count(*) FILTER (WHERE o.outcome AND f),
+                    (count(*) FILTER (WHERE o.outcome AND f))::float8 / NULLIF(count(*) FILTER (WHERE o.outcome), 0),
+                    avg(extract(epoch FROM o.labelled_at - ts) / 3600)::float8
+               FROM (SELECT %s AS d, %s AS v, %I AS f, %I::text AS k, %s AS ts FROM %s WHERE %I IS NOT NULL) AS t
+               LEFT JOIN @extschema@.fraud_outcomes AS o ON o.tab = %L::regclass AND o.row_key = t.k
+              GROUP BY d, v',
+            a.tab, @extschema@.fraud_day_expression(a.tab, a.time_column),
+            CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
+            a.flag_column, key,
+            CASE WHEN a.time_column = '' THEN 'NULL::timestamptz' ELSE format('%I::timestamptz', a.time_column) END,
+            a.tab, a.score_column, a.tab);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_outcome_figures() IS 'pg_fraud internal: rows of fraud_alert_outcomes_daily';
+CREATE VIEW @extschema@.fraud_alert_outcomes_daily AS SELECT * FROM @extschema@.fraud_outcome_figures();
+COMMENT ON VIEW @extschema@.fraud_alert_outcomes_daily IS
+    'Per attached table, day and model version: alerts raised, reviewed, confirmed, their precision; rows known to be fraud, caught, recall; mean hours from the row''s time to its outcome';
+
+-- 0.3.0: per-rule statistics (issue 18): hits of flag and allow rules per day, allow rules
+-- that overrode a score at the threshold, and rules whose predicate errored, from the rows'
+-- rules column and rule-errors column.
+CREATE FUNCTION @extschema@.fraud_rule_figures()
+    RETURNS TABLE(table_name regclass, day date, rule text, action text, hits bigint, overrides bigint, errors bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.fraud_attachments;
+    errors_column text;
+    ts text;
+BEGIN
+    PERFORM @extschema@.fraud_require_view('fraud_daily_rule_hits');
+    FOR a IN SELECT * FROM @extschema@.fraud_reporting_tables() AS x
+              WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
+        errors_column := COALESCE(a.options ->> 'rule_errors_column', '');
+        CONTINUE WHEN a.rules_column = '' AND errors_column = '';
+        ts := CASE WHEN a.time_column = '' THEN 'NULL::timestamptz' ELSE format('%I::timestamptz', a.time_column) END;
+        -- An override: an allow rule fired on a row whose score reached the threshold live at
+        -- the row's time (fraud_model_timeline; without a time column, today's threshold).
+        RETURN QUERY EXECUTE format(
+            'SELECT %L::regclass, h.d, h.rule, COALESCE(r.action, ''(deleted)''),
+                    count(*) FILTER (WHERE h.fired), count(*) FILTER (WHERE h.fired AND r.action = ''allow''
+                        AND h.score >= COALESCE((SELECT l.threshold FROM @extschema@.fraud_model_timeline AS l
+                                                  WHERE l.model = %L AND l.valid_from <= h.ts AND (l.valid_to IS NULL OR h.ts < l.valid_to)
+                                                  ORDER BY l.valid_from DESC LIMIT 1),
+                                                 (SELECT m.threshold FROM @extschema@.fraud_models AS m WHERE m.name = %L AND m.active))),
+                    count(*) FILTER (WHERE NOT h.fired)
+               FROM (SELECT %s AS d, %s AS ts, t.%I::float8 AS score, u.rule, u.fired
+                       FROM %s AS t, LATERAL (SELECT f, true FROM pg_catalog.unnest(%s) AS f
+                                              UNION ALL SELECT e, false FROM pg_catalog.unnest(%s) AS e) AS u(rule, fired)
+                      WHERE t.%I IS NOT NULL) AS h
+               LEFT JOIN @extschema@.fraud_rules AS r ON r.model = %L AND r.name = h.rule
+              GROUP BY h.d, h.rule, r.action',
+            a.tab, a.model, a.model, @extschema@.fraud_day_expression(a.tab, a.time_column), ts, a.score_column, a.tab,
+            CASE WHEN a.rules_column = '' THEN 'NULL::text[]' ELSE format('t.%I', a.rules_column) END,
+            CASE WHEN errors_column = '' THEN 'NULL::text[]' ELSE format('t.%I', errors_column) END,
+            a.score_column, a.model);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_rule_figures() IS 'pg_fraud internal: rows of fraud_daily_rule_hits';
+CREATE VIEW @extschema@.fraud_daily_rule_hits AS SELECT * FROM @extschema@.fraud_rule_figures();
+COMMENT ON VIEW @extschema@.fraud_daily_rule_hits IS
+    'Per attached table, day and rule: rows it fired on, allow rules that overrode a score at the threshold, rows where its predicate errored';
 
 -- The active versions of 0.2.0 start the timeline when they were created.
 INSERT INTO @extschema@.fraud_model_events (at, by_role, model, version, event, new_threshold)

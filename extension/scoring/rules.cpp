@@ -32,13 +32,15 @@ bool MatchPath(Jsonb* tx, Datum path, bool* isnull) {
 
 }  // namespace
 
-RuleVerdict EvaluateRules(const CachedModel& model, Jsonb* tx, std::vector<const char*>* fired) {
+RuleVerdict EvaluateRules(const CachedModel& model, Jsonb* tx, std::vector<const char*>* fired,
+                          std::vector<const char*>* errored) {
   RuleVerdict verdict;
   for (const CachedRule& rule : model.rules) {
     bool isnull = false;
     const bool matched = PgCall([&] { return MatchPath(tx, rule.path, &isnull); });
     if (isnull) {
       ++verdict.skipped;
+      if (errored != nullptr) errored->push_back(rule.name.c_str());
       continue;
     }
     if (!matched) continue;

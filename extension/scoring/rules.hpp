@@ -19,8 +19,9 @@ struct RuleVerdict {
 
 // Evaluates every rule of `model` on `tx` with jsonb_path_match in silent mode: a predicate
 // that errors or yields no boolean does not fire and is counted as skipped. Names of the
-// rules that fired are appended to `fired` when it is not null.
-RuleVerdict EvaluateRules(const CachedModel& model, Jsonb* tx, std::vector<const char*>* fired);
+// rules that fired are appended to `fired`, and of those skipped to `errored`, when not null.
+RuleVerdict EvaluateRules(const CachedModel& model, Jsonb* tx, std::vector<const char*>* fired,
+                          std::vector<const char*>* errored = nullptr);
 
 // The flag decision: the logit reaches the model's threshold (Model::Flags) or a 'flag' rule
 // fired, unless an 'allow' rule fired.

@@ -4,7 +4,8 @@
 //
 // Arguments of both: model, flag column, score column, and optionally a model-version column,
 // a fired-rules column (text[]), a NOTIFY channel ('' for none), a history column, a history
-// relation and the update policy ('rescore' or 'clear'). The row's columns are read
+// relation, the update policy ('rescore' or 'clear'), the columns mapping, the error
+// policy and a rule-errors column (text[]: rules whose predicate errored). The row's columns are read
 // directly; the column plan, the output columns and the model are kept per trigger for the
 // whole session (not per statement), and rebuilt only when the model cache is flushed or a
 // relation changes shape. An UPDATE is scored again only when a column the model reads
@@ -35,7 +36,7 @@ namespace {
 struct TriggerTarget {
   MemoryContext context = nullptr;  // the reader's plans and the row buffers
   std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column,
-      history_relation;
+      history_relation, rule_errors_column;
   bool clear_on_update = false;  // on_update = 'clear': an UPDATE of a feature column clears the verdict
   ColumnNames columns;           // the "columns" attach option: feature -> column
   std::vector<AttrNumber> input_atts;  // the columns the model reads (valid for input_generation/epoch)
@@ -47,7 +48,7 @@ struct TriggerTarget {
   // Output plan, valid for `epoch` and `type`.
   uint64_t epoch = 0;
   Oid type = InvalidOid;
-  AttrNumber flag_att = 0, score_att = 0, version_att = 0, rules_att = 0, history_att = 0;
+  AttrNumber flag_att = 0, score_att = 0, version_att = 0, rules_att = 0, history_att = 0, rule_errors_att = 0;
   Oid score_type = InvalidOid, version_type = InvalidOid;
   std::vector<AttrNumber> key_atts;
   std::vector<Oid> key_output;  // output functions of the key columns
@@ -104,6 +105,8 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   }
   t.rules_att = t.rules_column.empty() ? 0 : FindColumn(desc, t.rules_column, "rules");
   if (t.rules_att) RequireType(desc, t.rules_att, {TEXTARRAYOID}, t.rules_column, "text[]");
+  t.rule_errors_att = t.rule_errors_column.empty() ? 0 : FindColumn(desc, t.rule_errors_column, "rule errors");
+  if (t.rule_errors_att) RequireType(desc, t.rule_errors_att, {TEXTARRAYOID}, t.rule_errors_column, "text[]");
   t.history_att = t.history_column.empty() ? 0 : FindColumn(desc, t.history_column, "history");
   if (t.history_att) RequireType(desc, t.history_att, {JSONBOID}, t.history_column, "jsonb");
   t.key_atts.clear();
@@ -157,7 +160,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   if (trigger->tgnargs < 3) {
     throw Error(ErrorCode::kInvalidParameterValue, "fraud_flag_trigger needs at least 3 arguments",
                 "Arguments: model, flag column, score column[, version column, rules column, notify channel, "
-                "history column, history relation, on_update, columns, on_error].");
+                "history column, history relation, on_update, columns, on_error, rule errors column].");
   }
   auto t = std::make_unique<TriggerTarget>();
   t->model_name = Argument(trigger, 0);
@@ -170,6 +173,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->history_relation = Argument(trigger, 7);
   t->clear_on_update = Argument(trigger, 8) == "clear";
   t->columns = ParseColumnNames(Argument(trigger, 9));
+  t->rule_errors_column = Argument(trigger, 11);
   t->context = PgCall([] {
     return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES);
   });
@@ -291,15 +295,15 @@ bool InputsChanged(TriggerTarget& t, const Model& model, HeapTuple old_tuple, He
   });
 }
 
-// The row with these output columns (flag, score, version, rules: at most 4, 0 skipped) NULL.
-// PostgreSQL code.
+// The row with these output columns (flag, score, version, rules, rule errors: at most 5, 0
+// skipped) NULL. PostgreSQL code.
 HeapTuple WithoutVerdict(HeapTuple tuple, TupleDesc desc, std::initializer_list<AttrNumber> atts) {
-  int columns[4];
-  Datum values[4] = {0, 0, 0, 0};
-  bool nulls[4] = {true, true, true, true};
+  int columns[5];
+  Datum values[5] = {0, 0, 0, 0, 0};
+  bool nulls[5] = {true, true, true, true, true};
   int n = 0;
   for (AttrNumber a : atts) {
-    if (a > 0 && n < 4) columns[n++] = a;
+    if (a > 0 && n < 5) columns[n++] = a;
   }
   return n == 0 ? tuple : heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
 }
@@ -336,7 +340,7 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   if (TRIGGER_FIRED_BY_UPDATE(data->tg_event)) {
     if (!InputsChanged(t, model, data->tg_trigtuple, tuple, desc)) return tuple;
     if (t.clear_on_update) {  // on_update = 'clear': the verdict of the old values goes
-      return PgCall([&] { return WithoutVerdict(tuple, desc, {t.flag_att, t.score_att, t.version_att, t.rules_att}); });
+      return PgCall([&] { return WithoutVerdict(tuple, desc, {t.flag_att, t.score_att, t.version_att, t.rules_att, t.rule_errors_att}); });
     }
   }
   if (model.history) {
@@ -352,19 +356,24 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   const double logit = t.model->model.Logit(t.values);
   const double score = Model::Sigmoid(logit);
   RuleVerdict rules;
-  std::vector<const char*> fired;
+  std::vector<const char*> fired, errored;
   if (!t.model->rules.empty()) {
     Jsonb* row = PgCall([&] {
       return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc)));
     });
-    rules = EvaluateRules(*t.model, row, &fired);
+    rules = EvaluateRules(*t.model, row, &fired, t.rule_errors_att ? &errored : nullptr);
   }
   const bool flagged = Flagged(t.model->model, logit, rules);
 
   return PgCall([&] {
-    int columns[5];
-    Datum values[5];
-    bool nulls[5] = {false, false, false, false, false};
+    int columns[6];
+    Datum values[6];
+    bool nulls[6] = {false, false, false, false, false, false};
+    auto names = [](const std::vector<const char*>& list) {
+      Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (list.size() + 1)));
+      for (size_t i = 0; i < list.size(); ++i) items[i] = CStringGetTextDatum(list[i]);
+      return PointerGetDatum(construct_array(items, static_cast<int>(list.size()), TEXTOID, -1, false, TYPALIGN_INT));
+    };
     int n = 0;
     columns[n] = t.flag_att;
     values[n++] = BoolGetDatum(flagged);
@@ -377,10 +386,13 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
       values[n++] = t.version_type == INT8OID ? Int64GetDatum(t.model->version) : Int32GetDatum(t.model->version);
     }
     if (t.rules_att) {
-      Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * (fired.size() + 1)));
-      for (size_t i = 0; i < fired.size(); ++i) names[i] = CStringGetTextDatum(fired[i]);
       columns[n] = t.rules_att;
-      values[n++] = PointerGetDatum(construct_array(names, static_cast<int>(fired.size()), TEXTOID, -1, false, TYPALIGN_INT));
+      values[n++] = names(fired);
+    }
+    if (t.rule_errors_att) {  // NULL when every rule gave a verdict
+      columns[n] = t.rule_errors_att;
+      nulls[n] = errored.empty();
+      values[n++] = errored.empty() ? (Datum)0 : names(errored);
     }
     if (t.history_att) {
       columns[n] = t.history_att;
@@ -466,7 +478,7 @@ HeapTuple Unscored(TriggerData* data, HeapTuple tuple) {
   auto att = [&](int arg) -> AttrNumber {
     return arg < trigger->tgnargs ? pgfraud::glue::ExactAttribute(desc, trigger->tgargs[arg]) : 0;
   };
-  return pgfraud::glue::WithoutVerdict(tuple, desc, {att(1), att(2), att(3), att(4)});
+  return pgfraud::glue::WithoutVerdict(tuple, desc, {att(1), att(2), att(3), att(4), att(11)});
 }
 
 // Why a row was left unscored, in plain storage (no destructor: PostgreSQL code runs after it).
