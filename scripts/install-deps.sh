@@ -9,6 +9,7 @@ PACKAGES=(
   python3-sklearn python3-pandas python3-psycopg2 python3-numpy
   clang libclang-rt-14-dev sqlsmith
   python3-fastapi python3-uvicorn python3-requests
+  debhelper postgresql-server-dev-all
 )
 if [ "${PG_FRAUD_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$PG_FRAUD_EXTRA_PACKAGES"

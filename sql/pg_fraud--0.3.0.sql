@@ -1562,6 +1562,7 @@ AS $$
 DECLARE
     a @extschema@.fraud_attachments;
     explained text;
+    top text;
 BEGIN
     PERFORM @extschema@.fraud_require_view('fraud_flag_reasons');
     -- One reason per flagged row, so the counts add up to the flagged rows: the first rule that
@@ -1579,13 +1580,21 @@ BEGIN
                                   FROM jsonb_each_text(a.options -> 'columns') AS c)
                           ELSE 'to_jsonb(t)' END;
         -- A detached table's model may have no active version left to explain with.
-        explained := CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m
-                                        WHERE m.name OPERATOR(pg_catalog.=) a.model AND m.active)
-                          THEN format('(SELECT e.feature FROM @extschema@.fraud_explain(%s, %L) AS e
-                                         WHERE e.contribution > 0 AND e.feature <> ''(intercept)''
-                                         ORDER BY e.contribution DESC LIMIT 1), ''(no positive contribution)''',
-                                      explained, a.model)
-                          ELSE '''(model has no active version)''' END;
+        -- The version that flagged the row explains it when the table keeps versions and that
+        -- version still exists; else the active one.
+        top := '(SELECT e.feature FROM @extschema@.fraud_explain(%s) AS e
+                  WHERE e.contribution > 0 AND e.feature <> ''(intercept)'' ORDER BY e.contribution DESC LIMIT 1)';
+        explained := CASE WHEN NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m
+                                            WHERE m.name OPERATOR(pg_catalog.=) a.model AND m.active)
+                          THEN '''(model has no active version)'''
+                          WHEN a.version_column = ''
+                          THEN format(top, format('%s, %L', explained, a.model)) || ', ''(no positive contribution)'''
+                          ELSE format('CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name = %L
+                                                           AND m.version = t.%I) THEN %s ELSE %s END',
+                                      a.model, a.version_column,
+                                      format(top, format('%s, %L, t.%I', explained, a.model, a.version_column)),
+                                      format(top, format('%s, %L', explained, a.model)))
+                               || ', ''(no positive contribution)''' END;
         RETURN QUERY EXECUTE format(
             'SELECT %L::regclass, r, count(*) FROM (
                SELECT COALESCE(%s, %s) AS r FROM %s AS t WHERE %I) AS s
@@ -2042,3 +2051,20 @@ COMMENT ON FUNCTION @extschema@.fraud_rule_figures() IS 'pg_fraud internal: rows
 CREATE VIEW @extschema@.fraud_daily_rule_hits AS SELECT * FROM @extschema@.fraud_rule_figures();
 COMMENT ON VIEW @extschema@.fraud_daily_rule_hits IS
     'Per attached table, day and rule: rows it fired on, allow rules that overrode a score at the threshold, rows where its predicate errored';
+
+-- 0.3.0: explanations by a given version (the one that flagged a stored row, say).
+CREATE FUNCTION @extschema@.fraud_explain(tx jsonb, model text, version integer)
+    RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_explain_jsonb';
+COMMENT ON FUNCTION @extschema@.fraud_explain(jsonb, text, integer) IS
+    'Each feature''s contribution to the logit of a transaction under a given version of a model, active or not';
+CREATE FUNCTION @extschema@.fraud_explain(tx text, model text, version integer)
+    RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_explain_text';
+COMMENT ON FUNCTION @extschema@.fraud_explain(text, text, integer) IS
+    'Each feature''s contribution to the logit of a transaction given as JSON text under a given version of a model';
+CREATE FUNCTION @extschema@.fraud_explain(tx anyelement, model text, version integer)
+    RETURNS TABLE(feature text, value text, contribution float8)
+    LANGUAGE C STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_explain_row';
+COMMENT ON FUNCTION @extschema@.fraud_explain(anyelement, text, integer) IS
+    'Each feature''s contribution to the logit of a table row under a given version of a model, active or not';

@@ -67,10 +67,18 @@ ExplainRow* ExplainValues(const Model& model, const FeatureValue* values, size_t
   return rows;
 }
 
+// The version argument (2): a positive version of the model, or 0 for its active one.
+int32 VersionArg(FunctionCallInfo fcinfo) {
+  if (PG_NARGS() <= 2) return 0;
+  const int32 version = PG_GETARG_INT32(2);
+  if (version <= 0) throw Error(ErrorCode::kInvalidParameterValue, "a model version is a positive number");
+  return version;
+}
+
 // Computes the rows for one jsonb transaction (history from the model's relation).
 ExplainRow* ExplainJsonb(FunctionCallInfo fcinfo, Jsonb* tx, size_t* count) {
   ScoreState& state = StateOf(fcinfo);
-  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1), VersionArg(fcinfo));
   const Model& model = cached.model;
   JsonbFeatureValues(model, cached.jsonb_order, tx, state.values, state.jsonb);
   if (model.history) FillHistoryFromJsonb(model, HistoryRelation(model), tx, state.values);
@@ -85,7 +93,7 @@ ExplainRow* ExplainRowValues(FunctionCallInfo fcinfo, size_t* count) {
   }
   HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
   ScoreState& state = StateOf(fcinfo);
-  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1));
+  const CachedModel& cached = ResolveModel(fcinfo, state, ModelNameArg(fcinfo, 1), VersionArg(fcinfo));
   state.rows.Read(cached.model, row, state.values);
   if (cached.model.history) FillStoredRowHistory(cached.model, row, state.rows, state.values);
   return ExplainValues(cached.model, state.values, count);

@@ -98,6 +98,29 @@ ModelRow FetchActiveModelRow(Oid relid, const char* name) {
   return row;
 }
 
+// The row of fraud_models for `name` and `version`, active or not (PostgreSQL code).
+ModelRow FetchModelVersionRow(Oid relid, const char* name, int32 version) {
+  ModelRow row = {false, nullptr, 0, 0};
+  Relation rel = table_open(relid, AccessShareLock);
+  TupleDesc desc = RelationGetDescr(rel);
+  const AttrNumber name_att = ColumnNumber(desc, "name"), version_att = ColumnNumber(desc, "version");
+  TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
+  HeapTuple tuple;
+  while (!row.found && (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+    bool isnull;
+    const Datum v = heap_getattr(tuple, version_att, desc, &isnull);
+    if (isnull || DatumGetInt32(v) != version || !TextColumnEquals(tuple, name_att, desc, name)) continue;
+    Jsonb* document = DatumGetJsonbP(heap_getattr(tuple, ColumnNumber(desc, "document"), desc, &isnull));
+    row.found = true;
+    row.document = JsonbToCString(nullptr, &document->root, VARSIZE(document));
+    row.version = version;
+    row.id = DatumGetInt64(heap_getattr(tuple, ColumnNumber(desc, "id"), desc, &isnull));
+  }
+  table_endscan(scan);
+  table_close(rel, AccessShareLock);
+  return row;
+}
+
 // The enabled rules of `model` in fraud_rules (PostgreSQL code; run it through PgCall).
 List* FetchRules(Oid relid, const char* model) {
   List* rules = NIL;
@@ -149,36 +172,31 @@ void RegisterModelCacheCallback() {
   g_cache_context = AllocSetContextCreate(TopMemoryContext, "pg_fraud model cache", ALLOCSET_SMALL_SIZES);
 }
 
-const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
-  if (g_stale) {
-    g_models.clear();
-    MemoryContextReset(g_cache_context);  // nothing points into it any more
-    g_models_relid = g_rules_relid = InvalidOid;
-    ++g_generation;
-    g_stale = false;
-  }
-  std::string key(name);
-  auto found = g_models.find(key);
-  if (found != g_models.end()) return *found->second;
+namespace {
 
-  if (g_models_relid == InvalidOid) LocateTables(fn_oid);
-  const Oid models = g_models_relid, rules_relid = g_rules_relid;
-  const char* key_text = key.c_str();
-  ModelRow row = PgCall([models, key_text] { return FetchActiveModelRow(models, key_text); });
-  if (!row.found) {
-    throw Error(ErrorCode::kUndefinedObject, "model \"" + key + "\" does not exist or has no active version",
-                "Train one with train_fraud_model or import one with fraud_import_model.");
-  }
+void FlushIfStale() {
+  if (!g_stale) return;
+  g_models.clear();
+  MemoryContextReset(g_cache_context);  // nothing points into it any more
+  g_models_relid = g_rules_relid = InvalidOid;
+  ++g_generation;
+  g_stale = false;
+}
+
+// A cache entry for a fetched model row, with the model's enabled rules, stored under `key`.
+const CachedModel& StoreEntry(const std::string& key, const std::string& name, ModelRow row) {
+  const Oid rules_relid = g_rules_relid;
+  const char* name_text = name.c_str();
   auto entry = std::make_unique<CachedModel>();
   entry->model = ParseModelDocument(row.document);
   SetLocalTime(&entry->model);  // hour_of_day and day_of_week in the model's time zone
-  entry->name = key;
+  entry->name = name;
   entry->version = row.version;
   entry->id = row.id;
   entry->jsonb_order = JsonbKeyOrder(entry->model);
   entry->all_numeric = std::all_of(entry->model.features.begin(), entry->model.features.end(),
                                    [](const Feature& f) { return f.kind == FeatureKind::kNumeric; });
-  List* rules = PgCall([rules_relid, key_text] { return FetchRules(rules_relid, key_text); });
+  List* rules = PgCall([rules_relid, name_text] { return FetchRules(rules_relid, name_text); });
   ListCell* cell;
   foreach (cell, rules) {
     const RuleRow* rule = static_cast<const RuleRow*>(lfirst(cell));
@@ -193,6 +211,41 @@ const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
   const CachedModel& result = *entry;
   g_models[key] = std::move(entry);
   return result;
+}
+
+}  // namespace
+
+const CachedModel& ActiveModel(Oid fn_oid, std::string_view name) {
+  FlushIfStale();
+  const std::string model(name);
+  const std::string key = "a" + model;  // versions are keyed "v<version>:<name>"
+  auto found = g_models.find(key);
+  if (found != g_models.end()) return *found->second;
+  if (g_models_relid == InvalidOid) LocateTables(fn_oid);
+  const Oid models = g_models_relid;
+  const char* name_text = model.c_str();
+  ModelRow row = PgCall([models, name_text] { return FetchActiveModelRow(models, name_text); });
+  if (!row.found) {
+    throw Error(ErrorCode::kUndefinedObject, "model \"" + model + "\" does not exist or has no active version",
+                "Train one with train_fraud_model or import one with fraud_import_model.");
+  }
+  return StoreEntry(key, model, row);
+}
+
+const CachedModel& ModelVersion(Oid fn_oid, std::string_view name, int32 version) {
+  FlushIfStale();
+  const std::string model(name);
+  const std::string key = "v" + std::to_string(version) + ":" + model;
+  auto found = g_models.find(key);
+  if (found != g_models.end()) return *found->second;
+  if (g_models_relid == InvalidOid) LocateTables(fn_oid);
+  const Oid models = g_models_relid;
+  const char* name_text = model.c_str();
+  ModelRow row = PgCall([models, name_text, version] { return FetchModelVersionRow(models, name_text, version); });
+  if (!row.found) {
+    throw Error(ErrorCode::kUndefinedObject, "model \"" + model + "\" has no version " + std::to_string(version));
+  }
+  return StoreEntry(key, model, row);
 }
 
 }  // namespace glue

@@ -35,6 +35,10 @@ struct CachedModel {
 // fn_oid is any pg_fraud function: its schema is the extension's schema.
 const CachedModel& ActiveModel(Oid fn_oid, std::string_view name);
 
+// Version `version` of model `name`, active or not (what flagged a stored row, say), cached
+// as ActiveModel's are; its rules are the model's enabled rules as they are now.
+const CachedModel& ModelVersion(Oid fn_oid, std::string_view name, int32 version);
+
 // Counts cache flushes; a holder of a CachedModel pointer re-resolves when it changes.
 uint64_t ModelCacheGeneration() noexcept;
 

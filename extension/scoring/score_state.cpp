@@ -18,12 +18,14 @@ ScoreState& StateOf(FunctionCallInfo fcinfo) {
   return *static_cast<ScoreState*>(fcinfo->flinfo->fn_extra);
 }
 
-const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std::string_view name) {
+const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std::string_view name, int32 version) {
   if (state.model != nullptr && state.generation == ModelCacheGeneration() && !ModelCacheStale() &&
-      name == std::string_view(state.model_name, state.model_name_len)) {
+      name == std::string_view(state.model_name, state.model_name_len) && version == state.model_version) {
     return *state.model;
   }
-  const CachedModel& model = ActiveModel(fcinfo->flinfo->fn_oid, name);
+  const CachedModel& model =
+      version > 0 ? ModelVersion(fcinfo->flinfo->fn_oid, name, version) : ActiveModel(fcinfo->flinfo->fn_oid, name);
+  state.model_version = version;
   MemoryContext cxt = state.context;
   const size_t n = model.model.features.size();
   PgCall([&] {

@@ -17,6 +17,7 @@ struct ScoreState {
   const CachedModel* model;
   char* model_name;
   size_t model_name_len;
+  int32 model_version;   // the version asked for (0: the active one)
   FeatureValue* values;  // one per feature of `model`
   JsonbScratch jsonb;    // jsonb key positions and the last key layout
   RowReader rows;        // typed rows: the plan for the row type last seen
@@ -25,8 +26,9 @@ struct ScoreState {
 // The call site's state, created in fn_mcxt on first use.
 ScoreState& StateOf(FunctionCallInfo fcinfo);
 
-// The model for this call: the cached one while nothing changed, else re-resolved by name.
-const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std::string_view name);
+// The model for this call: the cached one while nothing changed, else re-resolved by name
+// (and version: 0 for the active one).
+const CachedModel& ResolveModel(FunctionCallInfo fcinfo, ScoreState& state, std::string_view name, int32 version = 0);
 
 // The model name argument `argno` as a view of the text datum, or "default" when absent.
 std::string_view ModelNameArg(FunctionCallInfo fcinfo, int argno);

@@ -46,4 +46,38 @@ SELECT amount, fraud_is_fraud(r) AS row_flag, fraud_is_fraud(to_jsonb(r)) AS jso
 DELETE FROM fraud_rules;
 DROP TABLE ex_rows;
 
+-- Explained by a given version, active or not: the one that flagged a stored row, say.
+SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+  "intercept": -1, "features": [{"name": "amount", "kind": "numeric", "weight": 0.002}]}', 'default');
+SELECT v, feature, round(contribution::numeric, 6) AS contribution
+  FROM (VALUES (1), (2)) AS versions(v), fraud_explain('{"amount": 420.7}'::jsonb, 'default', v)
+ WHERE feature IN ('amount', '(intercept)') ORDER BY v, feature;
+CREATE TABLE ex_versioned (amount float8, country text, online boolean, created_at timestamp);
+INSERT INTO ex_versioned VALUES (420.7, 'NG', true, '2024-05-05 03:10');
+SELECT (SELECT array_agg(round(contribution::numeric, 9) ORDER BY feature) FROM fraud_explain(t, 'default', 2))
+     = (SELECT array_agg(round(contribution::numeric, 9) ORDER BY feature) FROM fraud_explain(t, 'default')) AS v2_is_active,
+       (SELECT round(contribution::numeric, 6) FROM fraud_explain(t, 'default', 1) WHERE feature = 'amount') AS v1_amount
+  FROM ex_versioned t;
+SELECT * FROM fraud_explain('{"amount": 1}'::jsonb, 'default', 9);
+SELECT * FROM fraud_explain('{"amount": 1}'::jsonb, 'default', 0);
+DROP TABLE ex_versioned;
+-- fraud_flag_reasons explains a stored row with the version that flagged it (its
+-- model_version column), not today's: v3 flagged the row for its amount, v4 would blame the country.
+SET client_min_messages = warning;
+CREATE TABLE ex_flagged (id int PRIMARY KEY, amount float8, country text);
+SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+  "intercept": -5, "threshold": 0.5, "features": [{"name": "amount", "kind": "numeric", "weight": 0.01},
+  {"name": "country", "kind": "categorical", "weights": {"NG": 0.1}}]}', 'default');
+SELECT fraud_attach('ex_flagged', 'default', '{"add_columns": true}');
+INSERT INTO ex_flagged (id, amount, country) VALUES (1, 900, 'NG');
+SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+  "intercept": -5, "threshold": 0.5, "features": [{"name": "amount", "kind": "numeric", "weight": 0.0001},
+  {"name": "country", "kind": "categorical", "weights": {"NG": 6}}]}', 'default');
+SELECT model_version, is_flagged FROM ex_flagged;
+SELECT reason, flagged FROM fraud_flag_reasons WHERE table_name = 'ex_flagged'::regclass;
+SELECT (SELECT feature FROM fraud_explain(t, 'default') WHERE feature <> '(intercept)' ORDER BY contribution DESC LIMIT 1)
+       AS top_under_today FROM ex_flagged t;
+SELECT fraud_detach('ex_flagged');
+DROP TABLE ex_flagged;
+
 DELETE FROM fraud_models;
