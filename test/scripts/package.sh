@@ -50,7 +50,7 @@ dropdb --if-exists package_test >/dev/null 2>&1; createdb package_test
 score=$(psql -X -d package_test -At -v ON_ERROR_STOP=1 <<'SQL' 2>&1
 CREATE EXTENSION pg_fraud;
 SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
-  "intercept": -3, "features": [{"name": "amount", "kind": "numeric", "weight": 0.01}]}') \g /dev/null
+  "intercept": -3, "features": [{"name": "amount", "kind": "numeric", "weight": 0.01}]}', 'default') \g /dev/null
 SELECT round(fraud_score('{"amount": 300}')::numeric, 6);
 SQL
 )
