@@ -47,7 +47,7 @@ fi
 dpkg -S /usr/lib/postgresql/15/lib/pg_fraud.so 2>/dev/null | grep -q postgresql-15-pg-fraud \
   && ok "the library now belongs to the package" || bad "the library is not the package's"
 dropdb --if-exists package_test >/dev/null 2>&1; createdb package_test
-score=$(psql -X -d package_test -At -v ON_ERROR_STOP=1 <<'SQL' 2>&1
+score=$(psql -X -q -d package_test -At -v ON_ERROR_STOP=1 <<'SQL' 2>&1
 CREATE EXTENSION pg_fraud;
 SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
   "intercept": -3, "features": [{"name": "amount", "kind": "numeric", "weight": 0.01}]}', 'default') \g /dev/null
