@@ -38,7 +38,7 @@ std::optional<bool> TupleLabel(const Feature& label, const ColumnPlan& plan, Hea
 }  // namespace
 
 RowSplit DrawTableSplit(Oid relid, const PassSpec& spec) {
-  const Model reading = ReadingModel(spec.columns, spec.label);
+  const Model reading = ReadingModel(spec.columns, spec.label, spec.missing_values);
   std::vector<uint64_t> keys[2];
   PgCall([&] {
     Relation rel = table_open(relid, AccessShareLock);

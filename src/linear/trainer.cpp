@@ -178,6 +178,7 @@ nlohmann::json PassSpec::ToJson() const {
                       {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"pipeline", pipeline},
                       {"newton", newton}};
   if (row_split) j["row_split"] = row_split->ToJson();
+  if (!missing_values.empty()) j["missing_values"] = missing_values;
   if (newton) {
     j["encoding"] = encoding.ToJson();
     j["beta"] = beta;
@@ -204,6 +205,7 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   s.pipeline = j.value("pipeline", false);
   s.newton = j.at("newton").get<bool>();
   if (j.contains("row_split")) s.row_split = RowSplit::FromJson(j.at("row_split"));
+  if (j.contains("missing_values")) s.missing_values = j.at("missing_values").get<std::vector<std::string>>();
   if (s.newton) {
     s.encoding = Encoding::FromJson(j.at("encoding"));
     s.beta = j.at("beta").get<std::vector<double>>();
@@ -216,7 +218,8 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
   return s;
 }
 
-PassContext::PassContext(PassSpec spec) : spec_(std::move(spec)), reading_(ReadingModel(spec_.columns, spec_.label)) {
+PassContext::PassContext(PassSpec spec)
+    : spec_(std::move(spec)), reading_(ReadingModel(spec_.columns, spec_.label, spec_.missing_values)) {
   if (spec_.newton) {
     beta_ = Eigen::Map<const Eigen::VectorXd>(spec_.beta.data(), static_cast<long>(spec_.beta.size()));
     x_.assign(spec_.encoding.dim, 0.0);
@@ -320,7 +323,8 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // counted as every row unless the label's statistics give the fraudulent share, which
   // then cuts the fraudulent rows too (margins: 1.25 and 1.5 for estimates that are too high;
   // a cut too tight leaves the warm start a smaller sample, nothing worse).
-  const Model reading = ReadingModel(columns, label);
+  spec.missing_values = options.missing_values;
+  const Model reading = ReadingModel(columns, label, options.missing_values);
   const double expected = runner.EstimatedRows() * (1.0 - options.holdout);
   const double positive_share = PositiveFraction(reading.features.back(), runner.LabelFrequencies());
   if (spec.whole_rows > 0 && expected > 0) {
@@ -449,6 +453,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                   (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
 
   result.model = spec.encoding.ToModel(reading, spec.beta.data());
+  if (!options.missing_values.empty()) result.model.SetMissingValues(options.missing_values);
   AttachReferences(result.model, spec.encoding, stats);
   result.model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
                                      {"rows", in_sample ? "training" : "holdout"}};

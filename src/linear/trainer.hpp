@@ -41,6 +41,7 @@ struct PassSpec {
   bool pipeline = false;     // statistics pass: rows added on a thread (statistics_pipeline.hpp)
   // The exact holdout drawn by row position (a table read with its tuple ids); none: by hash.
   std::optional<RowSplit> row_split;
+  std::vector<std::string> missing_values;  // texts read as missing (TrainingOptions)
   // Newton and evaluation passes only:
   bool newton = false;
   Encoding encoding;

@@ -31,7 +31,23 @@ inline double RequireFinite(const Feature& f, double x) {
 
 }  // namespace
 
+namespace {
+
+// A text the feature reads as a missing value ("?", say).
+inline bool Sentinel(const Feature& f, const FeatureValue& v) {
+  if (f.missing_values.empty() || v.kind != FeatureValue::Kind::kText) return false;
+  return std::find(f.missing_values.begin(), f.missing_values.end(), v.text) != f.missing_values.end();
+}
+
+}  // namespace
+
+void Model::SetMissingValues(const std::vector<std::string>& texts) {
+  missing_values = texts;
+  for (Feature& f : features) f.missing_values = texts;
+}
+
 bool ReadNumber(const Feature& f, const FeatureValue& v, double* out) {
+  if (Sentinel(f, v)) return false;
   switch (v.kind) {
     case FeatureValue::Kind::kMissing: return false;
     case FeatureValue::Kind::kNumber: *out = Transformed(f, RequireFinite(f, v.number)); return true;
@@ -41,6 +57,7 @@ bool ReadNumber(const Feature& f, const FeatureValue& v, double* out) {
 }
 
 bool ReadBool(const Feature& f, const FeatureValue& v, bool* out) {
+  if (Sentinel(f, v)) return false;
   switch (v.kind) {
     case FeatureValue::Kind::kMissing: return false;
     case FeatureValue::Kind::kBool: *out = v.flag; return true;
@@ -57,6 +74,7 @@ bool ReadBool(const Feature& f, const FeatureValue& v, bool* out) {
 }
 
 bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, std::string_view* out) {
+  if (Sentinel(f, v)) return false;
   switch (v.kind) {
     case FeatureValue::Kind::kMissing: return false;
     case FeatureValue::Kind::kText: *out = v.text; return true;
@@ -70,6 +88,7 @@ bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, 
 }
 
 int ReadSlot(const Feature& f, const FeatureValue& v) {
+  if (Sentinel(f, v)) return -1;
   const int slots = f.kind == FeatureKind::kHourOfDay ? 24 : 7;
   switch (v.kind) {
     case FeatureValue::Kind::kMissing:

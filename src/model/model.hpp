@@ -49,6 +49,8 @@ struct Feature {
   // numeric: the number is read as sign(x) * log1p(|x|) (document "transform": "log1p"), which
   // tames heavy tails such as amounts; mean and scale are of the transformed values.
   bool log1p = false;
+  // Texts read as a missing value (the document's "missing_values", e.g. "?"), any kind.
+  std::vector<std::string> missing_values;
   nlohmann::json extra = nlohmann::json::object();  // keys the core keeps but does not read
   // A history feature (document kind "history", scored as numeric): its index in the
   // model's HistorySpec::Features(); -1 for a feature read from the transaction.
@@ -102,6 +104,10 @@ struct Model {
   // The time zone hour_of_day and day_of_week were trained in and are scored in (an IANA
   // name); empty in documents before 0.3.0: the session's zone.
   std::string time_zone;
+  // Texts any feature reads as missing (document "missing_values"; copied into each feature).
+  std::vector<std::string> missing_values;
+  // Sets missing_values on the model and each of its features.
+  void SetMissingValues(const std::vector<std::string>& texts);
 
   // The log-odds of fraud for values aligned with `features`.
   double Logit(const FeatureValue* values) const;

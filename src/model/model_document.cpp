@@ -171,6 +171,15 @@ Model ModelFromJson(const json& doc) {
     m.features.push_back(std::move(f));
   }
   ResolveHistory(doc, &m);
+  if (auto mv = doc.find("missing_values"); mv != doc.end()) {
+    if (!mv->is_array() || mv->size() > 100) Invalid("\"missing_values\" must be an array of at most 100 texts");
+    std::vector<std::string> texts;
+    for (const json& t : *mv) {
+      if (!t.is_string() || t.get<std::string>().size() > 100) Invalid("\"missing_values\" holds texts of at most 100 bytes");
+      texts.push_back(t.get<std::string>());
+    }
+    m.SetMissingValues(texts);
+  }
   if (auto zone = doc.find("time_zone"); zone != doc.end()) {
     if (!zone->is_string() || zone->get<std::string>().empty()) Invalid("\"time_zone\" is not a time zone name");
     m.time_zone = zone->get<std::string>();
@@ -186,7 +195,8 @@ Model ModelFromJson(const json& doc) {
     (key == std::string("metrics") ? m.metrics : m.training) = *it;
   }
   static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold", "threshold_logit",
-                                               "features", "label", "metrics", "training", "history", "time_zone"};
+                                               "features", "label", "metrics", "training", "history", "time_zone",
+                                               "missing_values"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
   }
@@ -218,6 +228,7 @@ json ModelToJson(const Model& m) {
   if (!m.training.empty()) doc["training"] = m.training;
   if (m.history) doc["history"] = m.history->ToJson();
   if (!m.time_zone.empty()) doc["time_zone"] = m.time_zone;
+  if (!m.missing_values.empty()) doc["missing_values"] = m.missing_values;
   json features = json::array();
   for (const Feature& f : m.features) {
     json out = f.extra;

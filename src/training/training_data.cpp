@@ -35,7 +35,8 @@ Feature ReadingFeature(const std::string& name, FeatureKind kind) {
 
 }  // namespace
 
-Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label) {
+Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label,
+                   const std::vector<std::string>& missing_values) {
   Model m;
   for (const TrainingColumn& c : columns) {
     switch (c.kind) {
@@ -54,6 +55,7 @@ Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string
     }
   }
   m.features.push_back(ReadingFeature(label, FeatureKind::kBoolean));
+  if (!missing_values.empty()) m.SetMissingValues(missing_values);
   return m;
 }
 

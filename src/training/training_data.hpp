@@ -25,7 +25,9 @@ struct TrainingColumn {
 
 // The model whose features the glue reads from each row: one per column (hour_of_day and
 // day_of_week for a timestamp, day_of_week for a date), and the label last, as a boolean.
-Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label);
+// `missing_values`: texts every column (the label too) reads as missing.
+Model ReadingModel(const std::vector<TrainingColumn>& columns, const std::string& label,
+                   const std::vector<std::string>& missing_values = {});
 
 // The label of a row: true (fraud), false, or nullopt for NULL; throws Error on other values.
 std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value);

@@ -68,17 +68,25 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
                                                "holdout", "seed", "threshold", "activate", "max_categories",
                                                "warm_start_rows", "in_memory", "history", "holdout_by", "time_zone",
-                                               "holdout_column", "log1p"};
+                                               "holdout_column", "log1p", "missing_values"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column, log1p.");
+          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column, log1p, missing_values.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
   if (options.contains("exclude")) o.exclude = Names(options["exclude"], "exclude");
   if (options.contains("log1p")) o.log1p = Names(options["log1p"], "log1p");
+  if (options.contains("missing_values")) {
+    const json& mv = options["missing_values"];
+    if (!mv.is_array() || mv.size() > 100) Bad("\"missing_values\" must be an array of at most 100 texts");
+    for (const json& t : mv) {
+      if (!t.is_string() || t.get<std::string>().size() > 100) Bad("\"missing_values\" holds texts of at most 100 bytes");
+      o.missing_values.push_back(t.get<std::string>());
+    }
+  }
   if (options.contains("l2")) o.l2 = Number(options["l2"], "l2", 0.0, 1e12);
   if (options.contains("class_weight")) {
     const json& cw = options["class_weight"];

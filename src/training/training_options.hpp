@@ -46,6 +46,8 @@ struct TrainingOptions {
   std::string holdout_column;
   // Numeric feature columns read as sign(x) * log1p(|x|) (heavy-tailed amounts, say).
   std::vector<std::string> log1p;
+  // Texts read as missing values in every column, the label too (pandas' na_values).
+  std::vector<std::string> missing_values;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

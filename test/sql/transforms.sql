@@ -47,5 +47,20 @@ SELECT pg_temp.outcome($$SELECT fraud_import_model('{"format": "pg_fraud.model/1
   "intercept": 0, "features": [{"name": "amount", "kind": "numeric", "weight": 1, "transform": "sqrt"}]}', 'bad')$$);
 SELECT count(*) AS stored FROM fraud_models WHERE name = 'bad';
 
-DROP TABLE tailed, probe, probe_live;
+-- A sentinel read as missing (pandas' na_values): '?' in a category. Without the option '?'
+-- is a category of its own; with it '?' is missing, in training and on every scoring path
+-- (as NULL scores), and the document keeps the list.
+CREATE TABLE sentinel (n int, city text, is_fraud boolean);
+INSERT INTO sentinel SELECT i, CASE WHEN i % 7 = 0 THEN '?' ELSE (ARRAY['a', 'b', 'c'])[1 + i % 3] END, i % 5 = 0
+  FROM generate_series(1, 2000) AS i;
+SELECT document -> 'features' -> 0 -> 'weights' ? '?' AS category_without
+  FROM train_fraud_model('sentinel', 'is_fraud', 'sent_plain', '{"exclude": ["n"]}');
+SELECT document -> 'missing_values' AS missing_values, document -> 'features' -> 0 -> 'weights' ? '?' AS category_with
+  FROM train_fraud_model('sentinel', 'is_fraud', 'sent', '{"exclude": ["n"], "missing_values": ["?"]}');
+SELECT fraud_score('{"city": "?"}', 'sent') = fraud_score('{"city": null}', 'sent') AS jsonb_same,
+       fraud_score(ROW(1, '?', NULL)::sentinel, 'sent') = fraud_score(ROW(1, NULL, NULL)::sentinel, 'sent') AS row_same,
+       fraud_score('{"city": "?"}', 'sent_plain') <> fraud_score('{"city": null}', 'sent_plain') AS plain_differs;
+SELECT pg_temp.outcome($$SELECT train_fraud_model('sentinel', 'is_fraud', 'bad', '{"missing_values": "?"}')$$);
+
+DROP TABLE tailed, probe, probe_live, sentinel;
 DELETE FROM fraud_models;
