@@ -49,13 +49,19 @@ RowSplit DrawTableSplit(Oid relid, const PassSpec& spec) {
     const ColumnPlan& plan = plans[reading.features.size() - 1];
     MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "pg_fraud holdout scan", ALLOCSET_SMALL_SIZES);
     TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
-    for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
-      CHECK_FOR_INTERRUPTS();
-      MemoryContext caller = MemoryContextSwitchTo(row_context);
-      const std::optional<bool> y = TupleLabel(label, plan, tuple, desc);
-      if (y) keys[*y ? 1 : 0].push_back(RowSplit::Key(TuplePosition(tuple->t_self), spec.seed));
+    MemoryContext caller = CurrentMemoryContext;
+    try {
+      for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
+        CHECK_FOR_INTERRUPTS();
+        MemoryContextSwitchTo(row_context);
+        const std::optional<bool> y = TupleLabel(label, plan, tuple, desc);
+        if (y) keys[*y ? 1 : 0].push_back(RowSplit::Key(TuplePosition(tuple->t_self), spec.seed));
+        MemoryContextSwitchTo(caller);
+        MemoryContextReset(row_context);
+      }
+    } catch (...) {  // a label training refuses, or no memory for the keys: leave in the caller's context
       MemoryContextSwitchTo(caller);
-      MemoryContextReset(row_context);
+      throw;
     }
     table_endscan(scan);
     MemoryContextDelete(row_context);

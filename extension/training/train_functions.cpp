@@ -396,25 +396,39 @@ void ReadThroughHistory(const HistoryPlan& history, const TrainingOptions& optio
   if (history.by_time) train_options->holdout = 0;  // held out by time instead (RecordTimeHoldout)
 }
 
-// The metrics of a time holdout: from the latest rows, replacing the in-sample ones.
-void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner, TrainingResult* result) {
-  double held_out = 0;
-  const Metrics m = EvaluateHeldOut(history, result->model, label, &held_out);
-  const int64_t rows = static_cast<int64_t>(held_out);
-  runner.Progress("holdout by time (rows from " + history.cutoff_text + "): " + std::to_string(rows) + " rows" +
-                  (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
+// Replaces the in-sample metrics of a model trained without its held-out rows by theirs:
+// `by` ("time" or "column") and its detail (key and text) go to the metrics and the record;
+// `which` says which rows they are in the progress line.
+void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const std::string& key,
+                   const std::string& detail, const std::string& which, const std::string& chosen_on,
+                   PassRunner& runner, TrainingResult* result) {
+  runner.Progress("holdout by " + by + " (" + which + "): " + std::to_string(static_cast<int64_t>(rows)) +
+                  " rows" + (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
   nlohmann::json metrics = m.ToJson();
   metrics["in_sample"] = false;
-  metrics["holdout_by"] = "time";
-  metrics["holdout_from"] = history.cutoff_text;
-  metrics["threshold_chosen_on"] = "training rows (before holdout_from)";
+  metrics["holdout_by"] = by;
+  metrics[key] = detail;
+  metrics["threshold_chosen_on"] = chosen_on;
   if (result->model.metrics.contains("threshold_strategy")) {
     metrics["threshold_strategy"] = result->model.metrics["threshold_strategy"];
   }
   result->model.metrics = metrics;
-  result->training["holdout_by"] = "time";
-  result->training["holdout_from"] = history.cutoff_text;
-  result->training["holdout_rows"] = rows;
+  result->training["holdout_by"] = by;
+  result->training[key] = detail;
+  result->training["holdout_rows"] = static_cast<int64_t>(rows);
+  if (rows == 0) {
+    result->notices.push_back("the holdout has no labelled row: the metrics are undefined (NULL)");
+    result->training["notices"] = result->notices;
+    runner.Progress(result->notices.back());
+  }
+}
+
+// The metrics of a time holdout: from the latest rows.
+void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner, TrainingResult* result) {
+  double rows = 0;
+  const Metrics m = EvaluateHeldOut(history, result->model, label, &rows);
+  RecordHeldOut(m, rows, "time", "holdout_from", history.cutoff_text, "rows from " + history.cutoff_text,
+                "training rows (before holdout_from)", runner, result);
 }
 
 // The "log1p" option: each named numeric feature column (history features included) is read
@@ -444,30 +458,14 @@ std::string ReadAroundHoldoutColumn(const TrainingOptions& options, Source* sour
   return "(SELECT * FROM " + from + " AS h WHERE " + column + " IS TRUE)";
 }
 
-// The metrics of the rows a holdout column marks, replacing the in-sample ones.
+// The metrics of the rows a holdout column marks.
 void RecordColumnHoldout(const std::string& held_out, const TrainingOptions& options, const std::string& label,
                          PassRunner& runner, TrainingResult* result) {
   double rows = 0;
   const Metrics m = EvaluateRows(held_out, result->model, label, &rows);
-  runner.Progress("holdout by column \"" + options.holdout_column + "\": " + std::to_string(static_cast<int64_t>(rows)) +
-                  " rows" + (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
-  nlohmann::json metrics = m.ToJson();
-  metrics["in_sample"] = false;
-  metrics["holdout_by"] = "column";
-  metrics["holdout_column"] = options.holdout_column;
-  metrics["threshold_chosen_on"] = "training rows (holdout_column not true)";
-  for (const char* key : {"threshold_strategy"}) {
-    if (result->model.metrics.contains(key)) metrics[key] = result->model.metrics[key];
-  }
-  result->model.metrics = metrics;
-  result->training["holdout_by"] = "column";
-  result->training["holdout_column"] = options.holdout_column;
-  result->training["holdout_rows"] = static_cast<int64_t>(rows);
-  if (rows == 0) {
-    result->notices.push_back("the holdout column marks no labelled row: the metrics are undefined (NULL)");
-    result->training["notices"] = result->notices;
-    runner.Progress(result->notices.back());
-  }
+  RecordHeldOut(m, rows, "column", "holdout_column", options.holdout_column,
+                "rows where \"" + options.holdout_column + "\" is true", "training rows (holdout_column not true)", runner,
+                result);
 }
 
 // Trains and stores; returns the stored fraud_models row.
