@@ -10,6 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev sqlsmith
   python3-fastapi python3-uvicorn python3-requests
   debhelper postgresql-server-dev-all
+  postgresql-15-cron
 )
 if [ "${PG_FRAUD_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$PG_FRAUD_EXTRA_PACKAGES"

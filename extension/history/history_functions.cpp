@@ -16,7 +16,10 @@ Datum HistorySource(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) throw Error(ErrorCode::kInvalidParameterValue, "arguments must not be null");
   const Oid relid = PG_GETARG_OID(0);
   const std::string name = PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(1))); });
-  const CachedModel& model = ActiveModel(fcinfo->flinfo->fn_oid, name);
+  // The active version, or the stored version a third argument names.
+  const bool versioned = PG_NARGS() > 2 && !PG_ARGISNULL(2);
+  const CachedModel& model = versioned ? ModelVersion(fcinfo->flinfo->fn_oid, name, PG_GETARG_INT32(2))
+                                       : ActiveModel(fcinfo->flinfo->fn_oid, name);
   const std::string source = PgCall([&] {
     const char* rel = get_rel_name(relid);
     if (rel == nullptr) ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("the source does not exist")));
@@ -41,7 +44,7 @@ Datum HistorySource(FunctionCallInfo fcinfo) {
 extern "C" {
 
 PG_FUNCTION_INFO_V1(fraud_history_source);
-// fraud_history_source(source regclass, model text) -> text: a FROM item.
+// fraud_history_source(source regclass, model text[, version integer]) -> text: a FROM item.
 Datum fraud_history_source(PG_FUNCTION_ARGS) {
   return pgfraud::glue::Guard([&] { return pgfraud::glue::HistorySource(fcinfo); });
 }

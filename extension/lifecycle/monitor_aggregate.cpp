@@ -1,5 +1,5 @@
 // The monitoring aggregate fraud_monitor(row, model, label, request): one parallel-safe pass
-// that scores rows with the active model and counts what fraud_evaluate, fraud_drift and
+// that scores rows with the active model (or a stored version the request names) and counts what fraud_evaluate, fraud_drift and
 // fraud_choose_threshold need; the final function answers the request as jsonb.
 #include <memory>
 #include <string>
@@ -24,6 +24,15 @@ struct MonitorState {
   FeatureValue* values = nullptr;
 };
 
+// The model a request scores with: the active version, or the stored one its "version" names
+// (fraud_retrain evaluates an inactive candidate beside the active version).
+const CachedModel& RequestedModel(FunctionCallInfo fcinfo, const std::string& name, const nlohmann::json& request) {
+  if (!request.contains("version")) return ActiveModel(fcinfo->flinfo->fn_oid, name);
+  const nlohmann::json& v = request["version"];
+  if (!v.is_number_integer()) throw Error(ErrorCode::kInvalidParameterValue, "the request's \"version\" must be an integer");
+  return ModelVersion(fcinfo->flinfo->fn_oid, name, v.get<int32>());
+}
+
 std::string ArgText(FunctionCallInfo fcinfo, int i) {
   if (PG_ARGISNULL(i)) return std::string();
   text* t = PG_GETARG_TEXT_PP(i);
@@ -36,10 +45,10 @@ void Prepare(FunctionCallInfo fcinfo, MonitorState& state, MemoryContext cxt) {
   if (PG_ARGISNULL(4)) throw Error(ErrorCode::kInvalidParameterValue, "fraud_monitor needs a request object");
   Jsonb* request = PG_GETARG_JSONB_P(4);
   state.request = PgCall([&] { return std::string(JsonbToCString(nullptr, &request->root, VARSIZE(request))); });
-  const CachedModel& cached = ActiveModel(fcinfo->flinfo->fn_oid, state.model_name);
+  const nlohmann::json req = nlohmann::json::parse(state.request);
+  const CachedModel& cached = RequestedModel(fcinfo, state.model_name, req);
   state.monitor = Monitor(cached.model);
   // An alert budget is cut on the rows' exact logits (8 bytes a row in memory).
-  const nlohmann::json req = nlohmann::json::parse(state.request);
   state.monitor.keep_logits = req.value("mode", "") == "threshold" && req.contains("strategy") &&
                               req["strategy"].is_object() && req["strategy"].value("strategy", "") == "alert_rate";
   state.reading = cached.model;
@@ -57,8 +66,8 @@ void Prepare(FunctionCallInfo fcinfo, MonitorState& state, MemoryContext cxt) {
 
 // The final answer, as JSON text.
 std::string Answer(FunctionCallInfo fcinfo, const MonitorState& state) {
-  const CachedModel& cached = ActiveModel(fcinfo->flinfo->fn_oid, state.model_name);
   nlohmann::json request = nlohmann::json::parse(state.request);
+  const CachedModel& cached = RequestedModel(fcinfo, state.model_name, request);
   const std::string mode = request.value("mode", "evaluate");
   if (mode == "drift") return state.monitor.Drift(cached.model).dump();
   if (mode == "threshold") {
