@@ -340,9 +340,9 @@ def dump_restore_unprivileged(cur):
     if cur.fetchone()[0] == 0:
         cur.execute("CREATE ROLE fraud_owner LOGIN PASSWORD %s", (password,))
     grants = ["GRANT SELECT, INSERT, UPDATE, DELETE ON fraud_models, fraud_rules, fraud_attachments, fraud_scoring_failures, "
-              "fraud_model_events, fraud_detached_tables, fraud_outcomes TO fraud_owner",
+              "fraud_model_events, fraud_detached_tables, fraud_outcomes, fraud_retraining TO fraud_owner",
               "GRANT USAGE, SELECT, UPDATE ON SEQUENCE fraud_models_id_seq, fraud_rules_id_seq, fraud_scoring_failures_id_seq, "
-              "fraud_model_events_id_seq TO fraud_owner",
+              "fraud_model_events_id_seq, fraud_retraining_id_seq TO fraud_owner",
               "GRANT EXECUTE ON FUNCTION train_fraud_model(regclass, name, text, jsonb), "
               "fraud_import_model(jsonb, text, boolean), fraud_export_model(text, integer), "
               "fraud_attach(regclass, text, jsonb) TO fraud_owner"]
