@@ -142,9 +142,15 @@ BEGIN
                    COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'),
                    COALESCE(a.options -> 'columns', '{}')::text, COALESCE(a.options ->> 'on_error', 'fail'),
                    COALESCE(a.options ->> 'rule_errors_column', ''));
-    EXECUTE format('DROP TRIGGER IF EXISTS fraud_flag ON %s', tab);
-    EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert ON %s', tab);
-    EXECUTE format('DROP TRIGGER IF EXISTS fraud_alert_update ON %s', tab);
+    IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_flag') THEN  -- no NOTICE
+        EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_alert') THEN  -- no NOTICE
+        EXECUTE format('DROP TRIGGER fraud_alert ON %s', tab);
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_alert_update') THEN  -- no NOTICE
+        EXECUTE format('DROP TRIGGER fraud_alert_update ON %s', tab);
+    END IF;
     EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
                    'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%s)', tab, args);
     IF a.notify <> '' THEN
@@ -546,6 +552,10 @@ BEGIN
         rules_column = EXCLUDED.rules_column, time_column = EXCLUDED.time_column,
         notify = EXCLUDED.notify, options = EXCLUDED.options, attached_at = pg_catalog.now();
     PERFORM @extschema@.fraud_install_triggers(tab);
+    IF version_column = '' THEN
+        RAISE NOTICE 'fraud_attach: % has no version column: the BI views will show its rows'' model_version as NULL', tab
+            USING HINT = 'Attach with {"version_column": "an integer column"}, or {"add_columns": true}, which adds model_version.';
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_attach(regclass, text, jsonb) IS

@@ -133,5 +133,18 @@ CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION fraud_fla
 SELECT pg_temp.outcome($$INSERT INTO misuse VALUES (1, 1)$$);
 SELECT pg_temp.outcome($$SELECT fraud_flag_trigger()$$);
 
+-- A table attached with its own columns and no version column: the BI views cannot tell the
+-- versions apart, and fraud_attach says so (add_columns adds model_version, no notice).
+SELECT version FROM fraud_import_model('{"format": "pg_fraud.model/1", "algorithm": "logistic_regression",
+  "intercept": -5, "features": [{"name": "amount", "kind": "numeric", "weight": 0.01}]}', 'nover');
+CREATE TABLE nover_tx (id int PRIMARY KEY, amount numeric, is_flagged boolean, fraud_score float8);
+CREATE TABLE nover_tx2 (id int PRIMARY KEY, amount numeric);
+SET client_min_messages = notice;
+SELECT fraud_attach('nover_tx', 'nover');
+SELECT fraud_attach('nover_tx2', 'nover', '{"add_columns": true}');
+SET client_min_messages = warning;
+SELECT fraud_detach('nover_tx'), fraud_detach('nover_tx2');
+DROP TABLE nover_tx, nover_tx2;
+
 SELECT count(*) AS detached FROM (SELECT fraud_detach(tab) FROM fraud_attachments) d;
 DELETE FROM fraud_models;
