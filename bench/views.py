@@ -39,7 +39,7 @@ def load(cur, rows):
         FROM (SELECT i, a, c, t, 1 / (1 + exp(-(-9.0 + 0.004 * a + CASE c WHEN 'web' THEN 1.5 WHEN 'pos' THEN -0.5 ELSE 0 END))) AS s,
                      CASE WHEN a > 2000 AND c = 'web' THEN ARRAY['big_web'] END AS r
                 FROM (SELECT i, round((exp(random() * 8))::numeric, 2) AS a,
-                             (ARRAY['web', 'pos', 'atm'])[1 + i % 3] AS c,
+                             (ARRAY['web', 'pos', 'atm'])[1 + i %% 3] AS c,
                              timestamptz '2026-01-01 00:00+00' + (i::float8 / %s) * interval '30 days' AS t
                         FROM generate_series(1, %s) AS i) AS g) AS scored""", (rows, rows))
     cur.execute("ALTER TABLE bv_tx ENABLE TRIGGER USER")

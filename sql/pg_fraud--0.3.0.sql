@@ -2264,3 +2264,70 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_retrain(text, regclass, jsonb) IS
     'Trains a candidate version on the recent labelled rows, evaluates it and the active version on the same later held-out rows, activates it only when better by a margin, and records the decision in fraud_retraining';
 REVOKE ALL ON FUNCTION @extschema@.fraud_retrain(text, regclass, jsonb) FROM PUBLIC;
+
+-- 0.3.0: evaluation and threshold choice with the recorded outcomes as the label
+-- (label => 'fraud_outcomes': the rows of the table that have an outcome).
+CREATE FUNCTION @extschema@.fraud_labelled_source(source regclass, label name, model text)
+    RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    base text := @extschema@.fraud_history_source(source, model);
+BEGIN
+    IF label IS DISTINCT FROM 'fraud_outcomes' OR EXISTS (SELECT FROM pg_attribute AS a
+            WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'fraud_outcomes') THEN
+        RETURN base;
+    END IF;
+    RETURN format('(SELECT h.*, o.outcome AS fraud_outcomes FROM %s AS h JOIN @extschema@.fraud_outcomes AS o '
+                  'ON o.tab OPERATOR(pg_catalog.=) %L::regclass AND o.row_key OPERATOR(pg_catalog.=) (h.%I)::text)',
+                  base, source, @extschema@.fraud_key_column(source));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_labelled_source(regclass, name, text) IS
+    'pg_fraud internal: the FROM item of an evaluation: the source through its history, joined with its recorded outcomes when the label is ''fraud_outcomes''';
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT NULL, model text DEFAULT 'default')
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    label := COALESCE(label, @extschema@.fraud_model_label(model));
+    PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
+                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_labelled_source(source, label, model)) INTO result;
+    IF result IS NULL THEN
+        RAISE NOTICE 'fraud_evaluate: % has no rows%', source,
+            CASE WHEN label = 'fraud_outcomes' THEN ' with a recorded outcome' ELSE '' END;
+        RETURN jsonb_build_object('rows', 0, 'positives', 0);
+    END IF;
+    IF result -> 'roc_auc' = 'null'::jsonb THEN
+        RAISE NOTICE 'fraud_evaluate: % has no % rows: ROC and PR AUC are undefined (NULL)', source,
+            CASE WHEN (result ->> 'positives')::int = 0 THEN 'fraudulent' ELSE 'legitimate' END;
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.fraud_threshold_choice(source regclass, strategy jsonb, label name, model text)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    label := COALESCE(label, @extschema@.fraud_model_label(model));
+    -- An alert budget is a share of all scored rows: it needs no label column at all.
+    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL AND label IS DISTINCT FROM 'fraud_outcomes'
+       AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+                                                      AND a.attname OPERATOR(pg_catalog.=) label) THEN
+        label := '';
+    END IF;
+    PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
+    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
+                   jsonb_build_object('mode', 'threshold', 'strategy', strategy),
+                   @extschema@.fraud_labelled_source(source, label, model)) INTO result;
+    RETURN result;  -- NULL: no rows
+END
+$$;

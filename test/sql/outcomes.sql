@@ -39,6 +39,16 @@ SELECT pg_temp.outcome($$SELECT fraud_record_outcome('oc_tx', 3, NULL)$$);
 SELECT pg_temp.outcome($$SELECT fraud_record_outcome('oc_nokey', 1, true)$$);
 CREATE TABLE oc_other (id int PRIMARY KEY);
 SELECT pg_temp.outcome($$SELECT fraud_record_outcome('oc_other', 1, true)$$);
+-- The outcomes as the label of fraud_evaluate and fraud_choose_threshold: only rows with an
+-- outcome count (6 rows: 2, 3, 6, 7 fraud; 8, 12 not), as they would through a view joining them.
+SELECT e ->> 'rows' AS rows, e ->> 'positives' AS positives, e -> 'confusion' AS confusion, e ->> 'roc_auc' AS roc_auc
+  FROM fraud_evaluate('oc_tx', 'fraud_outcomes', 'oc') AS e;
+CREATE VIEW oc_labelled AS SELECT t.*, o.outcome AS verdict FROM oc_tx t JOIN fraud_outcomes o ON o.tab = 'oc_tx'::regclass AND o.row_key = t.id::text;
+SELECT fraud_evaluate('oc_tx', 'fraud_outcomes', 'oc') - 'model' - 'version'
+       = fraud_evaluate('oc_labelled', 'verdict', 'oc') - 'model' - 'version' AS same_as_a_join;
+SELECT fraud_choose_threshold('oc_tx', '{"strategy": "recall", "target": 1.0}', 'fraud_outcomes', 'oc')
+       = fraud_choose_threshold('oc_labelled', '{"strategy": "recall", "target": 1.0}', 'verdict', 'oc') AS same_threshold;
+DROP VIEW oc_labelled;
 -- Detached, the table and its outcomes stay in the view.
 SELECT fraud_detach('oc_tx');
 SELECT sum(confirmed) AS confirmed_after_detach FROM fraud_alert_outcomes_daily WHERE table_name = 'oc_tx'::regclass;
