@@ -2047,13 +2047,17 @@ BEGIN
                FROM (SELECT %s AS d, %s AS ts, t.%I::float8 AS score, u.rule, u.fired
                        FROM %s AS t, LATERAL (SELECT f, true FROM pg_catalog.unnest(%s) AS f
                                               UNION ALL SELECT e, false FROM pg_catalog.unnest(%s) AS e) AS u(rule, fired)
-                      WHERE t.%I IS NOT NULL) AS h
+                      WHERE t.%I IS NOT NULL AND (pg_catalog.cardinality(%s) > 0 OR pg_catalog.cardinality(%s) > 0)) AS h
                LEFT JOIN @extschema@.fraud_rules AS r ON r.model = %L AND r.name = h.rule
               GROUP BY h.d, h.rule, r.action',
             a.tab, a.model, a.model, @extschema@.fraud_day_expression(a.tab, a.time_column), ts, a.score_column, a.tab,
             CASE WHEN a.rules_column = '' THEN 'NULL::text[]' ELSE format('t.%I', a.rules_column) END,
             CASE WHEN errors_column = '' THEN 'NULL::text[]' ELSE format('t.%I', errors_column) END,
-            a.score_column, a.model);
+            a.score_column,
+            -- Only rows where a rule fired or errored (most rows: none) go through the unnest.
+            CASE WHEN a.rules_column = '' THEN 'NULL::text[]' ELSE format('t.%I', a.rules_column) END,
+            CASE WHEN errors_column = '' THEN 'NULL::text[]' ELSE format('t.%I', errors_column) END,
+            a.model);
     END LOOP;
 END
 $$;
