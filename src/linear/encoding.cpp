@@ -3,11 +3,39 @@
 #include "linear/encoding.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "common/errors.hpp"
 
 namespace pgfraud {
+namespace {
+
+// Whether a category's text is a finite decimal number ("12.50", "-3e2").
+bool ReadsAsNumber(const std::string& text) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return false;
+  char* end = nullptr;
+  const double x = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(x);
+}
+
+// Numbers stored as text: at least 10 distinct values, each a number. They are one-hot
+// encoded by value as any text is; a hint says how to use them as numbers instead.
+void HintNumbersAsText(const std::string& name, const std::vector<std::pair<std::string, double>>& top,
+                       std::vector<std::string>* notices) {
+  if (top.size() < 10) return;
+  for (const auto& entry : top) {
+    if (!ReadsAsNumber(entry.first)) return;
+  }
+  notices->push_back("column \"" + name + "\" is text holding numbers (its " + std::to_string(top.size()) +
+                     " most frequent values all read as numbers): it is one-hot encoded by value, not used as a number; "
+                     "to use it as a number, cast it (ALTER TABLE ... ALTER COLUMN ... TYPE numeric USING ...::numeric) "
+                     "or train from a view that casts it");
+}
+
+}  // namespace
 
 void Encoding::Encode(const Model& reading, const FeatureValue* values, double* x) const {
   std::fill(x, x + dim, 0.0);
@@ -144,6 +172,7 @@ Encoding BuildEncoding(const Model& reading, const TrainingStats& stats, size_t 
                              "name it in \"exclude\" to silence this");
           continue;
         }
+        HintNumbersAsText(f.name, top, notices);
         if (top.size() > max_categories || counter.Pruned()) {
           if (top.size() > max_categories) top.resize(max_categories);
           notices->push_back("column \"" + f.name + "\" has more than " + std::to_string(max_categories) +

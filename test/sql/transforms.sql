@@ -62,5 +62,17 @@ SELECT fraud_score('{"city": "?"}', 'sent') = fraud_score('{"city": null}', 'sen
        fraud_score('{"city": "?"}', 'sent_plain') <> fraud_score('{"city": null}', 'sent_plain') AS plain_differs;
 SELECT pg_temp.outcome($$SELECT train_fraud_model('sentinel', 'is_fraud', 'bad', '{"missing_values": "?"}')$$);
 
-DROP TABLE tailed, probe, probe_live, sentinel;
+-- Numbers loaded as text: one-hot encoded by value as any text, with a hint (10 or more
+-- distinct values, all numbers); short numeric codes and words get none.
+CREATE TABLE as_text (amount_text text, code text, word text, is_fraud boolean);
+INSERT INTO as_text SELECT (i % 50 * 10)::text, (i % 3)::text, (ARRAY['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'])[1 + i % 11],
+                           i % 7 = 0 FROM generate_series(1, 700) AS i;
+CREATE FUNCTION pg_temp.train_notices() RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT n FROM jsonb_array_elements_text((SELECT document -> 'training' -> 'notices'
+        FROM train_fraud_model('as_text', 'is_fraud', 'as_text', '{"activate": false}'))) AS n WHERE n LIKE '%holding numbers%';
+END $$;
+SELECT * FROM pg_temp.train_notices();
+
+DROP TABLE tailed, probe, probe_live, sentinel, as_text;
 DELETE FROM fraud_models;
