@@ -11,6 +11,8 @@ PACKAGES=(
   python3-fastapi python3-uvicorn python3-requests
   debhelper postgresql-server-dev-all
   postgresql-15-cron
+  libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev libpam0g-dev libssl-dev libxslt1-dev
+  libreadline-dev flex bison autoconf
 )
 if [ "${PG_FRAUD_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$PG_FRAUD_EXTRA_PACKAGES"

@@ -2335,3 +2335,17 @@ BEGIN
     RETURN result;  -- NULL: no rows
 END
 $$;
+
+-- 0.3.0: training over the shards of a Citus table merges the states each shard's pass
+-- returned (run_command_on_shards gives each as the bytea's text).
+CREATE FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_merge_step';
+COMMENT ON FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) IS
+    'pg_fraud internal: transition of fraud_train_merge (one shard''s state merged in)';
+CREATE AGGREGATE @extschema@.fraud_train_merge(boolean, text) (
+    SFUNC = @extschema@.fraud_train_merge_step,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fraud_train_pass_final
+);
+COMMENT ON AGGREGATE @extschema@.fraud_train_merge(boolean, text) IS
+    'pg_fraud internal: the training pass of a Citus table, merged from the states of its shards';

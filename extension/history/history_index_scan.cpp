@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "history/history_sql.hpp"
+#include "training/distributed_source.hpp"
 #include "values/numeric_decode.hpp"
 #include "values/row_values.hpp"
 
@@ -161,7 +162,7 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
                     const std::vector<Oid>& fresh_types, DirectEntityScan* out) {
   Relation heap = table_open(relid, AccessShareLock);
   bool ok = heap->rd_rel->relkind == RELKIND_RELATION && heap->rd_tableam == GetHeapamTableAmRoutine() &&
-            !heap->rd_rel->relforcerowsecurity;
+            !heap->rd_rel->relforcerowsecurity && !IsCitusTable(relid);  // a Citus shell holds no rows
   DirectEntityScan p;
   p.heap = relid;
   const AttrNumber by = HeapAttribute(heap, spec.by[entity]);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "guard.hpp"
+#include "training/distributed_source.hpp"
 #include "values/row_values.hpp"
 #include "training/statistics_pipeline.hpp"
 #include "training/training_data.hpp"
@@ -16,6 +17,7 @@ namespace glue {
 bool CanScanDirectly(Oid relid) {
   return PgCall([relid] {
     if (get_rel_relkind(relid) != RELKIND_RELATION || has_subclass(relid) || !ActiveSnapshotSet()) return false;
+    if (IsCitusTable(relid)) return false;  // a Citus shell: the rows are on the shards
     if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
     Relation rel = table_open(relid, AccessShareLock);
     const bool heap = rel->rd_tableam == GetHeapamTableAmRoutine();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "common/errors.hpp"
 #include "aggregate_state.hpp"
@@ -115,6 +116,49 @@ bytea* Serialize(PassState& state) {
   return ToBytea(state.newton ? 'N' : 'S', state.newton ? state.newton_sums.Serialize() : state.stats.Serialize());
 }
 
+void MergeInto(PassState& state, PassState& other) {
+  if (state.newton) {
+    state.newton_sums.Merge(other.newton_sums);
+  } else {
+    FinishStatistics(state);
+    FinishStatistics(other);
+    state.stats.Merge(other.stats);
+  }
+}
+
+// A state from its serialised bytes (a kind byte, then CBOR), in the aggregate context.
+PassState* Deserialize(MemoryContext cxt, const uint8_t* data, size_t size) {
+  if (size < 1) throw Error(ErrorCode::kInternal, "empty training state");
+  PassState* state = NewAggregateState<PassState>(cxt);
+  state->newton = data[0] == 'N';
+  if (state->newton) {
+    state->newton_sums = NewtonAccumulator::Deserialize(data + 1, size - 1);
+  } else {
+    state->stats = TrainingStats::Deserialize(data + 1, size - 1);
+  }
+  return state;
+}
+
+// The bytes of a bytea's text output ("\x" then two hex digits a byte).
+std::vector<uint8_t> HexBytes(const std::string& text) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0) {
+    throw Error(ErrorCode::kInternal, "a shard's training state is not hex bytea text");
+  }
+  std::vector<uint8_t> out((text.size() - 2) / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int hi = digit(text[2 + 2 * i]), lo = digit(text[3 + 2 * i]);
+    if (hi < 0 || lo < 0) throw Error(ErrorCode::kInternal, "a shard's training state is not hex bytea text");
+    out[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace glue
 }  // namespace pgfraud
@@ -162,15 +206,7 @@ PG_FUNCTION_INFO_V1(fraud_train_pass_combine);
 // Combine: merges the second state into the first.
 Datum fraud_train_pass_combine(PG_FUNCTION_ARGS) {
   return Guard([&] {
-    return pgfraud::glue::CombineStates<PassState>(fcinfo, [](PassState& state, PassState& other) {
-      if (state.newton) {
-        state.newton_sums.Merge(other.newton_sums);
-      } else {
-        pgfraud::glue::FinishStatistics(state);
-        pgfraud::glue::FinishStatistics(other);
-        state.stats.Merge(other.stats);
-      }
-    });
+    return pgfraud::glue::CombineStates<PassState>(fcinfo, pgfraud::glue::MergeInto);
   });
 }
 
@@ -190,15 +226,35 @@ Datum fraud_train_pass_deserialize(PG_FUNCTION_ARGS) {
     MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
     bytea* bytes = PG_GETARG_BYTEA_PP(0);
     const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes));
-    const size_t size = VARSIZE_ANY_EXHDR(bytes);
-    if (size < 1) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "empty training state");
-    PassState* state = pgfraud::glue::NewAggregateState<PassState>(cxt);
-    state->newton = data[0] == 'N';
-    if (state->newton) {
-      state->newton_sums = pgfraud::NewtonAccumulator::Deserialize(data + 1, size - 1);
-    } else {
-      state->stats = pgfraud::TrainingStats::Deserialize(data + 1, size - 1);
+    return PointerGetDatum(pgfraud::glue::Deserialize(cxt, data, VARSIZE_ANY_EXHDR(bytes)));
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_train_merge_step);
+// Transition of fraud_train_merge(success, result): merges the state one shard's pass returned
+// (run_command_on_shards: the bytea's text, '\x' and hex) into the state; a shard's failure
+// is raised with the worker's message.
+Datum fraud_train_merge_step(PG_FUNCTION_ARGS) {
+  CHECK_FOR_INTERRUPTS();
+  return Guard([&] {
+    MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
+    const std::string result = PG_ARGISNULL(2) ? std::string() : pgfraud::glue::PgCall([&] {
+      return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+    });
+    if (PG_ARGISNULL(1) || !PG_GETARG_BOOL(1)) {
+      throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "a training pass failed on a shard: " + result,
+                           "pg_fraud must be installed, at the same version, on every node.");
     }
+    if (result.empty()) {  // a shard without rows
+      if (state != nullptr) return PointerGetDatum(state);
+      fcinfo->isnull = true;
+      return Datum(0);
+    }
+    const std::vector<uint8_t> bytes = pgfraud::glue::HexBytes(result);
+    PassState* other = pgfraud::glue::Deserialize(cxt, bytes.data(), bytes.size());
+    if (state == nullptr) return PointerGetDatum(other);
+    pgfraud::glue::MergeInto(*state, *other);
     return PointerGetDatum(state);
   });
 }

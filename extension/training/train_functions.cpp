@@ -16,6 +16,7 @@
 #include "model/model_document.hpp"
 #include "training/pass_handover.hpp"
 #include "training/held_out_rows.hpp"
+#include "training/distributed_source.hpp"
 #include "training/table_scan.hpp"
 #include "linear/trainer.hpp"
 #include "values/time_zones.hpp"
@@ -173,10 +174,12 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
 // Runs passes as SPI queries of the aggregate and reports progress as NOTICEs.
 class SpiRunner : public PassRunner {
  public:
-  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label, bool direct, bool positions)
+  SpiRunner(std::string query, double estimated_rows, Oid relid, std::string label, bool direct, bool positions,
+            bool shards = false)
       : query_(std::move(query)),
         direct_(direct),
         positions_(positions),
+        shards_(shards),
         estimated_rows_(estimated_rows),
         relid_(relid),
         label_(std::move(label)),
@@ -187,6 +190,7 @@ class SpiRunner : public PassRunner {
   // The label's most common values from pg_stats (ANALYZE's sample; the rows of child
   // tables included when the source has them, as the passes read them).
   std::optional<ValueFrequencies> LabelFrequencies() override {
+    if (shards_) return std::nullopt;  // the coordinator's shell has no statistics of the rows
     static const char* const kQuery =
         "SELECT u.value, u.share, s.null_frac FROM (SELECT most_common_vals, most_common_freqs, null_frac "
         "FROM pg_catalog.pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3 "
@@ -227,7 +231,9 @@ class SpiRunner : public PassRunner {
   }
 
   // maintenance_work_mem, as for other maintenance work that keeps a table's rows in memory.
-  size_t MemoryBudget() override { return static_cast<size_t>(maintenance_work_mem) * 1024; }
+  // Over shards: 0, every pass reads the shards on the workers (keeping the rows here would
+  // bring every row to the coordinator once, and train on one node's cores).
+  size_t MemoryBudget() override { return shards_ ? 0 : static_cast<size_t>(maintenance_work_mem) * 1024; }
 
   // The cores a query may use: itself and as many workers as a Gather may have
   // (max_parallel_workers_per_gather, within max_parallel_workers), up to the machine's.
@@ -241,7 +247,7 @@ class SpiRunner : public PassRunner {
     // The pass that keeps every row runs in this backend alone: read a plain table directly.
     if (direct_ && spec.store_budget > 0 && CanScanDirectly(relid_)) return ScanStatistics(relid_, spec);
     PassSpec handing_over = spec;
-    handing_over.hand_over = true;
+    handing_over.hand_over = !shards_;  // a worker's backend would keep the statistics
     TakeStatistics();  // nothing left from an earlier pass of this backend
     std::vector<uint8_t> bytes = RunPass(handing_over);
     if (bytes.empty()) return TrainingStats();  // no rows
@@ -264,6 +270,9 @@ class SpiRunner : public PassRunner {
     if (bytes.empty()) return NewtonAccumulator(spec.encoding.dim, spec.with_hessian);
     return NewtonAccumulator::Deserialize(bytes.data(), bytes.size());
   }
+
+  // Per pass over the shards of a Citus table, the bytes of state received from them.
+  const std::vector<int64_t>& ShardBytes() const { return shard_bytes_; }
 
   void Progress(const std::string& message) override {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -308,6 +317,10 @@ class SpiRunner : public PassRunner {
         const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes));
         out.assign(data + 1, data + VARSIZE_ANY_EXHDR(bytes));
       }
+      if (shards_) {  // the bytes of the shards' states, as text, that reached this node
+        Datum received = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+        shard_bytes_.push_back(isnull ? 0 : DatumGetInt64(received));
+      }
       SPI_freetuptable(SPI_tuptable);
       AtEOXact_GUC(true, guc_level);  // as a function's SET clause ends
     });
@@ -317,6 +330,8 @@ class SpiRunner : public PassRunner {
   std::string query_;
   bool direct_;  // the passes read the table itself (not a query over it)
   bool positions_;  // the passes give each row's tuple id (held out by row position)
+  bool shards_;  // the passes run on the shards of a Citus table
+  std::vector<int64_t> shard_bytes_;  // per pass over shards: the bytes received
   double estimated_rows_;
   Oid relid_;
   std::string label_;
@@ -538,9 +553,23 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   const std::string held_out = by_column ? ReadAroundHoldoutColumn(options, &source, &train_options) : std::string();
   // The exact holdout by row position needs the table itself, read whole by this user.
   bool positions = !history && !by_column && CanScanDirectly(relid);
-  const std::string query = PassQuery(schema_oid, schema, source, label, &positions);
-  SpiRunner runner(query, EstimatedRows(relid), relid, label, !history && !by_column, positions);
+  // A Citus table read as it is: each pass on its shards, on the workers.
+  const bool shards = !history && !by_column && PgCall([relid] { return IsCitusTable(relid); });
+  std::string query = PassQuery(schema_oid, schema, source, label, &positions);
+  if (shards) {
+    Source shard = source;
+    shard.qualified_name = "\x01shard\x01";
+    bool no_positions = false;
+    const std::string per_shard = PassQuery(schema_oid, schema, shard, label, &no_positions);
+    query = ShardPassQuery(schema, relid, PerShardTemplate(per_shard, "$1", shard.qualified_name));
+  }
+  SpiRunner runner(query, shards ? 0.0 : EstimatedRows(relid), relid, label, !history && !by_column && !shards, positions,
+                   shards);
   TrainingResult result = Train(source.columns, label, train_options, runner);
+  if (shards) {
+    result.training["distributed"] = {{"passes_over_shards", runner.ShardBytes().size()},
+                                      {"bytes_received_per_pass", runner.ShardBytes()}};
+  }
   if (by_column) RecordColumnHoldout(held_out, options, label, runner, &result);
   if (history) {
     AdoptHistory(*history, &result.model);

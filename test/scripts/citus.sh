@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# pg_fraud on a real Citus cluster (a coordinator and 2 workers on loopback, started and
+# stopped here; Citus built from ../shared/vendor by scripts/citus-build.sh and cached):
+# training over a distributed table runs its passes on the shards and equals the model of a
+# local copy of the same rows. Runs as root.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+passed=0 failed=0
+check() { if eval "$2"; then echo "ok   $1"; passed=$((passed + 1)); else echo "FAIL $1"; failed=$((failed + 1)); fi; }
+if [ "$(id -u)" -ne 0 ]; then echo "FAIL citus.sh runs as root"; echo "0 passed, 1 failed"; exit 1; fi
+scripts/citus-build.sh
+built=$?
+if [ "$built" -eq 2 ]; then echo "skip: Citus cannot be built here (above); no Citus test ran"; echo "0 passed, 0 failed"; exit 0; fi
+check "Citus 13.2.2 is built and installed (scripts/citus-build.sh)" "[ $built -eq 0 ]"
+dir=$(mktemp -d /tmp/pg_fraud_citus.XXXX)
+trap 'scripts/citus-cluster.sh stop "$dir"' EXIT
+scripts/citus-cluster.sh start "$dir" 5481
+started=$?
+check "a coordinator and 2 workers start, with citus and pg_fraud on every node" "[ $started -eq 0 ]"
+[ "$started" -eq 0 ] || { echo "$passed passed, $failed failed"; exit 1; }
+sql() { psql -h "$dir" -p 5481 -U postgres -d postgres -v ON_ERROR_STOP=1 -qAtX "$@"; }
+on_worker() { psql -h "$dir" -p 5482 -U postgres -d postgres -v ON_ERROR_STOP=1 -qAtX "$@"; }
+check "pg_fraud is on the workers too, at the coordinator's version" \
+  "[ \"\$(on_worker -c \"SELECT extversion FROM pg_extension WHERE extname = 'pg_fraud'\")\" = \"\$(sql -c \"SELECT extversion FROM pg_extension WHERE extname = 'pg_fraud'\")\" ]"
+
+# 70,000 rows: a local copy, and the same rows distributed by account over 32 shards, the
+# coordinator's shell emptied as Citus recommends.
+sql >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE local_tx AS SELECT * FROM fraud_generate_transactions(70000, 3, 0.03, '2026-01-01', 1, 2000);
+CREATE TABLE dist_tx AS SELECT * FROM local_tx;
+SELECT create_distributed_table('dist_tx', 'account_id');
+SELECT truncate_local_data_after_distributing_table('dist_tx');
+-- The local copy read through a view: a view is held out by row hash, as the shards are.
+SET citus.enable_ddl_propagation = off;  -- a view of a local table stays local
+CREATE VIEW local_view AS SELECT * FROM local_tx;
+SQL
+count=$(sql -c "SELECT count(*) FROM dist_tx") shell=$(sql -c "SELECT pg_relation_size('dist_tx')")
+check "the distributed table has the 70,000 rows ($count), its shell on the coordinator none ($shell bytes)" \
+  "[ '$count' = 70000 ] && [ '$shell' = 0 ]"
+opts='{"exclude": ["id", "account_id", "device_id"], "in_memory": false}'
+sql -c "SET client_min_messages = warning" -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist', '$opts')" >/dev/null
+trained=$?
+check "train_fraud_model over the distributed table succeeds with its shell empty" "[ $trained -eq 0 ]"
+sql -c "SET client_min_messages = warning" -c "SELECT version FROM train_fraud_model('local_view', 'is_fraud', 'local', '$opts')" >/dev/null
+split() { sql -c "SELECT (document -> 'training' ->> 'training_rows') || '/' || (document -> 'training' ->> 'holdout_rows') FROM fraud_models WHERE name = '$1'"; }
+dist_split=$(split dist) local_split=$(split local)
+check "it trained on every row and held out the local copy's rows (training/held out: $dist_split, local $local_split)" \
+  "[ '$dist_split' = '$local_split' ] && [ \$(( \${dist_split%/*} + \${dist_split#*/} )) -eq 70000 ]"
+diff=$(sql -c "SELECT max(abs(a - b)) FROM (SELECT unnest(fraud_document_coefficients(l.document)) AS a, unnest(fraud_document_coefficients(d.document)) AS b
+               FROM fraud_models l, fraud_models d WHERE l.name = 'local' AND d.name = 'dist') AS x")
+check "its coefficients equal the local copy's to 1e-9 (max difference $diff)" "awk -v d='$diff' 'BEGIN {exit !(d < 1e-9)}'"
+sdiff=$(sql -c "SELECT max(abs(fraud_score(t, 'dist') - fraud_score(t, 'local'))) FROM local_tx t")
+check "so are its scores of every row (max difference $sdiff)" "awk -v d='$sdiff' 'BEGIN {exit !(d < 1e-9)}'"
+passes=$(sql -c "SELECT document -> 'training' -> 'distributed' ->> 'passes_over_shards' FROM fraud_models WHERE name = 'dist'")
+bytes=$(sql -c "SELECT document -> 'training' -> 'distributed' ->> 'bytes_received_per_pass' FROM fraud_models WHERE name = 'dist'")
+rowbytes=$(sql -c "SELECT sum(pg_column_size(t)) FROM local_tx t")
+echo "bytes of state received from the shards per pass (statistics, then Newton): $bytes; the rows are $rowbytes bytes"
+newton=$(sql -c "SELECT max(p.b::bigint) FROM fraud_models m, jsonb_array_elements_text(m.document -> 'training' -> 'distributed' -> 'bytes_received_per_pass') WITH ORDINALITY AS p(b, i) WHERE p.i > 1 AND m.name = 'dist'")
+check "every pass ran on the shards ($passes passes), each Newton pass received less than the rows' bytes ($newton < $rowbytes)" \
+  "[ '$passes' -ge 2 ] && [ '$newton' -lt '$rowbytes' ]"
+# The coordinator's plan of a pass gathers no rows: it calls run_command_on_shards once.
+plan=$(sql -c "SET client_min_messages = notice" -c "SET citus.log_remote_commands = on" \
+  -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist2', '$opts')" 2>&1 | grep -c "fraud_train_columns" || true)
+check "the workers ran the pass aggregate on their shards (remote commands naming fraud_train_columns: $plan)" "[ '$plan' -ge 32 ]"
+
+scripts/citus-cluster.sh stop "$dir"; trap - EXIT
+for i in 0 1 2; do
+  check "node $i: no backend was terminated by a signal" "! grep -q 'terminated by signal' $dir/node$i.log"
+done
+rm -rf "$dir"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
