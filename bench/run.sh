@@ -12,6 +12,7 @@ scripts/drop-stale-cluster.sh
 pg_virtualenv -v 15 -o shared_buffers=1GB -o max_worker_processes=8 -o synchronous_commit=off \
   bench/run-all.sh \
   | tee bench/out.txt
+bench/citus.sh | tee -a bench/out.txt  # a cluster of its own
 minutes=$(( (SECONDS - bench_start + 30) / 60 ))
 {
   echo "# pg_fraud benchmark results"
