@@ -64,6 +64,22 @@ plan=$(sql -c "SET client_min_messages = notice" -c "SET citus.log_remote_comman
   -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist2', '$opts')" 2>&1 | grep -c "fraud_train_columns" || true)
 check "the workers ran the pass aggregate on their shards (remote commands naming fraud_train_columns: $plan)" "[ '$plan' -ge 32 ]"
 
+# A reference table (one shard, a placement on every node) is read once, not once a placement.
+sql >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE ref_tx AS SELECT * FROM local_tx WHERE id <= 5000;
+SELECT create_reference_table('ref_tx');
+SELECT truncate_local_data_after_distributing_table('ref_tx');
+SET citus.enable_ddl_propagation = off;
+CREATE VIEW ref_local AS SELECT * FROM local_tx WHERE id <= 5000;
+SQL
+sql -c "SET client_min_messages = warning" -c "SELECT version FROM train_fraud_model('ref_tx', 'is_fraud', 'ref', '$opts')" \
+  -c "SELECT version FROM train_fraud_model('ref_local', 'is_fraud', 'ref_local', '$opts')" >/dev/null
+ref=$(sql -c "SELECT (d.document -> 'training' ->> 'training_rows') || ' ' || ((SELECT max(abs(a - b)) FROM unnest(fraud_document_coefficients(l.document), fraud_document_coefficients(d.document)) AS c(a, b)) < 1e-9)
+              FROM fraud_models l, fraud_models d WHERE l.name = 'ref_local' AND d.name = 'ref'")
+expected=$(sql -c "SELECT document -> 'training' ->> 'training_rows' FROM fraud_models WHERE name = 'ref_local'")
+check "a reference table trains on its rows once and equals its local copy (training rows, equal: $ref)" "[ '$ref' = '$expected true' ]"
+
 scripts/citus-cluster.sh stop "$dir"; trap - EXIT
 for i in 0 1 2; do
   check "node $i: no backend was terminated by a signal" "! grep -q 'terminated by signal' $dir/node$i.log"
