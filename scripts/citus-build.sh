@@ -12,7 +12,7 @@ cache=${PG_FRAUD_CACHE:-/var/cache/pg_fraud}
 pg_config=/usr/lib/postgresql/15/bin/pg_config
 lib="$($pg_config --pkglibdir)/citus.so"
 if [ ! -f "$tarball" ]; then echo "citus-build: $tarball is missing"; exit 2; fi
-stamp="$(sha256sum "$tarball" "$patchfile" 2>/dev/null | sha256sum | cut -c1-16)"
+stamp="$(cat "$tarball" "$patchfile" 2>/dev/null | sha256sum | cut -c1-16)"  # contents, not paths
 mkdir -p "$cache" || { echo "citus-build: cannot create $cache"; exit 2; }
 build="$cache/citus-13.2.2"
 if [ -f "$lib" ] && [ -f "$build/.pg_fraud-stamp" ] && [ "$(cat "$build/.pg_fraud-stamp")" = "$stamp" ] \

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "common/errors.hpp"
 #include "common/value_parsing.hpp"
@@ -179,7 +181,42 @@ double Feature::Contribution(const FeatureValue& v) const {
   throw Error(ErrorCode::kInternal, "unknown feature kind");
 }
 
+namespace {
+
+// The trees' inputs for one row into x (NaN: missing): a number, a boolean as 0/1, a one-hot
+// category as 1 or 0; converted to float32 as XGBoost reads its inputs.
+void TreeInputs(const Model& m, const FeatureValue* values, float* x) {
+  std::string buffer;
+  for (size_t i = 0; i < m.trees->inputs.size(); ++i) {
+    const TreeInput& in = m.trees->inputs[i];
+    const Feature& f = m.features[in.feature];
+    const FeatureValue& v = values[in.feature];
+    x[i] = NAN;
+    if (in.equals) {
+      std::string_view category;
+      if (ReadCategory(f, v, &buffer, &category)) x[i] = category == *in.equals ? 1.0f : 0.0f;
+    } else if (f.kind == FeatureKind::kBoolean) {
+      bool b;
+      if (ReadBool(f, v, &b)) x[i] = b ? 1.0f : 0.0f;
+    } else {
+      double d;
+      if (ReadNumber(f, v, &d)) x[i] = static_cast<float>(d);
+    }
+  }
+}
+
+// A row's inputs, in a buffer of this thread reused from row to row.
+const float* TreeRow(const Model& m, const FeatureValue* values) {
+  thread_local std::vector<float> x;
+  x.resize(m.trees->inputs.size());
+  TreeInputs(m, values, x.data());
+  return x.data();
+}
+
+}  // namespace
+
 double Model::Logit(const FeatureValue* values) const {
+  if (trees) return trees->Margin(TreeRow(*this, values));
   double z = intercept;
   for (size_t i = 0; i < features.size(); ++i) {
     const Feature& f = features[i];
@@ -196,6 +233,12 @@ double Model::Logit(const FeatureValue* values) const {
 
 std::vector<double> Model::Contributions(const FeatureValue* values) const {
   std::vector<double> out(features.size());
+  if (trees) {  // TreeSHAP per input, summed per feature (a categorical's one-hot inputs)
+    std::vector<double> phi(trees->inputs.size());
+    trees->Shap(TreeRow(*this, values), phi.data());
+    for (size_t i = 0; i < phi.size(); ++i) out[trees->inputs[i].feature] += phi[i];
+    return out;
+  }
   for (size_t i = 0; i < features.size(); ++i) out[i] = features[i].Contribution(values[i]);
   return out;
 }

@@ -1,7 +1,9 @@
-// The logistic-regression model of the pg_fraud.model/1 document, and how it scores.
+// The model of a pg_fraud.model/1 document (logistic regression, or gradient-boosted trees
+// scored by trees/tree_ensemble.hpp), and how it scores.
 #pragma once
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +15,7 @@
 
 #include "common/feature_value.hpp"
 #include "history/history_spec.hpp"
+#include "trees/tree_ensemble.hpp"
 
 namespace pgfraud {
 
@@ -86,10 +89,14 @@ bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, 
 // The hour (0..23) or weekday (0..6) of a time feature's value; -1 when it is missing.
 int ReadSlot(const Feature& f, const FeatureValue& v);
 
-// A logistic-regression model: score = sigmoid(intercept + sum of feature contributions).
+// A model: score = sigmoid(logit). Logistic regression: the logit is the intercept plus each
+// feature's contribution. Gradient boosting ("trees" set): the trees' margin; `intercept` is
+// then the ensemble's expected margin, TreeSHAP's base value, which the features'
+// contributions add to.
 struct Model {
   std::string algorithm = "logistic_regression";
   double intercept = 0.0;
+  std::shared_ptr<const TreeEnsemble> trees;  // gradient_boosting (shared: models are copied)
   double threshold = 0.5;
   // The cut in logits (document key "threshold_logit"): rows whose logit reaches it are
   // flagged. Without it (documents before 0.3.0, thresholds of 0 or 1) a row is flagged when

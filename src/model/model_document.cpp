@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "common/errors.hpp"
+#include "trees/xgboost_import.hpp"
 
 namespace pgfraud {
 namespace {
@@ -75,6 +78,49 @@ void ParseWeights(const json& f, const std::string& where, Feature* out) {
   }
 }
 
+// A feature of a gradient_boosting document: its name and kind (numeric, boolean,
+// categorical or history; "transform" for numbers); the trees hold the rest.
+Feature ParseTreeFeature(const json& f, size_t index) {
+  std::string where = "feature " + std::to_string(index);
+  if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || f["name"].get<std::string>().empty()) {
+    Invalid(where + " has no \"name\" string");
+  }
+  Feature out;
+  out.name = f["name"].get<std::string>();
+  where = "feature \"" + out.name + "\"";
+  const bool history = f.contains("kind") && f["kind"] == "history";
+  out.kind = history ? FeatureKind::kNumeric : ParseKind(f, where);
+  if (history) out.history = 0;
+  if (out.kind == FeatureKind::kHourOfDay || out.kind == FeatureKind::kDayOfWeek) {
+    Invalid(where + ": the features of gradient_boosting are numeric, boolean, categorical or history");
+  }
+  if (f.contains("transform")) {
+    if (f["transform"] != "log1p" || out.kind != FeatureKind::kNumeric) Invalid(where + " \"transform\" must be \"log1p\", on a number");
+    out.log1p = true;
+  }
+  for (auto it = f.begin(); it != f.end(); ++it) {
+    if (it.key() != "name" && it.key() != "kind" && it.key() != "transform") out.extra[it.key()] = it.value();
+  }
+  return out;
+}
+
+// The trees of a gradient_boosting document, checked against its features.
+void ParseTrees(const json& doc, Model* m) {
+  auto trees = doc.find("trees");
+  if (trees == doc.end()) Invalid("a gradient_boosting document has no \"trees\"");
+  std::vector<std::string> names;
+  for (const Feature& f : m->features) names.push_back(f.name);
+  auto ensemble = std::make_shared<TreeEnsemble>(TreeEnsemble::FromJson(*trees, names));
+  for (const TreeInput& in : ensemble->inputs) {
+    const Feature& f = m->features[in.feature];
+    if ((f.kind == FeatureKind::kCategorical) != in.equals.has_value()) {
+      Invalid("tree inputs of feature \"" + f.name + "\": a categorical feature is read by one-hot inputs (\"equals\"), others directly");
+    }
+  }
+  m->intercept = ensemble->expected_margin;
+  m->trees = std::move(ensemble);
+}
+
 Feature ParseFeature(const json& f, size_t index) {
   std::string where = "feature " + std::to_string(index);
   if (!f.is_object()) Invalid(where + " is not an object");
@@ -140,15 +186,18 @@ void ResolveHistory(const json& doc, Model* m) {
 
 Model ModelFromJson(const json& doc) {
   if (!doc.is_object()) Invalid("not a JSON object");
+  if (std::optional<json> converted = XGBoostToDocument(doc)) return ModelFromJson(*converted);
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_string()) Invalid("no \"format\" string", "Expected \"format\": \"pg_fraud.model/1\".");
   if (*format != kModelFormat) Invalid("unknown format", "This version of pg_fraud reads \"pg_fraud.model/1\".");
   Model m;
   auto algorithm = doc.find("algorithm");
-  if (algorithm == doc.end() || *algorithm != "logistic_regression") {
-    Invalid("\"algorithm\" must be \"logistic_regression\"");
+  if (algorithm == doc.end() || (*algorithm != "logistic_regression" && *algorithm != "gradient_boosting")) {
+    Invalid("\"algorithm\" must be \"logistic_regression\" or \"gradient_boosting\"");
   }
-  m.intercept = Required(doc, "intercept", "the document");
+  m.algorithm = algorithm->get<std::string>();
+  const bool boosted = m.algorithm == "gradient_boosting";
+  if (!boosted) m.intercept = Required(doc, "intercept", "the document");
   m.threshold = Optional(doc, "threshold", "the document", 0.5);
   if (m.threshold < 0.0 || m.threshold > 1.0) Invalid("\"threshold\" must be between 0 and 1");
   if (doc.contains("threshold_logit")) {
@@ -165,12 +214,13 @@ Model ModelFromJson(const json& doc) {
   if (features == doc.end() || !features->is_array()) Invalid("\"features\" is not an array");
   std::set<std::pair<std::string, FeatureKind>> seen;
   for (size_t i = 0; i < features->size(); ++i) {
-    Feature f = ParseFeature((*features)[i], i);
+    Feature f = boosted ? ParseTreeFeature((*features)[i], i) : ParseFeature((*features)[i], i);
     // A column may feed both hour_of_day and day_of_week, but no feature may appear twice.
     if (!seen.emplace(f.name, f.kind).second) Invalid("feature \"" + f.name + "\" appears twice");
     m.features.push_back(std::move(f));
   }
   ResolveHistory(doc, &m);
+  if (boosted) ParseTrees(doc, &m);
   if (auto mv = doc.find("missing_values"); mv != doc.end()) {
     if (!mv->is_array() || mv->size() > 100) Invalid("\"missing_values\" must be an array of at most 100 texts");
     std::vector<std::string> texts;
@@ -196,7 +246,7 @@ Model ModelFromJson(const json& doc) {
   }
   static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold", "threshold_logit",
                                                "features", "label", "metrics", "training", "history", "time_zone",
-                                               "missing_values"};
+                                               "missing_values", "trees"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
   }
@@ -220,7 +270,8 @@ json ModelToJson(const Model& m) {
   json doc = m.extra;
   doc["format"] = kModelFormat;
   doc["algorithm"] = m.algorithm;
-  doc["intercept"] = m.intercept;
+  if (!m.trees) doc["intercept"] = m.intercept;
+  if (m.trees) doc["trees"] = m.trees->ToJson();
   doc["threshold"] = m.threshold;
   if (m.threshold_logit) doc["threshold_logit"] = *m.threshold_logit;
   if (!m.label.empty()) doc["label"] = m.label;
@@ -234,6 +285,11 @@ json ModelToJson(const Model& m) {
     json out = f.extra;
     out["name"] = f.name;
     out["kind"] = f.history >= 0 ? "history" : FeatureKindName(f.kind);
+    if (m.trees) {  // the trees hold the parameters
+      if (f.log1p) out["transform"] = "log1p";
+      features.push_back(std::move(out));
+      continue;
+    }
     switch (f.kind) {
       case FeatureKind::kNumeric:
         out["mean"] = f.mean;

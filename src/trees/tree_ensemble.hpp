@@ -1,0 +1,60 @@
+// Gradient-boosted trees as pg_fraud scores them without XGBoost: flat arrays per tree,
+// compared in float32 as XGBoost compares, missing values sent the tree's default way, the
+// margin summed in float32 as XGBoost's CPU predictor sums it; and exact path-dependent
+// TreeSHAP explanations (Lundberg et al., "Consistent individualized feature attribution for
+// tree ensembles", Algorithm 2), as XGBoost's pred_contribs gives them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pgfraud {
+
+// One tree in flat arrays indexed by node (node 0 the root). A leaf has left == -1.
+struct Tree {
+  std::vector<int32_t> left, right;
+  std::vector<int32_t> input;         // split: the input it reads (index into TreeEnsemble::inputs)
+  std::vector<float> threshold;       // split: go left when value < threshold
+  std::vector<uint8_t> default_left;  // split: where a missing value goes
+  std::vector<float> value;           // leaf: its value (the margin it adds)
+  std::vector<double> cover;          // every node: the training rows' hessian sum (TreeSHAP)
+  std::vector<double> mean;           // every node: the cover-weighted mean of its leaves (derived)
+  int depth = 0;                      // derived
+
+  bool IsLeaf(size_t node) const { return left[node] < 0; }
+  size_t Nodes() const { return left.size(); }
+  // The leaf a row of inputs (NaN: missing) ends in.
+  size_t Leaf(const float* x) const;
+};
+
+// What one input of the trees is made of: a model feature's number (numeric, history), its
+// boolean as 0/1, or, for a categorical feature, 1 when its value equals `equals` (else 0).
+struct TreeInput {
+  size_t feature = 0;                 // index into Model::features
+  std::optional<std::string> equals;  // categorical: the one-hot category
+};
+
+// The ensemble of a "gradient_boosting" document.
+struct TreeEnsemble {
+  float base_margin = 0.0f;  // the margin every row starts from (logit of XGBoost's base_score)
+  std::vector<TreeInput> inputs;
+  std::vector<Tree> trees;
+  double expected_margin = 0.0;  // derived: the base margin plus each tree's mean (TreeSHAP's bias)
+
+  // Checks the trees' shape (throws Error kInvalidModelDocument) and computes the derived fields.
+  void Prepare();
+  // The margin (log-odds) of a row of inputs (NaN: missing), summed in float32.
+  float Margin(const float* x) const;
+  // Each input's TreeSHAP value for a row (phi[0 .. inputs)); they add up, with
+  // expected_margin, to the margin.
+  void Shap(const float* x, double* phi) const;
+
+  nlohmann::json ToJson() const;
+  static TreeEnsemble FromJson(const nlohmann::json& j, const std::vector<std::string>& feature_names);
+};
+
+}  // namespace pgfraud
