@@ -10,7 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev sqlsmith
   python3-fastapi python3-uvicorn python3-requests
   debhelper postgresql-server-dev-all
-  postgresql-15-cron
+  postgresql-15-cron libxgboost-dev python3-xgboost
   libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libselinux1-dev libpam0g-dev libssl-dev libxslt1-dev
   libreadline-dev flex bison autoconf
 )

@@ -194,7 +194,11 @@ void TreeInputs(const Model& m, const FeatureValue* values, float* x) {
     x[i] = NAN;
     if (in.equals) {
       std::string_view category;
-      if (ReadCategory(f, v, &buffer, &category)) x[i] = category == *in.equals ? 1.0f : 0.0f;
+      if (ReadCategory(f, v, &buffer, &category)) {
+        x[i] = category == *in.equals ? 1.0f : 0.0f;
+      } else if (!in.missing_is_missing) {
+        x[i] = 0.0f;  // as get_dummies and OneHotEncoder encode a missing value
+      }
     } else if (f.kind == FeatureKind::kBoolean) {
       bool b;
       if (ReadBool(f, v, &b)) x[i] = b ? 1.0f : 0.0f;

@@ -270,7 +270,7 @@ json ModelToJson(const Model& m) {
   json doc = m.extra;
   doc["format"] = kModelFormat;
   doc["algorithm"] = m.algorithm;
-  if (!m.trees) doc["intercept"] = m.intercept;
+  doc["intercept"] = m.intercept;  // trees: the expected margin, derived (read back, it is recomputed)
   if (m.trees) doc["trees"] = m.trees->ToJson();
   doc["threshold"] = m.threshold;
   if (m.threshold_logit) doc["threshold_logit"] = *m.threshold_logit;

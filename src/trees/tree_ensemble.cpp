@@ -195,6 +195,7 @@ nlohmann::json TreeEnsemble::ToJson() const {
   for (const TreeInput& in : inputs) {
     nlohmann::json one = {{"feature", static_cast<int64_t>(in.feature)}};
     if (in.equals) one["equals"] = *in.equals;
+    if (in.missing_is_missing) one["if_missing"] = "missing";
     ins.push_back(one);
   }
   out["inputs"] = ins;
@@ -232,6 +233,12 @@ TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<s
     if (auto eq = in.find("equals"); eq != in.end()) {
       if (!eq->is_string()) Invalid("a tree input's \"equals\" is not a string");
       t.equals = eq->get<std::string>();
+    }
+    if (auto im = in.find("if_missing"); im != in.end()) {
+      if (!t.equals || !im->is_string() || (*im != "zero" && *im != "missing")) {
+        Invalid("a tree input's \"if_missing\" is \"zero\" or \"missing\", on a one-hot (\"equals\") input");
+      }
+      t.missing_is_missing = *im == "missing";
     }
     e.inputs.push_back(std::move(t));
   }

@@ -36,6 +36,10 @@ struct Tree {
 struct TreeInput {
   size_t feature = 0;                 // index into Model::features
   std::optional<std::string> equals;  // categorical: the one-hot category
+  // categorical: a missing value gives 0, as pandas get_dummies and scikit-learn's
+  // OneHotEncoder encode it (document "if_missing": "zero", the default), or a missing input
+  // that takes each split's default direction ("if_missing": "missing").
+  bool missing_is_missing = false;
 };
 
 // The ensemble of a "gradient_boosting" document.

@@ -42,6 +42,7 @@ struct Input {
   std::string name;
   std::string kind = "numeric";
   std::optional<std::string> equals;
+  nlohmann::json if_missing;  // passed through to the document's input
 };
 
 std::vector<Input> InputsFromWrapper(const json& inputs, size_t features) {
@@ -59,6 +60,7 @@ std::vector<Input> InputsFromWrapper(const json& inputs, size_t features) {
       if (!in["equals"].is_string()) Invalid("an input's \"equals\" must be the category text");
       i.equals = in["equals"].get<std::string>();
       i.kind = "categorical";
+      if (in.contains("if_missing")) i.if_missing = in["if_missing"];
     } else if (in.contains("kind")) {
       if (in["kind"] != "numeric" && in["kind"] != "boolean") Invalid("an input's \"kind\" must be \"numeric\" or \"boolean\"");
       i.kind = in["kind"].get<std::string>();
@@ -149,6 +151,7 @@ std::optional<json> XGBoostToDocument(const json& doc) {
     }
     json one = {{"feature", index}};
     if (in.equals) one["equals"] = *in.equals;
+    if (!in.if_missing.is_null()) one["if_missing"] = in.if_missing;
     ins.push_back(one);
   }
   json trees = json::array();

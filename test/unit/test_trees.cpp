@@ -85,6 +85,14 @@ TEST(Trees, ScoresLikeXGBoost) {
   // 100.49999999 rounds to 100.5 in float32: right too, where a double comparison goes left.
   v[0].SetNumber(100.49999999);
   EXPECT_FLOAT_EQ(m.Logit(v), -1.5f + 0.3f + -0.25f);
+  // A missing category is 0 in its one-hot input (as get_dummies encodes it): like "pos".
+  v[2].SetMissing();
+  EXPECT_FLOAT_EQ(m.Logit(v), -1.5f + 0.3f + -0.25f);
+  // With "if_missing": "missing" it takes the default directions (node 2 left: 0.3; stump right: 0.5).
+  json d = Document();
+  d["trees"]["inputs"][2]["if_missing"] = "missing";
+  const Model missing = ModelFromJson(d);
+  EXPECT_FLOAT_EQ(missing.Logit(v), -1.5f + 0.3f + 0.5f);
 }
 
 TEST(Trees, ShapEqualsBruteForceShapleyAndAddsUpToTheMargin) {
