@@ -736,11 +736,12 @@ DECLARE
     result jsonb;
 BEGIN
     label := COALESCE(label, @extschema@.fraud_model_label(model));
-    PERFORM @extschema@.fraud_check_source(source, label, model);
+    PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
-                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_history_source(source, model)) INTO result;
+                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_labelled_source(source, label, model)) INTO result;
     IF result IS NULL THEN
-        RAISE NOTICE 'fraud_evaluate: % has no rows', source;
+        RAISE NOTICE 'fraud_evaluate: % has no rows%', source,
+            CASE WHEN label = 'fraud_outcomes' THEN ' with a recorded outcome' ELSE '' END;
         RETURN jsonb_build_object('rows', 0, 'positives', 0);
     END IF;
     IF result -> 'roc_auc' = 'null'::jsonb THEN
@@ -1044,14 +1045,15 @@ DECLARE
 BEGIN
     label := COALESCE(label, @extschema@.fraud_model_label(model));
     -- An alert budget is a share of all scored rows: it needs no label column at all.
-    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL
+    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL AND label IS DISTINCT FROM 'fraud_outcomes'
        AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
                                                       AND a.attname OPERATOR(pg_catalog.=) label) THEN
         label := '';
     END IF;
-    PERFORM @extschema@.fraud_check_source(source, label, model);
+    PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
     EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
-                   jsonb_build_object('mode', 'threshold', 'strategy', strategy), @extschema@.fraud_history_source(source, model)) INTO result;
+                   jsonb_build_object('mode', 'threshold', 'strategy', strategy),
+                   @extschema@.fraud_labelled_source(source, label, model)) INTO result;
     RETURN result;  -- NULL: no rows
 END
 $$;
@@ -1526,51 +1528,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_labelled_source(regclass, name, text) IS
     'pg_fraud internal: the FROM item of an evaluation: the source through its history, joined with its recorded outcomes when the label is ''fraud_outcomes''';
 
-CREATE OR REPLACE FUNCTION @extschema@.fraud_evaluate(source regclass, label name DEFAULT NULL, model text DEFAULT 'default')
-    RETURNS jsonb
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result jsonb;
-BEGIN
-    label := COALESCE(label, @extschema@.fraud_model_label(model));
-    PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
-                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_labelled_source(source, label, model)) INTO result;
-    IF result IS NULL THEN
-        RAISE NOTICE 'fraud_evaluate: % has no rows%', source,
-            CASE WHEN label = 'fraud_outcomes' THEN ' with a recorded outcome' ELSE '' END;
-        RETURN jsonb_build_object('rows', 0, 'positives', 0);
-    END IF;
-    IF result -> 'roc_auc' = 'null'::jsonb THEN
-        RAISE NOTICE 'fraud_evaluate: % has no % rows: ROC and PR AUC are undefined (NULL)', source,
-            CASE WHEN (result ->> 'positives')::int = 0 THEN 'fraudulent' ELSE 'legitimate' END;
-    END IF;
-    RETURN result;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.fraud_threshold_choice(source regclass, strategy jsonb, label name, model text)
-    RETURNS jsonb
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result jsonb;
-BEGIN
-    label := COALESCE(label, @extschema@.fraud_model_label(model));
-    -- An alert budget is a share of all scored rows: it needs no label column at all.
-    IF strategy ->> 'strategy' = 'alert_rate' AND source IS NOT NULL AND label IS DISTINCT FROM 'fraud_outcomes'
-       AND NOT EXISTS (SELECT FROM pg_attribute AS a WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
-                                                      AND a.attname OPERATOR(pg_catalog.=) label) THEN
-        label := '';
-    END IF;
-    PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
-                   jsonb_build_object('mode', 'threshold', 'strategy', strategy),
-                   @extschema@.fraud_labelled_source(source, label, model)) INTO result;
-    RETURN result;  -- NULL: no rows
-END
-$$;
 
 -- 0.3.0: training over the shards of a Citus table merges the states each shard's pass
 -- returned (run_command_on_shards gives each as the bytea's text).

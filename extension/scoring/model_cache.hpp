@@ -27,7 +27,7 @@ struct CachedModel {
   int64 id = 0;
   std::vector<uint32_t> jsonb_order;  // feature indices in jsonb key order (JsonbKeyOrder)
   std::vector<CachedRule> rules;      // sorted by name
-  bool all_numeric = false;           // every feature numeric: jsonb scoring takes NumericLogit
+  bool all_numeric = false;           // logistic regression, every feature numeric: jsonb scoring takes NumericLogit
 };
 
 // The active version of model `name`, loaded on first use after an invalidation.

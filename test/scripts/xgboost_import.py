@@ -103,16 +103,25 @@ def main():
 
     # 3. The trigger scores and flags inserted rows with the imported model, as predict says.
     cur.execute("DROP TABLE IF EXISTS xgb_cards")
-    cur.execute("CREATE TABLE xgb_cards (" + ", ".join(f'"{c}" float8' for c in cc.columns) + ")")
+    cur.execute("CREATE TABLE xgb_cards (" + ", ".join(f'"{c}" float8' for c in cc.columns) + ", is_fraud boolean)")
     cur.execute("SELECT fraud_attach('xgb_cards', 'xgb_cc', '{\"add_columns\": true}')")
+    labelled = cc.assign(is_fraud=cy.astype(bool))
     cur.execute("INSERT INTO xgb_cards SELECT * FROM jsonb_populate_recordset(NULL::xgb_cards, %s::jsonb)",
-                (json.dumps(cc.to_dict("records")),))
+                (json.dumps(labelled.to_dict("records")),))
     cur.execute("SELECT fraud_score, is_flagged FROM xgb_cards")
     stored = cur.fetchall()
     pred = m2.get_booster().predict(xgb.DMatrix(cc))
     flags_ok = sorted(s >= 0.5 for s, _ in stored) == sorted(bool(p >= 0.5) for p in pred) and all(f == (s >= 0.5) for s, f in stored)
     sdiff = float(np.max(np.abs(np.sort([s for s, _ in stored]) - np.sort(pred))))
     check(f"the trigger stores the same scores ({sdiff:.2e}) and flags the rows predict puts at 0.5 or above", sdiff < 1e-6 and flags_ok)
+    cur.execute("SELECT max(abs(fraud_score(t, 'xgb_cc') - t.fraud_score)) FROM xgb_cards t")
+    rdiff = cur.fetchone()[0]
+    check(f"fraud_score(row) of the stored rows gives the trigger's scores ({rdiff:.1e})", rdiff < 1e-12)
+    from sklearn.metrics import roc_auc_score
+    cur.execute("SELECT (fraud_evaluate('xgb_cards', 'is_fraud', 'xgb_cc') ->> 'roc_auc')::float8")
+    auc, want = cur.fetchone()[0], roc_auc_score(cy, pred)
+    check(f"fraud_evaluate's ROC AUC of the imported model is scikit-learn's of predict ({auc:.5f} vs {want:.5f}, binned)",
+          abs(auc - want) < 2e-3)
     cur.execute("SELECT fraud_detach('xgb_cards')")
     cur.execute("DROP TABLE xgb_cards")
 
