@@ -15,7 +15,8 @@ template <typename State>
 State* NewAggregateState(MemoryContext aggregate_context) {
   auto state = std::make_unique<State>();
   PgCall([&] {
-    auto* callback = static_cast<MemoryContextCallback*>(MemoryContextAlloc(aggregate_context, sizeof(MemoryContextCallback)));
+    auto* callback =
+        static_cast<MemoryContextCallback*>(MemoryContextAlloc(aggregate_context, sizeof(MemoryContextCallback)));
     callback->func = [](void* arg) { delete static_cast<State*>(arg); };
     callback->arg = state.get();
     MemoryContextRegisterResetCallback(aggregate_context, callback);

@@ -29,9 +29,8 @@ Datum HistorySource(FunctionCallInfo fcinfo) {
   if (model.model.history) {
     const HistoryColumns checked = DescribeHistoryColumns(relid, *model.model.history);
     (void)checked;
-    const std::string schema = PgCall([&] {
-      return std::string(quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
-    });
+    const std::string schema = PgCall(
+        [&] { return std::string(quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)))); });
     out = "(" + FeaturisingQuery(schema, source, *model.model.history) + ")";
   }
   return PgCall([&] { return PointerGetDatum(cstring_to_text(out.c_str())); });

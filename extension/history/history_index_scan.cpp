@@ -24,7 +24,9 @@ namespace pgfraud {
 namespace glue {
 namespace {
 
-AttrNumber HeapAttribute(Relation heap, const std::string& name) { return ExactAttribute(RelationGetDescr(heap), name); }
+AttrNumber HeapAttribute(Relation heap, const std::string& name) {
+  return ExactAttribute(RelationGetDescr(heap), name);
+}
 
 // The comparison procedure of `strategy` in index key `key` for a value of `type`; InvalidOid
 // when the operator family has none.
@@ -53,8 +55,9 @@ double AmountValue(Oid type, Datum d) {
     case FLOAT8OID: return DatumGetFloat8(d);
     // numeric: decoded from its digits, as the row readers do (the double ::float8 gives for
     // up to 13 significant digits, within 2 ulp beyond; see values/numeric_decode.hpp).
-    default: return NumericToDouble(reinterpret_cast<Numeric>(pg_detoast_datum_packed(
-        reinterpret_cast<struct varlena*>(DatumGetPointer(d)))));
+    default:
+      return NumericToDouble(
+          reinterpret_cast<Numeric>(pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d)))));
   }
 }
 
@@ -287,46 +290,49 @@ void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, cons
   const bool windows = !spec.windows.empty();
   // The window's lower bound is a scan key: nbtree stops at it instead of reading the
   // entity's older rows on the leaf page.
-  if (windows) ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge, MicrosTime(plan.time_type, now - spec.LongestWindow()));
+  if (windows)
+    ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge,
+                MicrosTime(plan.time_type, now - spec.LongestWindow()));
   scratch->times.clear();
   scratch->amounts.clear();
   scratch->distinct.clear();
   Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, windows ? 3 : 2, BackwardScanDirection, c.slot,
        {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, fresh ? &plan.fresh_atts : &kNone},
        [&](const RowSource& s) {
-    int64_t t = 0;
-    if (!RowTime(c, s, &t)) return true;  // +-infinity
-    if (!past->has_earlier) past->last_time = t;
-    past->has_earlier = true;
-    if (!windows) return false;
-    scratch->times.push_back(t);
-    bool isnull;
-    for (size_t a = 0; a < na; ++a) {
-      const Datum d = s.Get(plan.amount_atts[a], &isnull);
-      scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
-    }
-    for (size_t d = 0; d < nd; ++d) {
-      const Datum v = s.Get(plan.distinct_atts[d], &isnull);
-      scratch->distinct.emplace_back(isnull ? std::nullopt : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
-    }
-    for (size_t n = 0; fresh && n < nn; ++n) {
-      if (fresh_nulls[n] || past->seen[n] == 1) continue;
-      const Datum v = s.Get(plan.fresh_atts[n], &isnull);
-      if (!isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n])) past->seen[n] = 1;
-    }
-    return true;
-  });
+         int64_t t = 0;
+         if (!RowTime(c, s, &t)) return true;  // +-infinity
+         if (!past->has_earlier) past->last_time = t;
+         past->has_earlier = true;
+         if (!windows) return false;
+         scratch->times.push_back(t);
+         bool isnull;
+         for (size_t a = 0; a < na; ++a) {
+           const Datum d = s.Get(plan.amount_atts[a], &isnull);
+           scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
+         }
+         for (size_t d = 0; d < nd; ++d) {
+           const Datum v = s.Get(plan.distinct_atts[d], &isnull);
+           scratch->distinct.emplace_back(isnull ? std::nullopt
+                                                 : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
+         }
+         for (size_t n = 0; fresh && n < nn; ++n) {
+           if (fresh_nulls[n] || past->seen[n] == 1) continue;
+           const Datum v = s.Get(plan.fresh_atts[n], &isnull);
+           if (!isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n])) past->seen[n] = 1;
+         }
+         return true;
+       });
   if (!windows || past->has_earlier) return;
   // Nothing in the window: the last earlier row is older than it.
   ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, keys[2].sk_argument);
   Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, BackwardScanDirection, c.slot, {&plan.time_atts},
        [&](const RowSource& s) {
-    int64_t t = 0;
-    if (!RowTime(c, s, &t)) return true;
-    past->last_time = t;
-    past->has_earlier = true;
-    return false;
-  });
+         int64_t t = 0;
+         if (!RowTime(c, s, &t)) return true;
+         past->last_time = t;
+         past->has_earlier = true;
+         return false;
+       });
 }
 
 // The window rows into `past`, oldest first, as ComputeEntityFeatures reads them.
@@ -361,11 +367,13 @@ void FirstTime(const ScanContext& c, int64_t now, DirectScratch* scratch, Entity
   };
   if (hint != g_first_hints.end() && hint->second < now) {
     ScanKeyInit(&keys[1], 2, BTLessEqualStrategyNumber, plan.time_le, MicrosTime(plan.time_type, hint->second));
-    Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts}, first);
+    Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts},
+         first);
   }
   if (!found) {
     ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
-    Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts}, first);
+    Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts},
+         first);
   }
   if (!found) return;
   if (hint != g_first_hints.end()) {
@@ -377,7 +385,8 @@ void FirstTime(const ScanContext& c, int64_t now, DirectScratch* scratch, Entity
 }
 
 // Whether new column n's current value was seen in an earlier row of the entity.
-void SeenBefore(const ScanContext& c, size_t n, int64_t now, Datum value, const DirectScratch* scratch, EntityPast* past) {
+void SeenBefore(const ScanContext& c, size_t n, int64_t now, Datum value, const DirectScratch* scratch,
+                EntityPast* past) {
   const DirectEntityScan& plan = c.plan;
   auto seen = [&](const RowSource& s) {
     int64_t t = 0;
@@ -403,11 +412,11 @@ void SeenBefore(const ScanContext& c, size_t n, int64_t now, Datum value, const 
   ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
   Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot,
        {&plan.fresh_time_atts[n]}, [&](const RowSource& s) {
-    bool isnull;
-    const Datum v = s.Get(plan.fresh_atts[n], &isnull);
-    if (isnull || !SameText(plan.fresh_types[n], v, wanted)) return true;
-    return seen(s);
-  });
+         bool isnull;
+         const Datum v = s.Get(plan.fresh_atts[n], &isnull);
+         if (isnull || !SameText(plan.fresh_types[n], v, wanted)) return true;
+         return seen(s);
+       });
 }
 
 }  // namespace

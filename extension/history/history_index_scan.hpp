@@ -22,14 +22,14 @@ struct DirectEntityScan {
   bool entity_byval = false;
   AttrNumber by_att = 0;
   AttrNumber time_att = 0;
-  std::vector<AttrNumber> time_atts;                    // {time_att}
+  std::vector<AttrNumber> time_atts;                     // {time_att}
   std::vector<std::vector<AttrNumber>> fresh_time_atts;  // per new column: {time_att, its attribute}
   Oid time_type = InvalidOid;
   std::vector<AttrNumber> amount_atts, distinct_atts, fresh_atts;
   std::vector<Oid> amount_types, distinct_types, fresh_types;
-  std::vector<Oid> fresh_index;            // per new column: btree (entity, column[, time]), or InvalidOid
-  std::vector<RegProcedure> fresh_eq;      // its equality on the column
-  std::vector<bool> fresh_index_time;      // its third key is the time
+  std::vector<Oid> fresh_index;        // per new column: btree (entity, column[, time]), or InvalidOid
+  std::vector<RegProcedure> fresh_eq;  // its equality on the column
+  std::vector<bool> fresh_index_time;  // its third key is the time
   RegProcedure fresh_time_lt = InvalidOid;
   // Per heap attribute number, its column in the window index / each new-column index (0: none).
   std::vector<int> window_positions;

@@ -69,8 +69,8 @@ std::pair<std::string, std::string> EntityQueries(const HistorySpec& spec, const
     rows = "SELECT " + t;
     for (const std::string& a : spec.amounts) rows += ", h." + Ident(a) + "::pg_catalog.float8";
     for (const std::string& d : spec.distinct) rows += ", h." + Ident(d) + "::pg_catalog.text";
-    rows += earlier + " AND " + t + " OPERATOR(pg_catalog.>=) (" + T + " OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => " +
-            secs + ")) ORDER BY " + t;
+    rows += earlier + " AND " + t + " OPERATOR(pg_catalog.>=) (" + T +
+            " OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => " + secs + ")) ORDER BY " + t;
   }
   return {summary, rows};
 }
@@ -79,7 +79,8 @@ SPIPlanPtr Prepare(const std::string& sql, const std::vector<Oid>& types) {
   if (sql.empty()) return nullptr;
   return PgCall([&] {
     SPIPlanPtr plan = SPI_prepare(sql.c_str(), static_cast<int>(types.size()), const_cast<Oid*>(types.data()));
-    if (plan == nullptr) elog(ERROR, "pg_fraud: preparing a history lookup failed: %s", SPI_result_code_string(SPI_result));
+    if (plan == nullptr)
+      elog(ERROR, "pg_fraud: preparing a history lookup failed: %s", SPI_result_code_string(SPI_result));
     SPI_keepplan(plan);
     return plan;
   });
@@ -230,9 +231,9 @@ struct RowLookup {
   uint64_t generation = 0, epoch = 0;
   bool direct_planned = false;           // the trigger's direct scans, planned on its first row
   std::vector<DirectEntityScan> direct;  // per entity; empty: the SPI lookup
-  std::vector<AttrNumber> by_atts;  // per entity
-  std::vector<AttrNumber> atts;     // per argument: [0] the entity (per entity), time, amounts, new columns
-  std::vector<EntityPlans> plans;   // per entity
+  std::vector<AttrNumber> by_atts;       // per entity
+  std::vector<AttrNumber> atts;          // per argument: [0] the entity (per entity), time, amounts, new columns
+  std::vector<EntityPlans> plans;        // per entity
 };
 
 struct JsonbLookup {
@@ -325,7 +326,8 @@ Oid HistoryRelation(const Model& model) {
 void PlanDirect(const HistorySpec& spec, Oid relid, TupleDesc desc, RowLookup* l) {
   l->direct_planned = true;
   std::vector<Oid> fresh_types;
-  for (size_t n = 0; n < spec.fresh.size(); ++n) fresh_types.push_back(TupleDescAttr(desc, l->atts[2 + spec.amounts.size() + n] - 1)->atttypid);
+  for (size_t n = 0; n < spec.fresh.size(); ++n)
+    fresh_types.push_back(TupleDescAttr(desc, l->atts[2 + spec.amounts.size() + n] - 1)->atttypid);
   const Oid time_type = TupleDescAttr(desc, l->atts[1] - 1)->atttypid;
   std::vector<DirectEntityScan> plans(spec.by.size());
   for (size_t e = 0; e < spec.by.size(); ++e) {
@@ -357,7 +359,8 @@ void DirectEntity(const HistorySpec& spec, const RowLookup& l, size_t e, TupleDe
   PgCall([&] {
     for (size_t a = 0; a < na; ++a) {
       const AttrNumber att = l.atts[2 + a];
-      if (!nulls[att - 1]) found->row.amounts[a] = AmountValue(getBaseType(TupleDescAttr(desc, att - 1)->atttypid), datums[att - 1]);
+      if (!nulls[att - 1])
+        found->row.amounts[a] = AmountValue(getBaseType(TupleDescAttr(desc, att - 1)->atttypid), datums[att - 1]);
     }
     DirectScan(l.direct[e], spec, datums[by - 1], datums[time_att - 1], now, fresh.data(),
                reinterpret_cast<const bool*>(fresh_nulls.data()), scratch, &found->past);
@@ -423,8 +426,9 @@ void FillHistoryFromJsonb(const Model& model, Oid relid, Jsonb* tx, FeatureValue
         PgCall([&] { RunEntity(spec, lookup.plans[e], args, " ", true, &found); });
       } catch (const PgException&) {
         // The cast of a key's text to its column's type failed; the value stays out of the message.
-        throw Error(ErrorCode::kInvalidTextRepresentation, "a history key of the transaction does not fit its column's type",
-                    "The transaction's entity, time, amount and new-column keys must read as the history table's columns.");
+        throw Error(
+            ErrorCode::kInvalidTextRepresentation, "a history key of the transaction does not fit its column's type",
+            "The transaction's entity, time, amount and new-column keys must read as the history table's columns.");
       }
       Store(model, spec, e, found, values);
     }
@@ -443,11 +447,16 @@ uint32 EntityTextHash(Oid type, Datum value) {
   };
   char digits[24];
   switch (type) {
-    case INT2OID: case INT4OID: case INT8OID: {
-      const int64 n = type == INT8OID ? DatumGetInt64(value) : type == INT4OID ? DatumGetInt32(value) : DatumGetInt16(value);
+    case INT2OID:
+    case INT4OID:
+    case INT8OID: {
+      const int64 n = type == INT8OID   ? DatumGetInt64(value)
+                      : type == INT4OID ? DatumGetInt32(value)
+                                        : DatumGetInt16(value);
       return hash(digits, static_cast<size_t>(pg_lltoa(n, digits)));
     }
-    case TEXTOID: case VARCHAROID: {
+    case TEXTOID:
+    case VARCHAROID: {
       struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
       return hash(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
     }
@@ -470,7 +479,8 @@ void LockEntities(const Model& model, Oid relid, HeapTuple tuple, TupleDesc desc
     bool isnull;
     const Datum value = PgCall([&] { return heap_getattr(tuple, att, desc, &isnull); });
     if (isnull) continue;  // a NULL entity has no history to serialise
-    const uint32 hash = PgCall([&] { return EntityTextHash(getBaseType(TupleDescAttr(desc, att - 1)->atttypid), value); });
+    const uint32 hash =
+        PgCall([&] { return EntityTextHash(getBaseType(TupleDescAttr(desc, att - 1)->atttypid), value); });
     buckets.push_back(hash % kLockBuckets);
   }
   std::sort(buckets.begin(), buckets.end());

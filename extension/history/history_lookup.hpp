@@ -12,8 +12,8 @@ namespace glue {
 
 // How a lookup runs.
 struct LookupMode {
-  bool lock = false;       // trigger: serialise the entity's inserts (advisory lock buckets)
-  bool as_owner = false;   // trigger: read the history as the relation's owner
+  bool lock = false;      // trigger: serialise the entity's inserts (advisory lock buckets)
+  bool as_owner = false;  // trigger: read the history as the relation's owner
 };
 
 // Fills values[i] of every history feature of `model` for the row `datums`/`nulls` (of

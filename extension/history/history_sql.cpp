@@ -10,11 +10,15 @@ namespace {
 
 bool IsKeyType(Oid type) {
   switch (type) {
-    case INT2OID: case INT4OID: case INT8OID: case TEXTOID: case VARCHAROID: case BPCHAROID: case UUIDOID:
-    case NAMEOID:
-      return true;
-    default:
-      return PgCall([type] { return type_is_enum(type); });
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case TEXTOID:
+    case VARCHAROID:
+    case BPCHAROID:
+    case UUIDOID:
+    case NAMEOID: return true;
+    default: return PgCall([type] { return type_is_enum(type); });
   }
 }
 
@@ -36,13 +40,15 @@ HistoryColumn Find(Oid relid, const std::string& name, const char* role) {
     return true;
   });
   if (!found) {
-    throw Error(ErrorCode::kUndefinedColumn, std::string("history ") + role + " column \"" + name + "\" does not exist");
+    throw Error(ErrorCode::kUndefinedColumn,
+                std::string("history ") + role + " column \"" + name + "\" does not exist");
   }
   return c;
 }
 
 [[noreturn]] void WrongType(const std::string& name, const char* role, const char* expected) {
-  throw Error(ErrorCode::kDatatypeMismatch, std::string("history ") + role + " column \"" + name + "\" has a type it cannot use",
+  throw Error(ErrorCode::kDatatypeMismatch,
+              std::string("history ") + role + " column \"" + name + "\" has a type it cannot use",
               std::string("A history ") + role + " column must be " + expected + ".");
 }
 
@@ -73,8 +79,8 @@ HistoryColumns DescribeHistoryColumns(Oid relid, const HistorySpec& spec) {
     out.amounts.push_back(Find(relid, a, "amount"));
     if (!IsAmountType(out.amounts.back().type)) WrongType(a, "amount", "a number");
   }
-  for (const auto& [names, list, role] : {std::make_tuple(&spec.distinct, &out.distinct, "distinct"),
-                                          std::make_tuple(&spec.fresh, &out.fresh, "new")}) {
+  for (const auto& [names, list, role] :
+       {std::make_tuple(&spec.distinct, &out.distinct, "distinct"), std::make_tuple(&spec.fresh, &out.fresh, "new")}) {
     for (const std::string& n : *names) {
       list->push_back(Find(relid, n, role));
       if (!IsKeyType(list->back().type) && list->back().type != BOOLOID) {
@@ -149,8 +155,8 @@ std::string FeaturisingQuery(const std::string& schema, const std::string& sourc
   std::string inner = "SELECT s.*";
   for (size_t e = 0; e < spec.by.size(); ++e) {
     inner += ", " + schema + ".fraud_history_window(" + spec_literal + "::pg_catalog.text, s." + Ident(spec.by[e]) +
-             " IS NULL, s." + Ident(spec.time) + ", " + list(spec.amounts, "pg_catalog.float8") +
-             ", " + list(spec.distinct, "pg_catalog.text") + ", " + list(spec.fresh, "pg_catalog.text") +
+             " IS NULL, s." + Ident(spec.time) + ", " + list(spec.amounts, "pg_catalog.float8") + ", " +
+             list(spec.distinct, "pg_catalog.text") + ", " + list(spec.fresh, "pg_catalog.text") +
              ") OVER (PARTITION BY s." + Ident(spec.by[e]) + " ORDER BY s." + Ident(spec.time) + ") AS pg_fraud_w" +
              std::to_string(e);
   }

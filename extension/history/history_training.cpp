@@ -21,8 +21,9 @@ bool Cutoff(const std::string& source, const HistorySpec& spec, const std::strin
                           "::pg_catalog.float8) WITHIN GROUP (ORDER BY " + t + ") FROM " + source + " AS s WHERE s." +
                           Ident(label) + " IS NOT NULL AND " + t + " IS NOT NULL";
   return PgCall([&] {
-    if (SPI_execute(("SELECT " + MicrosExpr("c.t") + ", c.t::pg_catalog.text FROM (" + sql + ") AS c(t)").c_str(),
-                    true, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+    if (SPI_execute(("SELECT " + MicrosExpr("c.t") + ", c.t::pg_catalog.text FROM (" + sql + ") AS c(t)").c_str(), true,
+                    1) != SPI_OK_SELECT ||
+        SPI_processed != 1) {
       elog(ERROR, "pg_fraud: the holdout time query returned no row");
     }
     bool isnull;
@@ -45,10 +46,12 @@ HistoryPlan PlanHistoryTraining(Oid relid, const std::string& source, const std:
   for (const std::string& name : plan.spec.by) {
     if (name == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a history column");
   }
-  if (plan.spec.time == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a history column");
+  if (plan.spec.time == label)
+    throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a history column");
   for (const HistoryFeatureInfo& f : plan.spec.Features()) {
     if (f.name.size() >= NAMEDATALEN) {
-      throw Error(ErrorCode::kInvalidParameterValue, "history feature \"" + f.name.substr(0, 40) + "...\" has too long a name",
+      throw Error(ErrorCode::kInvalidParameterValue,
+                  "history feature \"" + f.name.substr(0, 40) + "...\" has too long a name",
                   "Feature names are column names (at most 63 bytes): use shorter column names or window labels.");
     }
     plan.columns.push_back({f.name, ColumnKind::kNumeric});
@@ -77,8 +80,9 @@ void AdoptHistory(const HistoryPlan& plan, Model* model) {
 }
 
 Metrics EvaluateHeldOut(const HistoryPlan& plan, const Model& model, const std::string& label, double* rows_out) {
-  const std::string from = "(SELECT * FROM (" + plan.featurised + ") AS f WHERE " + MicrosExpr("f." + Ident(plan.spec.time)) +
-                           " OPERATOR(pg_catalog.>=) " + std::to_string(plan.cutoff) + ")";
+  const std::string from = "(SELECT * FROM (" + plan.featurised + ") AS f WHERE " +
+                           MicrosExpr("f." + Ident(plan.spec.time)) + " OPERATOR(pg_catalog.>=) " +
+                           std::to_string(plan.cutoff) + ")";
   return EvaluateRows(from, model, label, rows_out);
 }
 

@@ -18,11 +18,11 @@ namespace glue {
 // How one training run reads history.
 struct HistoryPlan {
   HistorySpec spec;
-  std::string featurised;     // SELECT: every source row with its history columns
-  std::string training_from;  // FROM item: the rows trained on
-  bool by_time = false;       // the latest rows are held out (metrics from them)
-  int64_t cutoff = 0;         // the holdout: rows at or after this time (microseconds)
-  std::string cutoff_text;    // the same time as text, for the training record
+  std::string featurised;               // SELECT: every source row with its history columns
+  std::string training_from;            // FROM item: the rows trained on
+  bool by_time = false;                 // the latest rows are held out (metrics from them)
+  int64_t cutoff = 0;                   // the holdout: rows at or after this time (microseconds)
+  std::string cutoff_text;              // the same time as text, for the training record
   std::vector<TrainingColumn> columns;  // one numeric column per history feature
 };
 

@@ -49,7 +49,8 @@ WindowState& StateOf(FunctionCallInfo fcinfo, WindowObject win) {
   const std::string spec_text = PgCall([&] {
     bool isnull;
     Datum spec = WinGetFuncArgCurrent(win, 0, &isnull);
-    if (isnull) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the history declaration must not be null")));
+    if (isnull)
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the history declaration must not be null")));
     return std::string(TextDatumGetCString(spec));
   });
   auto state = std::make_unique<WindowState>();
@@ -81,7 +82,8 @@ bool Argument(WindowObject win, int argno, Datum* out) {
 }
 
 // Reads a float8[] or text[] argument into `numbers` or `texts` (`count` elements).
-void ReadArray(Datum array, size_t count, std::vector<double>* numbers, std::vector<std::optional<std::string>>* texts) {
+void ReadArray(Datum array, size_t count, std::vector<double>* numbers,
+               std::vector<std::optional<std::string>>* texts) {
   if (numbers) numbers->assign(count, NAN);
   if (texts) texts->assign(count, std::nullopt);
   if (count == 0) return;
@@ -154,7 +156,8 @@ Datum HistoryWindow(FunctionCallInfo fcinfo) {
     }
     int dims[1] = {static_cast<int>(n)};
     int lbs[1] = {1};
-    return PointerGetDatum(construct_md_array(elements, nulls, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    return PointerGetDatum(
+        construct_md_array(elements, nulls, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
   });
 }
 

@@ -29,7 +29,8 @@ struct MonitorState {
 const CachedModel& RequestedModel(FunctionCallInfo fcinfo, const std::string& name, const nlohmann::json& request) {
   if (!request.contains("version")) return ActiveModel(fcinfo->flinfo->fn_oid, name);
   const nlohmann::json& v = request["version"];
-  if (!v.is_number_integer()) throw Error(ErrorCode::kInvalidParameterValue, "the request's \"version\" must be an integer");
+  if (!v.is_number_integer())
+    throw Error(ErrorCode::kInvalidParameterValue, "the request's \"version\" must be an integer");
   return ModelVersion(fcinfo->flinfo->fn_oid, name, v.get<int32>());
 }
 
@@ -59,7 +60,8 @@ void Prepare(FunctionCallInfo fcinfo, MonitorState& state, MemoryContext cxt) {
     state.reading.features.push_back(label);
   }
   const size_t n = state.reading.features.size();
-  state.values = PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });
+  state.values =
+      PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });
   state.reader.Reset(cxt, n);
   state.ready = true;
 }
@@ -71,14 +73,16 @@ std::string Answer(FunctionCallInfo fcinfo, const MonitorState& state) {
   const std::string mode = request.value("mode", "evaluate");
   if (mode == "drift") return state.monitor.Drift(cached.model).dump();
   if (mode == "threshold") {
-    TrainingOptions options = ParseTrainingOptions({{"threshold", request.value("strategy", nlohmann::json::object())}});
+    TrainingOptions options =
+        ParseTrainingOptions({{"threshold", request.value("strategy", nlohmann::json::object())}});
     const ThresholdChoice choice = state.monitor.Threshold(options.threshold);
     const std::optional<double> logit = choice.DocumentLogit();
     // How many of these rows the cut flags (the labelled ones, by histogram bin edge, are
     // exact for every strategy but alert_rate, whose figure comes from the kept logits).
     double alerts = 0;
     for (double z : state.monitor.logits) alerts += z >= choice.logit ? 1 : 0;
-    nlohmann::json out = {{"threshold", choice.probability}, {"threshold_logit", logit ? nlohmann::json(*logit) : nlohmann::json(nullptr)},
+    nlohmann::json out = {{"threshold", choice.probability},
+                          {"threshold_logit", logit ? nlohmann::json(*logit) : nlohmann::json(nullptr)},
                           {"rows", static_cast<int64_t>(state.monitor.rows + state.monitor.null_labels)}};
     if (state.monitor.keep_logits) out["alerts"] = static_cast<int64_t>(alerts);
     return out.dump();

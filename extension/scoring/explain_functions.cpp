@@ -23,18 +23,15 @@ struct ExplainRow {
 // The text of a feature value as the model read it; nullptr when missing.
 char* ValueText(const FeatureValue& v) {
   switch (v.kind) {
-    case FeatureValue::Kind::kMissing:
-      return nullptr;
+    case FeatureValue::Kind::kMissing: return nullptr;
     case FeatureValue::Kind::kNumber: {
       char buf[64];
       auto result = std::to_chars(buf, buf + sizeof buf - 1, v.number);
       *result.ptr = '\0';
       return pstrdup(buf);
     }
-    case FeatureValue::Kind::kBool:
-      return pstrdup(v.flag ? "true" : "false");
-    default:
-      return pnstrdup(v.text.data(), v.text.size());
+    case FeatureValue::Kind::kBool: return pstrdup(v.flag ? "true" : "false");
+    default: return pnstrdup(v.text.data(), v.text.size());
   }
 }
 
@@ -123,8 +120,8 @@ PG_FUNCTION_INFO_V1(fraud_explain_jsonb);
 // fraud_explain(tx jsonb[, model text]) -> TABLE(feature text, value text, contribution float8)
 Datum fraud_explain_jsonb(PG_FUNCTION_ARGS) {
   size_t count = 0;
-  pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(
-      pgfraud::glue::Guard([&] { return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, PG_GETARG_JSONB_P(0), &count)); })));
+  pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(pgfraud::glue::Guard(
+      [&] { return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, PG_GETARG_JSONB_P(0), &count)); })));
   return pgfraud::glue::ReturnRows(fcinfo, rows, count);
 }
 
@@ -132,8 +129,8 @@ PG_FUNCTION_INFO_V1(fraud_explain_text);
 // fraud_explain(tx text[, model text]): the same for JSON text (what an unknown literal resolves to).
 Datum fraud_explain_text(PG_FUNCTION_ARGS) {
   size_t count = 0;
-  pgfraud::glue::ExplainRow* rows = reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(
-      pgfraud::glue::Guard([&] {
+  pgfraud::glue::ExplainRow* rows =
+      reinterpret_cast<pgfraud::glue::ExplainRow*>(DatumGetPointer(pgfraud::glue::Guard([&] {
         Jsonb* tx = pgfraud::glue::ParseTransactionText(PG_GETARG_TEXT_PP(0));
         return PointerGetDatum(pgfraud::glue::ExplainJsonb(fcinfo, tx, &count));
       })));

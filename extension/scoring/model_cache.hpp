@@ -15,8 +15,8 @@ namespace glue {
 // An enabled rule of fraud_rules: a jsonpath predicate and what a match does.
 struct CachedRule {
   std::string name;
-  bool allow;     // action 'allow' (clears the flag); otherwise 'flag'
-  Datum path;     // jsonpath, copied into the cache's memory context
+  bool allow;  // action 'allow' (clears the flag); otherwise 'flag'
+  Datum path;  // jsonpath, copied into the cache's memory context
 };
 
 // One model version as loaded from fraud_models, with its enabled rules.

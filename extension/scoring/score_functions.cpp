@@ -51,7 +51,8 @@ extern "C" {
 PG_FUNCTION_INFO_V1(fraud_score_jsonb);
 // fraud_score(tx jsonb[, model text]) -> float8
 Datum fraud_score_jsonb(PG_FUNCTION_ARGS) {
-  return Guard([&] { return Float8GetDatum(pgfraud::Model::Sigmoid(pgfraud::glue::LogitJsonb(fcinfo, PG_GETARG_JSONB_P(0)))); });
+  return Guard(
+      [&] { return Float8GetDatum(pgfraud::Model::Sigmoid(pgfraud::glue::LogitJsonb(fcinfo, PG_GETARG_JSONB_P(0)))); });
 }
 
 PG_FUNCTION_INFO_V1(fraud_score_text);

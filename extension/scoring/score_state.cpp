@@ -10,9 +10,8 @@ namespace glue {
 
 ScoreState& StateOf(FunctionCallInfo fcinfo) {
   if (fcinfo->flinfo->fn_extra == nullptr) {
-    fcinfo->flinfo->fn_extra = PgCall([fcinfo] {
-      return MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreState));
-    });
+    fcinfo->flinfo->fn_extra =
+        PgCall([fcinfo] { return MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ScoreState)); });
     static_cast<ScoreState*>(fcinfo->flinfo->fn_extra)->context = fcinfo->flinfo->fn_mcxt;
   }
   return *static_cast<ScoreState*>(fcinfo->flinfo->fn_extra);

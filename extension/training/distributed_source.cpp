@@ -44,9 +44,13 @@ std::string PerShardTemplate(const std::string& query, const std::string& spec_m
 
 std::string ShardPassQuery(const std::string& schema, Oid relid, const std::string& per_shard) {
   const std::string literal = PgCall([&] { return std::string(quote_literal_cstr(per_shard.c_str())); });
-  return "SELECT " + schema + ".fraud_train_merge(r.success, r.result), pg_catalog.sum(pg_catalog.octet_length(r.result))"
-         " FROM pg_catalog.run_command_on_shards(" + std::to_string(relid) + "::pg_catalog.oid::pg_catalog.regclass, "
-         "pg_catalog.format(" + literal + ", $1)) AS r";
+  return "SELECT " + schema +
+         ".fraud_train_merge(r.success, r.result), pg_catalog.sum(pg_catalog.octet_length(r.result))"
+         " FROM pg_catalog.run_command_on_shards(" +
+         std::to_string(relid) +
+         "::pg_catalog.oid::pg_catalog.regclass, "
+         "pg_catalog.format(" +
+         literal + ", $1)) AS r";
 }
 
 }  // namespace glue

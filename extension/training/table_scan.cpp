@@ -49,7 +49,8 @@ RowSplit DrawTableSplit(Oid relid, const PassSpec& spec) {
     PlanColumns(reading, desc, plans);
     const Feature& label = reading.features.back();
     const ColumnPlan& plan = plans[reading.features.size() - 1];
-    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "pg_fraud holdout scan", ALLOCSET_SMALL_SIZES);
+    MemoryContext row_context =
+        AllocSetContextCreate(CurrentMemoryContext, "pg_fraud holdout scan", ALLOCSET_SMALL_SIZES);
     TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
     MemoryContext caller = CurrentMemoryContext;
     try {
@@ -74,7 +75,8 @@ RowSplit DrawTableSplit(Oid relid, const PassSpec& spec) {
 }
 
 uint64_t TuplePosition(const ItemPointerData& tid) {
-  return (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(&tid)) << 16) | ItemPointerGetOffsetNumberNoCheck(&tid);
+  return (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(&tid)) << 16) |
+         ItemPointerGetOffsetNumberNoCheck(&tid);
 }
 
 TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
@@ -93,9 +95,8 @@ TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
   std::vector<FeatureValue> values(reading.features.size());
   // Everything PostgreSQL allocates here lives in the pass's own context, and what a row's
   // values allocate (a detoasted number, an enum's label) in a context reset per row.
-  MemoryContext pass_context = PgCall([] {
-    return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud statistics scan", ALLOCSET_DEFAULT_SIZES);
-  });
+  MemoryContext pass_context = PgCall(
+      [] { return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud statistics scan", ALLOCSET_DEFAULT_SIZES); });
   PgCall([&] {
     MemoryContext caller = MemoryContextSwitchTo(pass_context);
     MemoryContext row_context = AllocSetContextCreate(pass_context, "pg_fraud statistics row", ALLOCSET_SMALL_SIZES);

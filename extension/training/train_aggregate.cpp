@@ -69,7 +69,8 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
     state.stats = state.context->NewStatistics();
   }
   const size_t n = reading.features.size();
-  state.values = PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });
+  state.values =
+      PgCall([&] { return static_cast<FeatureValue*>(MemoryContextAllocZero(cxt, sizeof(FeatureValue) * (n + 1))); });
   state.reader.Reset(cxt, n);
   state.arguments.Reset(cxt, n);
 }
@@ -77,7 +78,8 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
 // The state for this call of a transition function, its spec parsed.
 PassState& StepState(FunctionCallInfo fcinfo, int spec_argument) {
   MemoryContext cxt = AggregateContext(fcinfo);
-  PassState* state = PG_ARGISNULL(0) ? NewAggregateState<PassState>(cxt) : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
+  PassState* state =
+      PG_ARGISNULL(0) ? NewAggregateState<PassState>(cxt) : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
   if (PG_ARGISNULL(spec_argument)) throw Error(ErrorCode::kInvalidParameterValue, "a training pass needs a spec");
   EnsureContext(*state, PG_GETARG_TEXT_PP(spec_argument), cxt);
   return *state;
@@ -205,9 +207,7 @@ Datum fraud_train_columns_step(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(fraud_train_pass_combine);
 // Combine: merges the second state into the first.
 Datum fraud_train_pass_combine(PG_FUNCTION_ARGS) {
-  return Guard([&] {
-    return pgfraud::glue::CombineStates<PassState>(fcinfo, pgfraud::glue::MergeInto);
-  });
+  return Guard([&] { return pgfraud::glue::CombineStates<PassState>(fcinfo, pgfraud::glue::MergeInto); });
 }
 
 PG_FUNCTION_INFO_V1(fraud_train_pass_serialize);
@@ -239,9 +239,9 @@ Datum fraud_train_merge_step(PG_FUNCTION_ARGS) {
   return Guard([&] {
     MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<PassState*>(PG_GETARG_POINTER(0));
-    const std::string result = PG_ARGISNULL(2) ? std::string() : pgfraud::glue::PgCall([&] {
-      return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2)));
-    });
+    const std::string result =
+        PG_ARGISNULL(2) ? std::string()
+                        : pgfraud::glue::PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
     if (PG_ARGISNULL(1) || !PG_GETARG_BOOL(1)) {
       throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "a training pass failed on a shard: " + result,
                            "pg_fraud must be installed, at the same version, on every node.");

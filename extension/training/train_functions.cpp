@@ -29,7 +29,7 @@ namespace {
 struct Source {
   std::string qualified_name;
   std::vector<TrainingColumn> columns;
-  std::vector<std::string> skipped;  // columns of types training cannot use
+  std::vector<std::string> skipped;      // columns of types training cannot use
   std::vector<std::string> identifiers;  // numeric features whose names say they are identifiers
 };
 
@@ -54,21 +54,20 @@ bool IsLabelType(Oid type) {
 // The column kind a SQL type gives, or false when training cannot use the type.
 bool KindOfType(Oid type, ColumnKind* kind) {
   switch (type) {
-    case INT2OID: case INT4OID: case INT8OID: case NUMERICOID: case FLOAT4OID: case FLOAT8OID:
-      *kind = ColumnKind::kNumeric;
-      return true;
-    case BOOLOID:
-      *kind = ColumnKind::kBoolean;
-      return true;
-    case TEXTOID: case VARCHAROID: case BPCHAROID: case NAMEOID:
-      *kind = ColumnKind::kCategorical;
-      return true;
-    case TIMESTAMPOID: case TIMESTAMPTZOID:
-      *kind = ColumnKind::kTimestamp;
-      return true;
-    case DATEOID:
-      *kind = ColumnKind::kDate;
-      return true;
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case NUMERICOID:
+    case FLOAT4OID:
+    case FLOAT8OID: *kind = ColumnKind::kNumeric; return true;
+    case BOOLOID: *kind = ColumnKind::kBoolean; return true;
+    case TEXTOID:
+    case VARCHAROID:
+    case BPCHAROID:
+    case NAMEOID: *kind = ColumnKind::kCategorical; return true;
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID: *kind = ColumnKind::kTimestamp; return true;
+    case DATEOID: *kind = ColumnKind::kDate; return true;
     default:
       if (type_is_enum(type)) {
         *kind = ColumnKind::kCategorical;
@@ -96,7 +95,8 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
   char relkind = 0;
   PgCall([&] {
     relkind = get_rel_relkind(relid);
-    source.qualified_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    source.qualified_name =
+        quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
     TupleDesc desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
     for (int i = 0; i < desc->natts; ++i) {
       Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -124,7 +124,8 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
     const std::string& h = options.holdout_column;
     const Attribute* held = nullptr;
     for (const Attribute& a : attributes) held = a.name == h ? &a : held;
-    if (held == nullptr) throw Error(ErrorCode::kUndefinedColumn, "holdout column \"" + h + "\" does not exist in the source");
+    if (held == nullptr)
+      throw Error(ErrorCode::kUndefinedColumn, "holdout column \"" + h + "\" does not exist in the source");
     if (held->type != BOOLOID) {
       throw Error(ErrorCode::kDatatypeMismatch, "holdout column \"" + h + "\" is not boolean",
                   "True marks a held-out row; NULL and false rows are trained on.");
@@ -141,13 +142,15 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
                   "Each \"exclude\" entry names a column of the source, exactly (case-sensitive).");
     }
     if (Contains(options.features, excluded.c_str())) {
-      throw Error(ErrorCode::kInvalidParameterValue, "column \"" + excluded + "\" is both in \"features\" and in \"exclude\"");
+      throw Error(ErrorCode::kInvalidParameterValue,
+                  "column \"" + excluded + "\" is both in \"features\" and in \"exclude\"");
     }
   }
   for (const std::string& wanted : options.features) {
     bool found = false;
     for (const Attribute& a : attributes) found = found || a.name == wanted;
-    if (!found) throw Error(ErrorCode::kUndefinedColumn, "feature column \"" + wanted + "\" does not exist in the source");
+    if (!found)
+      throw Error(ErrorCode::kUndefinedColumn, "feature column \"" + wanted + "\" does not exist in the source");
     if (wanted == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a feature");
   }
   for (const Attribute& a : attributes) {
@@ -248,7 +251,7 @@ class SpiRunner : public PassRunner {
     if (direct_ && spec.store_budget > 0 && CanScanDirectly(relid_)) return ScanStatistics(relid_, spec);
     PassSpec handing_over = spec;
     handing_over.hand_over = !shards_;  // a worker's backend would keep the statistics
-    TakeStatistics();  // nothing left from an earlier pass of this backend
+    TakeStatistics();                   // nothing left from an earlier pass of this backend
     std::vector<uint8_t> bytes = RunPass(handing_over);
     if (bytes.empty()) return TrainingStats();  // no rows
     if (bytes.size() == 1 && bytes[0] == kHandedOver) {
@@ -308,7 +311,8 @@ class SpiRunner : public PassRunner {
       }
       Oid types[1] = {TEXTOID};
       Datum values[1] = {CStringGetTextDatum(spec_text.c_str())};
-      int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true, 0);  // a row limit would forbid a parallel plan
+      int rc = SPI_execute_with_args(query_.c_str(), 1, types, values, nullptr, true,
+                                     0);  // a row limit would forbid a parallel plan
       if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "pg_fraud: training pass returned no row");
       bool isnull;
       Datum result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -328,9 +332,9 @@ class SpiRunner : public PassRunner {
   }
 
   std::string query_;
-  bool direct_;  // the passes read the table itself (not a query over it)
-  bool positions_;  // the passes give each row's tuple id (held out by row position)
-  bool shards_;  // the passes run on the shards of a Citus table
+  bool direct_;                       // the passes read the table itself (not a query over it)
+  bool positions_;                    // the passes give each row's tuple id (held out by row position)
+  bool shards_;                       // the passes run on the shards of a Citus table
   std::vector<int64_t> shard_bytes_;  // per pass over shards: the bytes received
   double estimated_rows_;
   Oid relid_;
@@ -403,9 +407,12 @@ void CheckCanRead(Oid relid) {
 void ReadThroughHistory(const HistoryPlan& history, const TrainingOptions& options, Source* source,
                         TrainingOptions* train_options) {
   auto& cols = source->columns;
-  cols.erase(std::remove_if(cols.begin(), cols.end(), [&](const TrainingColumn& c) {
-               return Contains(history.spec.by, c.name.c_str()) && !Contains(options.features, c.name.c_str());
-             }), cols.end());
+  cols.erase(std::remove_if(cols.begin(), cols.end(),
+                            [&](const TrainingColumn& c) {
+                              return Contains(history.spec.by, c.name.c_str()) &&
+                                     !Contains(options.features, c.name.c_str());
+                            }),
+             cols.end());
   cols.insert(cols.end(), history.columns.begin(), history.columns.end());
   source->qualified_name = history.training_from;
   if (history.by_time) train_options->holdout = 0;  // held out by time instead (RecordTimeHoldout)
@@ -417,8 +424,8 @@ void ReadThroughHistory(const HistoryPlan& history, const TrainingOptions& optio
 void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const std::string& key,
                    const std::string& detail, const std::string& which, const std::string& chosen_on,
                    PassRunner& runner, TrainingResult* result) {
-  runner.Progress("holdout by " + by + " (" + which + "): " + std::to_string(static_cast<int64_t>(rows)) +
-                  " rows" + (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
+  runner.Progress("holdout by " + by + " (" + which + "): " + std::to_string(static_cast<int64_t>(rows)) + " rows" +
+                  (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
   nlohmann::json metrics = m.ToJson();
   metrics["in_sample"] = false;
   metrics["holdout_by"] = by;
@@ -439,7 +446,8 @@ void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const s
 }
 
 // The metrics of a time holdout: from the latest rows.
-void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner, TrainingResult* result) {
+void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner,
+                       TrainingResult* result) {
   double rows = 0;
   const Metrics m = EvaluateHeldOut(history, result->model, label, &rows);
   RecordHeldOut(m, rows, "time", "holdout_from", history.cutoff_text, "rows from " + history.cutoff_text,
@@ -479,8 +487,8 @@ void RecordColumnHoldout(const std::string& held_out, const TrainingOptions& opt
   double rows = 0;
   const Metrics m = EvaluateRows(held_out, result->model, label, &rows);
   RecordHeldOut(m, rows, "column", "holdout_column", options.holdout_column,
-                "rows where \"" + options.holdout_column + "\" is true", "training rows (holdout_column not true)", runner,
-                result);
+                "rows where \"" + options.holdout_column + "\" is true", "training rows (holdout_column not true)",
+                runner, result);
 }
 
 // Trains and stores; returns the stored fraud_models row.
@@ -522,14 +530,16 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   std::vector<std::string> identifiers;  // also recorded in the document's training record
   for (const std::string& name : source.identifiers) {
     // A history entity is no feature unless named (ReadThroughHistory): nothing to say.
-    const nlohmann::json& by = options.history.is_object() ? options.history.value("by", nlohmann::json()) : nlohmann::json();
-    if ((by.is_string() && by == name) || (by.is_array() && std::find(by.begin(), by.end(), name) != by.end())) continue;
+    const nlohmann::json& by =
+        options.history.is_object() ? options.history.value("by", nlohmann::json()) : nlohmann::json();
+    if ((by.is_string() && by == name) || (by.is_array() && std::find(by.begin(), by.end(), name) != by.end()))
+      continue;
     identifiers.push_back(name);
     PgCall([&] {
-      ereport(NOTICE, (errmsg("train_fraud_model: column \"%s\" looks like an identifier and is used as a number",
-                              name.c_str()),
-                       errhint("Leave it out with {\"exclude\": [\"%s\"]}, or name it in \"features\" to keep it.",
-                               name.c_str())));
+      ereport(
+          NOTICE,
+          (errmsg("train_fraud_model: column \"%s\" looks like an identifier and is used as a number", name.c_str()),
+           errhint("Leave it out with {\"exclude\": [\"%s\"]}, or name it in \"features\" to keep it.", name.c_str())));
     });
   }
   if (source.columns.empty()) {
@@ -563,8 +573,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     const std::string per_shard = PassQuery(schema_oid, schema, shard, label, &no_positions);
     query = ShardPassQuery(schema, relid, PerShardTemplate(per_shard, "$1", shard.qualified_name));
   }
-  SpiRunner runner(query, shards ? 0.0 : EstimatedRows(relid), relid, label, !history && !by_column && !shards, positions,
-                   shards);
+  SpiRunner runner(query, shards ? 0.0 : EstimatedRows(relid), relid, label, !history && !by_column && !shards,
+                   positions, shards);
   TrainingResult result = Train(source.columns, label, train_options, runner);
   if (shards) {
     result.training["distributed"] = {{"passes_over_shards", runner.ShardBytes().size()},
@@ -591,7 +601,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     Oid types[3] = {TEXTOID, TEXTOID, BOOLOID};
     Datum values[3] = {CStringGetTextDatum(document.c_str()), CStringGetTextDatum(model_name.c_str()),
                        BoolGetDatum(options.activate)};
-    if (SPI_execute_with_args(insert.c_str(), 3, types, values, nullptr, false, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+    if (SPI_execute_with_args(insert.c_str(), 3, types, values, nullptr, false, 1) != SPI_OK_SELECT ||
+        SPI_processed != 1) {
       elog(ERROR, "pg_fraud: storing the model failed");
     }
     Datum row = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

@@ -37,8 +37,8 @@ struct TriggerTarget {
   MemoryContext context = nullptr;  // the reader's plans and the row buffers
   std::string model_name, flag_column, score_column, version_column, rules_column, channel, history_column,
       history_relation, rule_errors_column;
-  bool clear_on_update = false;  // on_update = 'clear': an UPDATE of a feature column clears the verdict
-  ColumnNames columns;           // the "columns" attach option: feature -> column
+  bool clear_on_update = false;        // on_update = 'clear': an UPDATE of a feature column clears the verdict
+  ColumnNames columns;                 // the "columns" attach option: feature -> column
   std::vector<AttrNumber> input_atts;  // the columns the model reads (valid for input_generation/epoch)
   uint64_t input_generation = 0, input_epoch = 0;
   uint64_t generation = 0;
@@ -51,10 +51,10 @@ struct TriggerTarget {
   AttrNumber flag_att = 0, score_att = 0, version_att = 0, rules_att = 0, history_att = 0, rule_errors_att = 0;
   Oid score_type = InvalidOid, version_type = InvalidOid;
   std::vector<AttrNumber> key_atts;
-  std::vector<Oid> key_output;  // output functions of the key columns
-  std::string table;            // schema-qualified, for notifications
+  std::vector<Oid> key_output;     // output functions of the key columns
+  std::string table;               // schema-qualified, for notifications
   Oid history_relid = InvalidOid;  // where history is read: the table, or the attach option's relation
-  FmgrInfo to_jsonb{};          // to_jsonb(row) for rules, typed for this row type
+  FmgrInfo to_jsonb{};             // to_jsonb(row) for rules, typed for this row type
   // No destructor frees `context`: targets live as long as the backend, and static
   // destructors run at process exit, when calling into PostgreSQL is no longer safe.
 };
@@ -96,7 +96,8 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   t.flag_att = FindColumn(desc, t.flag_column, "flag");
   RequireType(desc, t.flag_att, {BOOLOID}, t.flag_column, "boolean");
   t.score_att = FindColumn(desc, t.score_column, "score");
-  RequireType(desc, t.score_att, {FLOAT8OID, FLOAT4OID, NUMERICOID}, t.score_column, "double precision, real or numeric");
+  RequireType(desc, t.score_att, {FLOAT8OID, FLOAT4OID, NUMERICOID}, t.score_column,
+              "double precision, real or numeric");
   t.score_type = TupleDescAttr(desc, t.score_att - 1)->atttypid;
   t.version_att = t.version_column.empty() ? 0 : FindColumn(desc, t.version_column, "version");
   if (t.version_att) {
@@ -148,7 +149,8 @@ ColumnNames ParseColumnNames(const std::string& text) {
   const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (!doc.is_object()) throw Error(ErrorCode::kInvalidParameterValue, "the columns argument must be a JSON object");
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (!it.value().is_string()) throw Error(ErrorCode::kInvalidParameterValue, "the columns argument maps features to column names");
+    if (!it.value().is_string())
+      throw Error(ErrorCode::kInvalidParameterValue, "the columns argument maps features to column names");
     out[it.key()] = it.value().get<std::string>();
   }
   return out;
@@ -174,9 +176,7 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->clear_on_update = Argument(trigger, 8) == "clear";
   t->columns = ParseColumnNames(Argument(trigger, 9));
   t->rule_errors_column = Argument(trigger, 11);
-  t->context = PgCall([] {
-    return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES);
-  });
+  t->context = PgCall([] { return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES); });
   t->reader.columns = &t->columns;
   TriggerTarget& ref = *t;
   g_targets[trigger->tgoid] = std::move(t);
@@ -340,7 +340,9 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   if (TRIGGER_FIRED_BY_UPDATE(data->tg_event)) {
     if (!InputsChanged(t, model, data->tg_trigtuple, tuple, desc)) return tuple;
     if (t.clear_on_update) {  // on_update = 'clear': the verdict of the old values goes
-      return PgCall([&] { return WithoutVerdict(tuple, desc, {t.flag_att, t.score_att, t.version_att, t.rules_att, t.rule_errors_att}); });
+      return PgCall([&] {
+        return WithoutVerdict(tuple, desc, {t.flag_att, t.score_att, t.version_att, t.rules_att, t.rule_errors_att});
+      });
     }
   }
   if (model.history) {
@@ -358,9 +360,8 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   RuleVerdict rules;
   std::vector<const char*> fired, errored;
   if (!t.model->rules.empty()) {
-    Jsonb* row = PgCall([&] {
-      return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc)));
-    });
+    Jsonb* row =
+        PgCall([&] { return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc))); });
     rules = EvaluateRules(*t.model, row, &fired, t.rule_errors_att ? &errored : nullptr);
   }
   const bool flagged = Flagged(t.model->model, logit, rules);
@@ -454,7 +455,8 @@ void AlertRow(FunctionCallInfo fcinfo) {
   std::vector<const char*> fired;
   for (const std::string& r : stored_rules) fired.push_back(r.c_str());
   if (!t.rules_att && !t.model->rules.empty()) {
-    Jsonb* row = PgCall([&] { return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc))); });
+    Jsonb* row =
+        PgCall([&] { return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc))); });
     (void)EvaluateRules(*t.model, row, &fired);
   }
   PgCall([&] { Async_Notify(t.channel.c_str(), Payload(t, tuple, desc, score, version, fired)); });
@@ -515,7 +517,8 @@ void RecordFailure(FunctionCallInfo fcinfo, TriggerData* data, const Failure& fa
                     errmsg("pg_fraud: a row of table \"%s\" was stored unscored: %s", table, failure.message),
                     errhint("The attachment's on_error is \"null\"; see the view fraud_scoring_failures_daily.")));
   const Oid schema = get_func_namespace(fcinfo->flinfo->fn_oid);
-  const char* query = psprintf("SELECT %s.fraud_record_failure($1, $2, $3)", quote_identifier(get_namespace_name(schema)));
+  const char* query =
+      psprintf("SELECT %s.fraud_record_failure($1, $2, $3)", quote_identifier(get_namespace_name(schema)));
   Oid types[3] = {OIDOID, TEXTOID, TEXTOID};
   Datum values[3] = {ObjectIdGetDatum(RelationGetRelid(data->tg_relation)),
                      CStringGetTextDatum(unpack_sql_state(failure.sqlstate)), CStringGetTextDatum(failure.message)};

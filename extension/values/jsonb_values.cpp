@@ -63,8 +63,8 @@ void EntryInto(JEntry entry, const char* base, uint32_t start, uint32_t end, Fea
 
 // Pass 1: merges the object's sorted keys with the sorted feature names into key_of;
 // returns the end offset of the last key.
-uint32_t MatchKeys(const Model& model, const std::vector<uint32_t>& order, const JEntry* entries,
-                   uint32_t pairs, const char* base, int32_t* key_of) {
+uint32_t MatchKeys(const Model& model, const std::vector<uint32_t>& order, const JEntry* entries, uint32_t pairs,
+                   const char* base, int32_t* key_of) {
   const size_t n = order.size();
   size_t next = 0;
   uint32_t end = 0;
@@ -92,8 +92,7 @@ bool SameLayout(const JsonbScratch& scratch, const JEntry* entries, uint32_t pai
 }
 
 // Remembers the object's key layout for the next call.
-void RememberLayout(JsonbScratch& scratch, const JEntry* entries, uint32_t pairs, const char* base,
-                    uint32_t keys_end) {
+void RememberLayout(JsonbScratch& scratch, const JEntry* entries, uint32_t pairs, const char* base, uint32_t keys_end) {
   const size_t entry_bytes = sizeof(JEntry) * pairs;
   const size_t size = entry_bytes + keys_end;
   if (size > 64 * 1024) {  // huge objects are not worth remembering
@@ -172,8 +171,11 @@ void CheckKeys(const Model& model, const MatchedObject& m, const int32_t* key_of
   if (!unknown.empty()) message += " unknown keys " + unknown;
   if (!missing.empty()) message += std::string(unknown.empty() ? "" : ";") + " no key for " + missing;
   const char* hint = "Keys are case-sensitive and must name the model's features (pg_fraud.unknown_keys).";
-  if (g_unknown_keys == static_cast<int>(UnknownKeys::kError)) throw Error(ErrorCode::kInvalidParameterValue, message, hint);
-  PgCall([&] { ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", message.c_str()), errhint("%s", hint))); });
+  if (g_unknown_keys == static_cast<int>(UnknownKeys::kError))
+    throw Error(ErrorCode::kInvalidParameterValue, message, hint);
+  PgCall([&] {
+    ereport(WARNING, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", message.c_str()), errhint("%s", hint)));
+  });
 }
 
 // Checks that tx is an object and matches its keys (pass 1, or the remembered layout).
@@ -219,8 +221,8 @@ bool VisitMatched(const MatchedObject& m, const std::vector<uint32_t>& order, co
 
 }  // namespace
 
-void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
-                        FeatureValue* values, JsonbScratch& scratch) {
+void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, FeatureValue* values,
+                        JsonbScratch& scratch) {
   const MatchedObject m = MatchObject(model, order, tx, scratch);
   for (size_t f = 0; f < order.size(); ++f) values[f].SetMissing();
   VisitMatched(m, order, scratch.key_of, [&](uint32_t f, JEntry entry, uint32_t start, uint32_t end) {
@@ -248,7 +250,8 @@ bool NumericLogit(const Model& model, const std::vector<uint32_t>& order, Jsonb*
 // Parses JSON text without quoting it back in an error: transaction values stay out of messages.
 Jsonb* ParseTransactionText(text* json) {
   try {
-    return PgCall([json] { return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)))); });
+    return PgCall(
+        [json] { return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)))); });
   } catch (const PgException&) {
     throw Error(ErrorCode::kInvalidTextRepresentation, "transaction is not valid JSON",
                 "fraud_score(text) and fraud_explain(text) take the text of one JSON object.");

@@ -28,7 +28,7 @@ struct JsonbScratch {
   int32_t* key_of;        // per feature: index of its key in the last object, or -1
   char* layout;           // the last object's key entries and key bytes
   uint32_t layout_capacity;
-  uint32_t layout_size;   // 0: nothing remembered
+  uint32_t layout_size;  // 0: nothing remembered
   uint32_t layout_pairs;
 };
 
@@ -38,8 +38,8 @@ inline void ResetJsonbScratch(JsonbScratch& scratch) { scratch.layout_size = 0; 
 // Fills values[i] for each feature of `model` from the object `tx`; strings point into tx.
 // `order` is JsonbKeyOrder(model); scratch.key_of has one slot per feature.
 // Throws Error when tx is not an object. Holds no C++ object while it calls PostgreSQL.
-void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx,
-                        FeatureValue* values, JsonbScratch& scratch);
+void JsonbFeatureValues(const Model& model, const std::vector<uint32_t>& order, Jsonb* tx, FeatureValue* values,
+                        JsonbScratch& scratch);
 
 // The logit of a model whose features are all numeric, read straight from tx without
 // building feature values; false when some value is not a finite JSON number (then the

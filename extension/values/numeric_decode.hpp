@@ -137,8 +137,7 @@ inline double NumericToDouble(Numeric num) {
   }
   // Dividing by an exact power of ten rounds once, so "420.7" decodes to the double nearest
   // 420.7, exactly as the text path (and numeric_float8) would give.
-  const double value = exponent >= 0 ? mantissa * nd::PowerOf10000(exponent)
-                                     : mantissa / nd::PowerOf10000(-exponent);
+  const double value = exponent >= 0 ? mantissa * nd::PowerOf10000(exponent) : mantissa / nd::PowerOf10000(-exponent);
   return negative ? -value : value;
 }
 

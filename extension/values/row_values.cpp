@@ -79,7 +79,8 @@ Conversion DirectConversion(Oid type) {
     case INT8OID: return Conversion::kInt8;
     case NUMERICOID: return Conversion::kNumeric;
     case BOOLOID: return Conversion::kBool;
-    case TEXTOID: case VARCHAROID: return Conversion::kText;
+    case TEXTOID:
+    case VARCHAROID: return Conversion::kText;
     case BPCHAROID: return Conversion::kBpchar;
     case NAMEOID: return Conversion::kName;
     case TIMESTAMPOID: return Conversion::kTimestamp;
@@ -133,7 +134,8 @@ FeatureValue TimeValue(const ColumnPlan& plan, Datum d) {
     case Conversion::kTimestamp: {
       Timestamp ts = DatumGetTimestamp(d);
       if (TIMESTAMP_NOT_FINITE(ts)) return FeatureValue::Number(std::numeric_limits<double>::infinity());
-      return FeatureValue::Number(TimeSlot(plan.want_hour, timestamp2tm(ts, nullptr, &tm, &fsec, nullptr, nullptr), tm));
+      return FeatureValue::Number(
+          TimeSlot(plan.want_hour, timestamp2tm(ts, nullptr, &tm, &fsec, nullptr, nullptr), tm));
     }
     case Conversion::kTimestampTz: {
       TimestampTz ts = DatumGetTimestampTz(d);
@@ -201,8 +203,8 @@ FeatureValue ConvertVarlenaOrTime(const ColumnPlan& plan, Datum d) {
   switch (plan.conversion) {
     case Conversion::kNumeric:
       // Short-header numerics are read in place; only compressed or external ones are copied.
-      return FeatureValue::Number(NumericToDouble(reinterpret_cast<Numeric>(
-          pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d))))));
+      return FeatureValue::Number(NumericToDouble(
+          reinterpret_cast<Numeric>(pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d))))));
     case Conversion::kText: return FeatureValue::Text(VarlenaText(d));
     case Conversion::kBpchar: {
       std::string_view s = VarlenaText(d);

@@ -15,11 +15,23 @@ namespace glue {
 struct ColumnPlan {
   AttrNumber attnum;  // 1-based
   enum class Conversion : uint8_t {
-    kFloat8, kFloat4, kInt2, kInt4, kInt8, kNumeric, kBool, kText, kBpchar, kName,
-    kTimestamp, kTimestampTz, kDate, kOutputText
+    kFloat8,
+    kFloat4,
+    kInt2,
+    kInt4,
+    kInt8,
+    kNumeric,
+    kBool,
+    kText,
+    kBpchar,
+    kName,
+    kTimestamp,
+    kTimestampTz,
+    kDate,
+    kOutputText
   } conversion;
-  bool want_hour;     // time columns: hour_of_day (true) or day_of_week (false)
-  Oid output_fn;      // kOutputText: the type's output function
+  bool want_hour;      // time columns: hour_of_day (true) or day_of_week (false)
+  Oid output_fn;       // kOutputText: the type's output function
   struct pg_tz* zone;  // kTimestampTz: the model's time zone (nullptr: the session's)
 };
 
@@ -70,7 +82,7 @@ void RowFeatureValues(const Model& model, const ColumnPlan* plans, const Datum* 
 // once per row type. Lives in `context` (a function's or an aggregate's memory).
 struct RowReader {
   MemoryContext context;
-  uint64_t epoch;     // SchemaEpoch() when planned: ALTER TABLE makes a plan stale
+  uint64_t epoch;  // SchemaEpoch() when planned: ALTER TABLE makes a plan stale
   Oid row_type;
   int32 row_typmod;
   TupleDesc desc;

@@ -14,6 +14,7 @@ namespace pgfraud {
 // on threads of their own; returns when all have returned. Fewer parts when there are fewer
 // grains than parts; if a thread cannot be started its part runs on the calling thread.
 // Returns the number of parts used (fn was called with part < that number).
-int ForEachRange(size_t rows, size_t grain, int parts, const std::function<void(int part, size_t begin, size_t end)>& fn);
+int ForEachRange(size_t rows, size_t grain, int parts,
+                 const std::function<void(int part, size_t begin, size_t end)>& fn);
 
 }  // namespace pgfraud

@@ -69,9 +69,13 @@ struct PrefaultAllocator {
     ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
   template <typename U>
-  bool operator==(const PrefaultAllocator<U>&) const noexcept { return true; }
+  bool operator==(const PrefaultAllocator<U>&) const noexcept {
+    return true;
+  }
   template <typename U>
-  bool operator!=(const PrefaultAllocator<U>&) const noexcept { return false; }
+  bool operator!=(const PrefaultAllocator<U>&) const noexcept {
+    return false;
+  }
 };
 
 }  // namespace pgfraud

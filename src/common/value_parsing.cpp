@@ -41,15 +41,13 @@ bool ReadDigits(std::string_view s, size_t pos, size_t width, int* out) {
 // True for nan, inf and infinity with an optional sign, in any case.
 bool IsNonFiniteWord(std::string_view s) {
   if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-  return EqualsIgnoreCase(s, "nan") || EqualsIgnoreCase(s, "inf") ||
-         EqualsIgnoreCase(s, "infinity");
+  return EqualsIgnoreCase(s, "nan") || EqualsIgnoreCase(s, "inf") || EqualsIgnoreCase(s, "infinity");
 }
 
 // True when s holds only digits, signs, a point and exponent letters.
 bool IsDecimalNotation(std::string_view s) {
   for (char c : s) {
-    bool ok = std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
-              c == 'e' || c == 'E';
+    bool ok = std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
     if (!ok) return false;
   }
   return true;
@@ -60,8 +58,7 @@ bool IsDecimalNotation(std::string_view s) {
 double ParseNumber(std::string_view text, const std::string& feature) {
   std::string_view s = Trim(text);
   if (IsNonFiniteWord(s)) {
-    throw Error(ErrorCode::kNumericValueOutOfRange,
-                "feature \"" + feature + "\" is not a finite number",
+    throw Error(ErrorCode::kNumericValueOutOfRange, "feature \"" + feature + "\" is not a finite number",
                 "NaN and Infinity are not accepted as feature values.");
   }
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -73,8 +70,7 @@ double ParseNumber(std::string_view text, const std::string& feature) {
   }
   // from_chars would read "nan" or "inf" inside longer text; only decimal notation passes.
   if (ec != std::errc() || end != s.data() + s.size() || s.empty() || !IsDecimalNotation(s)) {
-    throw Error(ErrorCode::kInvalidTextRepresentation,
-                "feature \"" + feature + "\" is not a valid number",
+    throw Error(ErrorCode::kInvalidTextRepresentation, "feature \"" + feature + "\" is not a valid number",
                 "A numeric feature takes a JSON number or a string holding a decimal number.");
   }
   return value;
@@ -88,8 +84,7 @@ bool ParseBool(std::string_view text, const std::string& feature) {
   for (const char* no : {"false", "f", "no", "n", "off", "0"}) {
     if (EqualsIgnoreCase(s, no)) return false;
   }
-  throw Error(ErrorCode::kInvalidTextRepresentation,
-              "feature \"" + feature + "\" is not a valid boolean",
+  throw Error(ErrorCode::kInvalidTextRepresentation, "feature \"" + feature + "\" is not a valid boolean",
               "A boolean feature takes true/false, yes/no, y/n, on/off, 1/0 or a JSON boolean.");
 }
 
@@ -137,9 +132,12 @@ void ReadOffset(std::string_view s, int year, int month, int day, int hour, Date
     int oh = 0, om = 0;
     const size_t rest = s.size() - pos - 1;
     bool ok = ReadDigits(s, pos + 1, 2, &oh) && oh <= 15;
-    if (ok && rest == 5) ok = s[pos + 3] == ':' && ReadDigits(s, pos + 4, 2, &om);
-    else if (ok && rest == 4) ok = ReadDigits(s, pos + 3, 2, &om);
-    else ok = ok && rest == 2;
+    if (ok && rest == 5)
+      ok = s[pos + 3] == ':' && ReadDigits(s, pos + 4, 2, &om);
+    else if (ok && rest == 4)
+      ok = ReadDigits(s, pos + 3, 2, &om);
+    else
+      ok = ok && rest == 2;
     if (!ok || om >= 60) return;
     offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
   } else {
@@ -154,22 +152,19 @@ void ReadOffset(std::string_view s, int year, int month, int day, int hour, Date
 DateTimeParts ParseDateTime(std::string_view text, const std::string& feature) {
   std::string_view s = Trim(text);
   int year = 0, month = 0, day = 0, hour = 0;
-  bool ok = ReadDigits(s, 0, 4, &year) && s.size() >= 10 && s[4] == '-' &&
-            ReadDigits(s, 5, 2, &month) && s[7] == '-' && ReadDigits(s, 8, 2, &day) &&
-            month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  bool ok = ReadDigits(s, 0, 4, &year) && s.size() >= 10 && s[4] == '-' && ReadDigits(s, 5, 2, &month) && s[7] == '-' &&
+            ReadDigits(s, 8, 2, &day) && month >= 1 && month <= 12 && day >= 1 && day <= 31;
   if (ok) {
     static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     ok = day <= kDays[month - 1] && !(month == 2 && day == 29 && !leap);
   }
   if (ok && s.size() > 10) {
-    ok = (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && ReadDigits(s, 11, 2, &hour) &&
-         hour <= 23 && (s.size() == 13 || s[13] == ':' || s[13] == '+' || s[13] == '-' ||
-                        s[13] == 'Z' || s[13] == 'z');
+    ok = (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && ReadDigits(s, 11, 2, &hour) && hour <= 23 &&
+         (s.size() == 13 || s[13] == ':' || s[13] == '+' || s[13] == '-' || s[13] == 'Z' || s[13] == 'z');
   }
   if (!ok) {
-    throw Error(ErrorCode::kInvalidTextRepresentation,
-                "feature \"" + feature + "\" is not a valid date or timestamp",
+    throw Error(ErrorCode::kInvalidTextRepresentation, "feature \"" + feature + "\" is not a valid date or timestamp",
                 "A date/time feature takes an ISO 8601 text such as 2024-05-01 13:45:00, or a number.");
   }
   DateTimeParts parts{hour, DayOfWeek(year, month, day)};

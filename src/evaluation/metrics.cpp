@@ -188,8 +188,7 @@ ThresholdChoice ChooseThreshold(const ScoreHistogram& h, const ThresholdStrategy
           best = k;
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
   if (best >= ScoreHistogram::kBins) return ThresholdChoice::AtLogit(INFINITY);  // nothing can be flagged
@@ -236,15 +235,22 @@ void Metrics::SetConfusion(double tp_, double fp_, double tn_, double fn_) {
   precision = tp + fp > 0 ? std::optional<double>(tp / (tp + fp)) : std::nullopt;
   recall = tp + fn > 0 ? std::optional<double>(tp / (tp + fn)) : std::nullopt;
   f1 = precision && recall && *precision + *recall > 0
-           ? std::optional<double>(2 * *precision * *recall / (*precision + *recall)) : std::nullopt;
+           ? std::optional<double>(2 * *precision * *recall / (*precision + *recall))
+           : std::nullopt;
 }
 
 nlohmann::json Metrics::ToJson() const {
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
-  nlohmann::json j = {{"rows", count(rows)}, {"positives", count(positives)}, {"roc_auc", opt(roc_auc)},
-                      {"pr_auc", opt(pr_auc)}, {"log_loss", opt(log_loss)}, {"threshold", threshold},
-                      {"precision", opt(precision)}, {"recall", opt(recall)}, {"f1", opt(f1)},
+  nlohmann::json j = {{"rows", count(rows)},
+                      {"positives", count(positives)},
+                      {"roc_auc", opt(roc_auc)},
+                      {"pr_auc", opt(pr_auc)},
+                      {"log_loss", opt(log_loss)},
+                      {"threshold", threshold},
+                      {"precision", opt(precision)},
+                      {"recall", opt(recall)},
+                      {"f1", opt(f1)},
                       {"confusion", {{"tp", count(tp)}, {"fp", count(fp)}, {"tn", count(tn)}, {"fn", count(fn)}}}};
   if (threshold_logit) j["threshold_logit"] = *threshold_logit;
   return j;

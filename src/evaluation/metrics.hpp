@@ -22,8 +22,8 @@ namespace pgfraud {
 // Positive and negative counts per logit bin.
 class ScoreHistogram {
  public:
-  static constexpr int kCoreBins = 8192;   // uniform over [kLow, kHigh)
-  static constexpr int kTailBins = 1024;   // geometric, on each side
+  static constexpr int kCoreBins = 8192;  // uniform over [kLow, kHigh)
+  static constexpr int kTailBins = 1024;  // geometric, on each side
   static constexpr int kBins = kCoreBins + 2 * kTailBins;
   static constexpr double kLow = -20.0;
   static constexpr double kHigh = 20.0;

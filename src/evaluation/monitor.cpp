@@ -29,7 +29,8 @@ void Monitor::Add(const Model& model, const FeatureValue* values, std::optional<
     if (!buckets[i].empty()) buckets[i][ReferenceBucket(model.features[i], values[i])] += 1.0;
   }
   if (!score_buckets.empty()) {
-    score_buckets[std::min(ScoreBucket(*ScoreReferenceOf(model), Model::Sigmoid(logit)), score_buckets.size() - 1)] += 1.0;
+    score_buckets[std::min(ScoreBucket(*ScoreReferenceOf(model), Model::Sigmoid(logit)), score_buckets.size() - 1)] +=
+        1.0;
   }
   Count(logit, label);
 }
@@ -52,7 +53,8 @@ void Monitor::Count(double logit, std::optional<bool> label) {
 }
 
 ThresholdChoice Monitor::Threshold(const ThresholdStrategy& strategy) const {
-  if (strategy.kind == ThresholdStrategy::Kind::kAlertRate && keep_logits) return AlertRateLogit(logits, strategy.target);
+  if (strategy.kind == ThresholdStrategy::Kind::kAlertRate && keep_logits)
+    return AlertRateLogit(logits, strategy.target);
   return ChooseThreshold(histogram, strategy, unlabelled);
 }
 
@@ -74,7 +76,8 @@ void Monitor::Merge(const Monitor& o) {
   for (size_t i = 0; i < buckets.size() && i < o.buckets.size(); ++i) {
     for (size_t j = 0; j < buckets[i].size() && j < o.buckets[i].size(); ++j) buckets[i][j] += o.buckets[i][j];
   }
-  for (size_t j = 0; j < score_buckets.size() && j < o.score_buckets.size(); ++j) score_buckets[j] += o.score_buckets[j];
+  for (size_t j = 0; j < score_buckets.size() && j < o.score_buckets.size(); ++j)
+    score_buckets[j] += o.score_buckets[j];
 }
 
 std::vector<uint8_t> Monitor::Serialize() const {
@@ -82,10 +85,17 @@ std::vector<uint8_t> Monitor::Serialize() const {
   for (size_t b = 0; b < unlabelled.size(); ++b) {
     if (unlabelled[b] != 0) sparse.push_back({b, unlabelled[b]});
   }
-  nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"loss", loss}, {"histogram", histogram.ToJson()},
-                      {"unlabelled", sparse}, {"buckets", buckets}, {"score_buckets", score_buckets},
-                      {"cut_logit", std::isfinite(cut_logit) ? nlohmann::json(cut_logit) : nlohmann::json(cut_logit > 0 ? "inf" : "-inf")},
-                      {"confusion", confusion}, {"keep_logits", keep_logits},
+  nlohmann::json j = {{"rows", rows},
+                      {"null_labels", null_labels},
+                      {"loss", loss},
+                      {"histogram", histogram.ToJson()},
+                      {"unlabelled", sparse},
+                      {"buckets", buckets},
+                      {"score_buckets", score_buckets},
+                      {"cut_logit", std::isfinite(cut_logit) ? nlohmann::json(cut_logit)
+                                                             : nlohmann::json(cut_logit > 0 ? "inf" : "-inf")},
+                      {"confusion", confusion},
+                      {"keep_logits", keep_logits},
                       // the logits as bytes: CBOR would spend 9 a number and a JSON array far more
                       {"logits", nlohmann::json::binary(std::vector<uint8_t>(
                                      reinterpret_cast<const uint8_t*>(logits.data()),
@@ -153,13 +163,16 @@ nlohmann::json Monitor::Drift(const Model& model) const {
     std::vector<double> expected = f.extra["reference"]["proportions"].get<std::vector<double>>();
     double psi = PopulationStabilityIndex(expected, buckets[i]);
     std::string name = f.name;
-    if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) name += std::string(" (") + FeatureKindName(f.kind) + ")";
-    out.push_back({{"feature", name}, {"psi", std::isnan(psi) ? nlohmann::json(nullptr) : nlohmann::json(psi)},
+    if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek)
+      name += std::string(" (") + FeatureKindName(f.kind) + ")";
+    out.push_back({{"feature", name},
+                   {"psi", std::isnan(psi) ? nlohmann::json(nullptr) : nlohmann::json(psi)},
                    {"band", PsiBand(psi)}});
   }
   if (const nlohmann::json* ref = ScoreReferenceOf(model)) {
     double psi = PopulationStabilityIndex((*ref)["proportions"].get<std::vector<double>>(), score_buckets);
-    out.push_back({{"feature", "score"}, {"psi", std::isnan(psi) ? nlohmann::json(nullptr) : nlohmann::json(psi)},
+    out.push_back({{"feature", "score"},
+                   {"psi", std::isnan(psi) ? nlohmann::json(nullptr) : nlohmann::json(psi)},
                    {"band", PsiBand(psi)}});
   }
   return out;

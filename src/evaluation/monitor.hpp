@@ -39,7 +39,7 @@ class Monitor {
   double null_labels = 0;
   double loss = 0;
   ScoreHistogram histogram;
-  std::vector<double> unlabelled;  // rows without a label, per histogram bin (empty: none yet)
+  std::vector<double> unlabelled;            // rows without a label, per histogram bin (empty: none yet)
   std::vector<std::vector<double>> buckets;  // per feature: counts per reference bucket
   std::vector<double> score_buckets;
   // The confusion matrix at the model's own cut, counted row by row (exact wherever the cut

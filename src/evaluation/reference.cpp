@@ -34,7 +34,8 @@ json NumericReference(const TrainingStats& stats, size_t source) {
     if (edges.empty() || edge > edges.back()) edges.push_back(edge);
   }
   std::vector<double> counts(edges.size() + 2, 0.0);
-  for (double x : values) counts[static_cast<size_t>(std::upper_bound(edges.begin(), edges.end(), x) - edges.begin())] += 1;
+  for (double x : values)
+    counts[static_cast<size_t>(std::upper_bound(edges.begin(), edges.end(), x) - edges.begin())] += 1;
   counts.back() = missing;
   return {{"edges", edges}, {"proportions", Normalise(counts)}};
 }
@@ -46,9 +47,7 @@ void AttachReferences(Model& model, const Encoding& encoding, const TrainingStat
     const EncodedFeature& e = encoding.features[i];
     Feature& f = model.features[i];
     switch (e.kind) {
-      case FeatureKind::kNumeric:
-        f.extra["reference"] = NumericReference(stats, e.source);
-        break;
+      case FeatureKind::kNumeric: f.extra["reference"] = NumericReference(stats, e.source); break;
       case FeatureKind::kBoolean: {
         const RunningMoments& m = stats.moments[e.source];
         double missing = std::max(0.0, stats.training_rows - m.count);
@@ -70,8 +69,7 @@ void AttachReferences(Model& model, const Encoding& encoding, const TrainingStat
         f.extra["reference"] = {{"proportions", Normalise(counts)}};
         break;
       }
-      default:
-        f.extra["reference"] = {{"proportions", Normalise(stats.slots[e.source])}};
+      default: f.extra["reference"] = {{"proportions", Normalise(stats.slots[e.source])}};
     }
   }
 }

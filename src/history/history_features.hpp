@@ -19,7 +19,7 @@ struct EntityPast {
   std::vector<int64_t> times;  // microseconds since the epoch
   std::vector<double> amounts;
   std::vector<std::optional<std::string>> distinct;
-  size_t begin = 0;  // rows before `begin` have left every window (HistorySweep)
+  size_t begin = 0;          // rows before `begin` have left every window (HistorySweep)
   bool has_earlier = false;  // any earlier row at all, even outside every window
   int64_t first_time = 0;    // of the earliest and the latest earlier row
   int64_t last_time = 0;

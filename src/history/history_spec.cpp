@@ -55,7 +55,8 @@ std::string StatName(HistoryStat stat) {
 
 }  // namespace
 
-HistorySpec HistorySpec::FromOption(const json& option, const std::function<int64_t(const std::string&)>& window_length) {
+HistorySpec HistorySpec::FromOption(const json& option,
+                                    const std::function<int64_t(const std::string&)>& window_length) {
   if (!option.is_object()) Bad(false, "the \"history\" option must be an object");
   CheckKeys(option, {"by", "time", "windows", "amounts", "distinct", "new"}, false);
   HistorySpec s;
@@ -113,15 +114,16 @@ HistorySpec HistorySpec::FromDocument(const json& doc) {
 void HistorySpec::Validate(bool document) const {
   if (by.empty()) Bad(document, "history needs at least one \"by\" column (the entity)");
   if (by.size() > kMaxHistoryEntities) {
-    Bad(document, "history declares too many entities", "At most " + std::to_string(kMaxHistoryEntities) + " \"by\" columns.");
+    Bad(document, "history declares too many entities",
+        "At most " + std::to_string(kMaxHistoryEntities) + " \"by\" columns.");
   }
   if (windows.size() > kMaxHistoryWindows) {
     Bad(document, "history declares too many windows", "At most " + std::to_string(kMaxHistoryWindows) + " windows.");
   }
   for (const auto* list : {&amounts, &distinct, &fresh}) {
     if (list->size() > kMaxHistoryColumns) {
-      Bad(document, "history lists too many columns", "At most " + std::to_string(kMaxHistoryColumns) +
-                                                          " columns each in amounts, distinct and new.");
+      Bad(document, "history lists too many columns",
+          "At most " + std::to_string(kMaxHistoryColumns) + " columns each in amounts, distinct and new.");
     }
   }
   if ((!amounts.empty() || !distinct.empty()) && windows.empty()) {
@@ -185,7 +187,8 @@ std::vector<HistoryFeatureInfo> HistorySpec::Features() const {
         add(HistoryStat::kMean, static_cast<int>(a), static_cast<int>(w));
         add(HistoryStat::kRatio, static_cast<int>(a), static_cast<int>(w));
       }
-      for (size_t d = 0; d < distinct.size(); ++d) add(HistoryStat::kDistinct, static_cast<int>(d), static_cast<int>(w));
+      for (size_t d = 0; d < distinct.size(); ++d)
+        add(HistoryStat::kDistinct, static_cast<int>(d), static_cast<int>(w));
     }
     add(HistoryStat::kSecondsSinceLast, -1, -1);
     add(HistoryStat::kAgeSeconds, -1, -1);

@@ -29,10 +29,11 @@ void HintNumbersAsText(const std::string& name, const std::vector<std::pair<std:
   for (const auto& entry : top) {
     if (!ReadsAsNumber(entry.first)) return;
   }
-  notices->push_back("column \"" + name + "\" is text holding numbers (its " + std::to_string(top.size()) +
-                     " most frequent values all read as numbers): it is one-hot encoded by value, not used as a number; "
-                     "to use it as a number, cast it (ALTER TABLE ... ALTER COLUMN ... TYPE numeric USING ...::numeric) "
-                     "or train from a view that casts it");
+  notices->push_back(
+      "column \"" + name + "\" is text holding numbers (its " + std::to_string(top.size()) +
+      " most frequent values all read as numbers): it is one-hot encoded by value, not used as a number; "
+      "to use it as a number, cast it (ALTER TABLE ... ALTER COLUMN ... TYPE numeric USING ...::numeric) "
+      "or train from a view that casts it");
 }
 
 }  // namespace
@@ -110,8 +111,13 @@ Model Encoding::ToModel(const Model& reading, const double* beta) const {
 nlohmann::json Encoding::ToJson() const {
   nlohmann::json out = nlohmann::json::array();
   for (const EncodedFeature& e : features) {
-    out.push_back({{"source", e.source}, {"kind", FeatureKindName(e.kind)}, {"offset", e.offset},
-                   {"width", e.width}, {"mean", e.mean}, {"scale", e.scale}, {"impute", e.impute},
+    out.push_back({{"source", e.source},
+                   {"kind", FeatureKindName(e.kind)},
+                   {"offset", e.offset},
+                   {"width", e.width},
+                   {"mean", e.mean},
+                   {"scale", e.scale},
+                   {"impute", e.impute},
                    {"categories", e.categories}});
   }
   return {{"dim", dim}, {"features", out}};
@@ -160,9 +166,7 @@ Encoding BuildEncoding(const Model& reading, const TrainingStats& stats, size_t 
         }
         break;
       }
-      case FeatureKind::kBoolean:
-        e.impute = stats.moments[i].count > 0 ? stats.moments[i].mean : 0.0;
-        break;
+      case FeatureKind::kBoolean: e.impute = stats.moments[i].count > 0 ? stats.moments[i].mean : 0.0; break;
       case FeatureKind::kCategorical: {
         const CategoryCounter& counter = stats.categories[i];
         std::vector<std::pair<std::string, double>> top = counter.Top(max_categories + 1);

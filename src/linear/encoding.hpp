@@ -19,9 +19,9 @@ struct EncodedFeature {
   FeatureKind kind = FeatureKind::kNumeric;
   size_t offset = 0;  // first column in x
   size_t width = 1;
-  double mean = 0.0;   // numeric: training mean (the imputed value)
-  double scale = 1.0;  // numeric: training standard deviation, 1 for a constant column
-  double impute = 0.0; // boolean: the training fraction of true
+  double mean = 0.0;                    // numeric: training mean (the imputed value)
+  double scale = 1.0;                   // numeric: training standard deviation, 1 for a constant column
+  double impute = 0.0;                  // boolean: the training fraction of true
   std::vector<std::string> categories;  // categorical, sorted; the column after them is "other"
 };
 

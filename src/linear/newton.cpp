@@ -100,9 +100,15 @@ std::vector<uint8_t> NewtonAccumulator::Serialize() {
       for (long r = c; r < static_cast<long>(dim); ++r) h.push_back(hessian(r, c));
     }
   }
-  nlohmann::json j = {{"dim", dim}, {"with_hessian", with_hessian}, {"training_rows", training_rows},
-                      {"loss", loss}, {"gradient", g}, {"hessian", h}, {"evaluation_rows", evaluation_rows},
-                      {"evaluation_loss", evaluation_loss}, {"evaluation", evaluation.ToJson()},
+  nlohmann::json j = {{"dim", dim},
+                      {"with_hessian", with_hessian},
+                      {"training_rows", training_rows},
+                      {"loss", loss},
+                      {"gradient", g},
+                      {"hessian", h},
+                      {"evaluation_rows", evaluation_rows},
+                      {"evaluation_loss", evaluation_loss},
+                      {"evaluation", evaluation.ToJson()},
                       {"training_scores", training_scores.ToJson()}};
   return nlohmann::json::to_cbor(j);
 }
@@ -164,8 +170,7 @@ NewtonRun Minimise(Eigen::VectorXd beta, double l2, double tol, int max_iter, co
       run.finite = false;
       break;
     }
-    if (run.objective > previous_objective * (1 + 1e-12) && previous_beta.size() == beta.size() &&
-        run.halvings < 30) {
+    if (run.objective > previous_objective * (1 + 1e-12) && previous_beta.size() == beta.size() && run.halvings < 30) {
       // The full step went uphill: retry from the previous point with half the step.
       step_length /= 2;
       ++run.halvings;

@@ -44,9 +44,9 @@ class NewtonAccumulator {
   size_t dim = 0;
   bool with_hessian = true;
   double training_rows = 0;
-  double loss = 0;             // weighted sum of log-loss over training rows
-  Eigen::VectorXd gradient;    // of the summed weighted log-loss
-  Eigen::MatrixXd hessian;     // lower triangle
+  double loss = 0;           // weighted sum of log-loss over training rows
+  Eigen::VectorXd gradient;  // of the summed weighted log-loss
+  Eigen::MatrixXd hessian;   // lower triangle
   double evaluation_rows = 0;
   double evaluation_loss = 0;  // unweighted sum of log-loss over evaluation rows
   ScoreHistogram evaluation;
@@ -76,11 +76,11 @@ NewtonStep ComputeNewtonStep(const NewtonAccumulator& pass, const Eigen::VectorX
 // length, up to 30 times. Stops when decrement/2 <= tol * max(1, |objective|), after max_iter
 // accepted iterations, or at a non-finite objective. `report` hears each accepted iteration.
 struct NewtonRun {
-  Eigen::VectorXd beta;     // converged: where the last pass ran; else after the last step
-  NewtonAccumulator last;   // converged: the pass at beta (its evaluation sums hold)
+  Eigen::VectorXd beta;    // converged: where the last pass ran; else after the last step
+  NewtonAccumulator last;  // converged: the pass at beta (its evaluation sums hold)
   int passes = 0, iterations = 0, halvings = 0;
   bool converged = false;
-  bool finite = true;       // false: the objective overflowed (training diverged)
+  bool finite = true;  // false: the objective overflowed (training diverged)
   double objective = 0.0;
 };
 using PassAt = std::function<NewtonAccumulator(const Eigen::VectorXd& beta)>;

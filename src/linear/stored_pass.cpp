@@ -69,9 +69,7 @@ void EncodeBlock(const RowStore& store, const Encoding& encoding, const NumericP
       const EncodedFeature& e = encoding.features[k];
       const double v = values[e.source];
       switch (e.kind) {
-        case FeatureKind::kBoolean:
-          out[e.offset] = std::isnan(v) ? e.impute : v;
-          break;
+        case FeatureKind::kBoolean: out[e.offset] = std::isnan(v) ? e.impute : v; break;
         case FeatureKind::kCategorical:
           out[e.offset + (std::isnan(v) ? e.width - 1 : categories[k][static_cast<size_t>(v)])] = 1.0;
           break;
@@ -108,7 +106,8 @@ NewtonAccumulator StoredRange(const RowStore& store, const StoredPassSpec& spec,
       y.resize(static_cast<long>(count));
       weights.resize(static_cast<long>(count));
     }
-    EncodeBlock(store, encoding, plan, categories, [first](size_t r) { return first + r; }, x);
+    EncodeBlock(
+        store, encoding, plan, categories, [first](size_t r) { return first + r; }, x);
     logits.matrix().noalias() = x * beta;
     if (spec.logits != nullptr) std::copy(logits.data(), logits.data() + count, spec.logits->data() + first);
     double training = 0;
@@ -142,8 +141,9 @@ NewtonAccumulator StoredPass(const RowStore& store, const StoredPassSpec& spec, 
 void EncodeStoredRows(const RowStore& store, const Encoding& encoding, const std::vector<size_t>& rows,
                       NewtonAccumulator::Block& x) {
   x.resize(static_cast<long>(rows.size()), static_cast<long>(encoding.dim));
-  EncodeBlock(store, encoding, PlanNumeric(encoding), CategoryColumns(store, encoding),
-              [&rows](size_t r) { return rows[r]; }, x);
+  EncodeBlock(
+      store, encoding, PlanNumeric(encoding), CategoryColumns(store, encoding), [&rows](size_t r) { return rows[r]; },
+      x);
 }
 
 NewtonAccumulator StoredEvaluation(const RowStore& store, const std::vector<double>& logits, size_t dim,

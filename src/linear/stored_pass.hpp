@@ -15,9 +15,9 @@ struct StoredPassSpec {
   double negative_weight = 1.0;
   double positive_weight = 1.0;
   bool with_hessian = true;
-  int hessian_stride = 1;       // the Hessian from every stride-th row (see AddTrainingBlock)
+  int hessian_stride = 1;                 // the Hessian from every stride-th row (see AddTrainingBlock)
   std::vector<double>* logits = nullptr;  // when set: every row's logit at beta, in store order
-  int threads = 1;              // rows split across this many threads (parallel_ranges.hpp)
+  int threads = 1;                        // rows split across this many threads (parallel_ranges.hpp)
 };
 
 // The stride that leaves at least ~250,000 rows in the Hessian: its relative error, about

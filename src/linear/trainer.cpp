@@ -171,11 +171,18 @@ std::optional<WarmStart> FitOnSample(const Sample& sample, double l2, Eigen::Vec
 nlohmann::json PassSpec::ToJson() const {
   nlohmann::json cols = nlohmann::json::array();
   for (const TrainingColumn& c : columns) cols.push_back({c.name, ColumnKindName(c.kind)});
-  nlohmann::json j = {{"columns", cols}, {"label", label}, {"seed", seed}, {"holdout", holdout},
-                      {"category_capacity", category_capacity}, {"whole_rows", whole_rows},
-                      {"whole_cutoff", whole_cutoff}, {"whole_cutoff_positive", whole_cutoff_positive},
+  nlohmann::json j = {{"columns", cols},
+                      {"label", label},
+                      {"seed", seed},
+                      {"holdout", holdout},
+                      {"category_capacity", category_capacity},
+                      {"whole_rows", whole_rows},
+                      {"whole_cutoff", whole_cutoff},
+                      {"whole_cutoff_positive", whole_cutoff_positive},
                       {"store_budget", store_budget},
-                      {"expected_rows", expected_rows}, {"hand_over", hand_over}, {"pipeline", pipeline},
+                      {"expected_rows", expected_rows},
+                      {"hand_over", hand_over},
+                      {"pipeline", pipeline},
                       {"newton", newton}};
   if (row_split) j["row_split"] = row_split->ToJson();
   if (!missing_values.empty()) j["missing_values"] = missing_values;
@@ -247,8 +254,8 @@ void PassContext::AddToNewton(NewtonAccumulator& acc, const FeatureValue* values
   const size_t n = reading_.features.size();
   std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
   if (!label) return;
-  const bool holdout = HeldOut(spec_.row_split ? &*spec_.row_split : nullptr, position, *label, spec_.seed, spec_.holdout,
-                               [&] { return HoldoutHash(values, n, *label, spec_.seed); });
+  const bool holdout = HeldOut(spec_.row_split ? &*spec_.row_split : nullptr, position, *label, spec_.seed,
+                               spec_.holdout, [&] { return HoldoutHash(values, n, *label, spec_.seed); });
   spec_.encoding.Encode(reading_, values, x_.data());
   const double logit = beta_.dot(Eigen::Map<const Eigen::VectorXd>(x_.data(), static_cast<long>(x_.size())));
   if (holdout || spec_.evaluate_all) acc.AddEvaluation(*label, logit);
@@ -350,12 +357,13 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     spec.pipeline = runner.Threads() > 1;
   }
 
-  spec.row_split = spec.holdout > 0 ? runner.DrawRowSplit(spec) : std::nullopt;  // an exact holdout where the rows have positions
+  spec.row_split =
+      spec.holdout > 0 ? runner.DrawRowSplit(spec) : std::nullopt;  // an exact holdout where the rows have positions
   TrainingStats stats = runner.Statistics(spec);
   stats.Settle();  // the moments' last batch, should the runner not have folded it in
   // Complete: every row the pass read is in memory (not only the last worker's, say).
-  const bool in_memory = stats.store.Complete() &&
-                   static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;
+  const bool in_memory =
+      stats.store.Complete() && static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;
 
   runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
                   " for training, " + Fixed(stats.holdout_rows, 0) + " held out, " + Fixed(stats.null_labels, 0) +
@@ -389,8 +397,9 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // Start at the base rate: one Newton step fewer, and no wild first step on skewed data.
   const double wpos = spec.positive_weight * pos, wneg = spec.negative_weight * (n - pos);
   beta[0] = std::log(wpos / wneg);
-  std::optional<Sample> sample = in_memory ? SampleOfStoredRows(spec, stats, static_cast<size_t>(options.warm_start_rows) / 2)
-                                           : SampleOfWholeRows(spec, reading, stats);
+  std::optional<Sample> sample = in_memory
+                                     ? SampleOfStoredRows(spec, stats, static_cast<size_t>(options.warm_start_rows) / 2)
+                                     : SampleOfWholeRows(spec, reading, stats);
   const std::optional<WarmStart> warm = sample ? FitOnSample(*sample, options.l2, beta) : std::nullopt;
   sample.reset();
   if (warm) {
@@ -407,8 +416,13 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   const auto sums_at = [&](const Eigen::VectorXd& at) {
     spec.beta.assign(at.data(), at.data() + dim);
     if (!in_memory) return runner.Newton(spec);
-    const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, spec.with_hessian,
-                                HessianStride(stats.store.Rows()), &logits, threads};
+    const StoredPassSpec stored{&spec.encoding,
+                                spec.negative_weight,
+                                spec.positive_weight,
+                                spec.with_hessian,
+                                HessianStride(stats.store.Rows()),
+                                &logits,
+                                threads};
     return StoredPass(stats.store, stored, at);
   };
   const auto report = [&](int passes, int iteration, double objective, double decrement) {
@@ -433,7 +447,8 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
 
   if (in_memory) {
     if (!converged) {  // the last step moved beta after the last iteration's logits
-      const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false, 1, &logits, threads};
+      const StoredPassSpec stored{&spec.encoding, spec.negative_weight, spec.positive_weight, false, 1, &logits,
+                                  threads};
       StoredPass(stats.store, stored, beta);
     }
     evaluation = StoredEvaluation(stats.store, logits, spec.encoding.dim, spec.evaluate_all);
@@ -465,16 +480,26 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
   result.model.metrics["threshold_chosen_on"] = "training rows";
   auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
-  result.training = {{"options", options.given}, {"rows", count(stats.rows)}, {"null_labels", count(stats.null_labels)},
+  result.training = {{"options", options.given},
+                     {"rows", count(stats.rows)},
+                     {"null_labels", count(stats.null_labels)},
                      {"training_rows", count(stats.training_rows)},
                      {"training_positives", count(stats.training_positives)},
-                     {"holdout_rows", count(stats.holdout_rows)}, {"holdout_positives", count(stats.holdout_positives)},
-                     {"passes", passes}, {"in_memory", in_memory}, {"threads", threads},
-                     {"newton_iterations", iterations}, {"step_halvings", halvings},
-                     {"converged", converged}, {"objective", objective}, {"l2", options.l2},
+                     {"holdout_rows", count(stats.holdout_rows)},
+                     {"holdout_positives", count(stats.holdout_positives)},
+                     {"passes", passes},
+                     {"in_memory", in_memory},
+                     {"threads", threads},
+                     {"newton_iterations", iterations},
+                     {"step_halvings", halvings},
+                     {"converged", converged},
+                     {"objective", objective},
+                     {"l2", options.l2},
                      {"warm_start_rows", warm ? nlohmann::json(warm->rows) : nlohmann::json(nullptr)},
-                     {"class_weight", options.balanced ? "balanced" : "none"}, {"seed", options.seed},
-                     {"holdout", options.holdout}, {"notices", result.notices}};
+                     {"class_weight", options.balanced ? "balanced" : "none"},
+                     {"seed", options.seed},
+                     {"holdout", options.holdout},
+                     {"notices", result.notices}};
   return result;
 }
 

@@ -32,13 +32,13 @@ struct PassSpec {
   uint64_t seed = 42;
   double holdout = 0.2;
   size_t category_capacity = 1000;
-  size_t whole_rows = 0;  // statistics pass: training rows to keep whole for the warm start
-  uint64_t whole_cutoff = UINT64_MAX;  // and only legitimate rows of a priority below this,
+  size_t whole_rows = 0;                        // statistics pass: training rows to keep whole for the warm start
+  uint64_t whole_cutoff = UINT64_MAX;           // and only legitimate rows of a priority below this,
   uint64_t whole_cutoff_positive = UINT64_MAX;  // fraudulent rows below this
-  size_t store_budget = 0;   // statistics pass: bytes to keep every labelled row in (0: none)
-  size_t expected_rows = 0;  // room to reserve for them
-  bool hand_over = false;    // statistics pass: the final state stays in the backend (glue)
-  bool pipeline = false;     // statistics pass: rows added on a thread (statistics_pipeline.hpp)
+  size_t store_budget = 0;                      // statistics pass: bytes to keep every labelled row in (0: none)
+  size_t expected_rows = 0;                     // room to reserve for them
+  bool hand_over = false;                       // statistics pass: the final state stays in the backend (glue)
+  bool pipeline = false;                        // statistics pass: rows added on a thread (statistics_pipeline.hpp)
   // The exact holdout drawn by row position (a table read with its tuple ids); none: by hash.
   std::optional<RowSplit> row_split;
   std::vector<std::string> missing_values;  // texts read as missing (TrainingOptions)

@@ -93,8 +93,7 @@ int ReadSlot(const Feature& f, const FeatureValue& v) {
   if (Sentinel(f, v)) return -1;
   const int slots = f.kind == FeatureKind::kHourOfDay ? 24 : 7;
   switch (v.kind) {
-    case FeatureValue::Kind::kMissing:
-      return -1;
+    case FeatureValue::Kind::kMissing: return -1;
     case FeatureValue::Kind::kNumber: {
       double x = RequireFinite(f, v.number);
       if (x != std::floor(x) || x < 0 || x >= slots) {
@@ -107,11 +106,11 @@ int ReadSlot(const Feature& f, const FeatureValue& v) {
     }
     case FeatureValue::Kind::kText: {
       DateTimeParts parts = ParseDateTime(v.text, f.name);
-      if (parts.has_offset && f.local_time != nullptr) f.local_time->At(parts.unix_seconds, &parts.hour, &parts.day_of_week);
+      if (parts.has_offset && f.local_time != nullptr)
+        f.local_time->At(parts.unix_seconds, &parts.hour, &parts.day_of_week);
       return f.kind == FeatureKind::kHourOfDay ? parts.hour : parts.day_of_week;
     }
-    default:
-      ThrowWrongKind(f, v);
+    default: ThrowWrongKind(f, v);
   }
 }
 
@@ -170,7 +169,8 @@ double Feature::Contribution(const FeatureValue& v) const {
     case FeatureKind::kCategorical: {
       std::string buffer;
       std::string_view category;
-      return ReadCategory(*this, v, &buffer, &category) ? CategoryWeight(category) : missing_weight.value_or(default_weight);
+      return ReadCategory(*this, v, &buffer, &category) ? CategoryWeight(category)
+                                                        : missing_weight.value_or(default_weight);
     }
     case FeatureKind::kHourOfDay:
     case FeatureKind::kDayOfWeek: {
@@ -226,7 +226,8 @@ double Model::Logit(const FeatureValue* values) const {
     const Feature& f = features[i];
     const FeatureValue& v = values[i];
     // The hot case inline: a finite number for a numeric feature read as it is.
-    if (f.kind == FeatureKind::kNumeric && !f.log1p && v.kind == FeatureValue::Kind::kNumber && std::isfinite(v.number)) {
+    if (f.kind == FeatureKind::kNumeric && !f.log1p && v.kind == FeatureValue::Kind::kNumber &&
+        std::isfinite(v.number)) {
       z += f.per_unit * (v.number - f.mean);
     } else {
       z += f.Contribution(v);

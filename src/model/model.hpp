@@ -80,7 +80,9 @@ struct Feature {
 // The number of a numeric feature's value; false when it is missing.
 bool ReadNumber(const Feature& f, const FeatureValue& v, double* out);
 // A numeric feature's number as the model reads it: sign(x) * log1p(|x|) under "log1p".
-inline double Transformed(const Feature& f, double x) { return f.log1p ? std::copysign(std::log1p(std::fabs(x)), x) : x; }
+inline double Transformed(const Feature& f, double x) {
+  return f.log1p ? std::copysign(std::log1p(std::fabs(x)), x) : x;
+}
 // The boolean of a boolean feature's value; false when it is missing.
 bool ReadBool(const Feature& f, const FeatureValue& v, bool* out);
 // The category text of a categorical feature's value; false when it is missing.
@@ -107,7 +109,7 @@ struct Model {
   nlohmann::json metrics = nlohmann::json::object();
   nlohmann::json training = nlohmann::json::object();
   nlohmann::json extra = nlohmann::json::object();  // top-level keys kept on export
-  std::optional<HistorySpec> history;  // the history declaration, when the model has one
+  std::optional<HistorySpec> history;               // the history declaration, when the model has one
   // The time zone hour_of_day and day_of_week were trained in and are scored in (an IANA
   // name); empty in documents before 0.3.0: the session's zone.
   std::string time_zone;

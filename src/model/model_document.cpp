@@ -95,7 +95,8 @@ Feature ParseTreeFeature(const json& f, size_t index) {
     Invalid(where + ": the features of gradient_boosting are numeric, boolean, categorical or history");
   }
   if (f.contains("transform")) {
-    if (f["transform"] != "log1p" || out.kind != FeatureKind::kNumeric) Invalid(where + " \"transform\" must be \"log1p\", on a number");
+    if (f["transform"] != "log1p" || out.kind != FeatureKind::kNumeric)
+      Invalid(where + " \"transform\" must be \"log1p\", on a number");
     out.log1p = true;
   }
   for (auto it = f.begin(); it != f.end(); ++it) {
@@ -114,7 +115,8 @@ void ParseTrees(const json& doc, Model* m) {
   for (const TreeInput& in : ensemble->inputs) {
     const Feature& f = m->features[in.feature];
     if ((f.kind == FeatureKind::kCategorical) != in.equals.has_value()) {
-      Invalid("tree inputs of feature \"" + f.name + "\": a categorical feature is read by one-hot inputs (\"equals\"), others directly");
+      Invalid("tree inputs of feature \"" + f.name +
+              "\": a categorical feature is read by one-hot inputs (\"equals\"), others directly");
     }
   }
   m->intercept = ensemble->expected_margin;
@@ -158,7 +160,7 @@ Feature ParseFeature(const json& f, size_t index) {
       }
   }
   out.Prepare();
-  static const std::set<std::string> kKnown = {"name", "kind", "mean", "scale", "weight",
+  static const std::set<std::string> kKnown = {"name",   "kind",    "mean",           "scale",     "weight",
                                                "impute", "weights", "default_weight", "transform", "missing_weight"};
   for (auto it = f.begin(); it != f.end(); ++it) {
     if (kKnown.count(it.key()) == 0) out.extra[it.key()] = it.value();
@@ -173,7 +175,8 @@ void ResolveHistory(const json& doc, Model* m) {
   if (m->history) derived = m->history->Features();
   for (Feature& f : m->features) {
     if (f.history < 0) continue;
-    if (!m->history) Invalid("feature \"" + f.name + "\" is a history feature but the document declares no \"history\"");
+    if (!m->history)
+      Invalid("feature \"" + f.name + "\" is a history feature but the document declares no \"history\"");
     f.history = -1;
     for (size_t i = 0; i < derived.size(); ++i) {
       if (derived[i].name == f.name) f.history = static_cast<int>(i);
@@ -188,7 +191,8 @@ Model ModelFromJson(const json& doc) {
   if (!doc.is_object()) Invalid("not a JSON object");
   if (std::optional<json> converted = XGBoostToDocument(doc)) return ModelFromJson(*converted);
   auto format = doc.find("format");
-  if (format == doc.end() || !format->is_string()) Invalid("no \"format\" string", "Expected \"format\": \"pg_fraud.model/1\".");
+  if (format == doc.end() || !format->is_string())
+    Invalid("no \"format\" string", "Expected \"format\": \"pg_fraud.model/1\".");
   if (*format != kModelFormat) Invalid("unknown format", "This version of pg_fraud reads \"pg_fraud.model/1\".");
   Model m;
   auto algorithm = doc.find("algorithm");
@@ -225,7 +229,8 @@ Model ModelFromJson(const json& doc) {
     if (!mv->is_array() || mv->size() > 100) Invalid("\"missing_values\" must be an array of at most 100 texts");
     std::vector<std::string> texts;
     for (const json& t : *mv) {
-      if (!t.is_string() || t.get<std::string>().size() > 100) Invalid("\"missing_values\" holds texts of at most 100 bytes");
+      if (!t.is_string() || t.get<std::string>().size() > 100)
+        Invalid("\"missing_values\" holds texts of at most 100 bytes");
       texts.push_back(t.get<std::string>());
     }
     m.SetMissingValues(texts);
@@ -244,9 +249,9 @@ Model ModelFromJson(const json& doc) {
     if (!it->is_object()) Invalid(std::string("\"") + key + "\" is not an object");
     (key == std::string("metrics") ? m.metrics : m.training) = *it;
   }
-  static const std::set<std::string> kKnown = {"format", "algorithm", "intercept", "threshold", "threshold_logit",
-                                               "features", "label", "metrics", "training", "history", "time_zone",
-                                               "missing_values", "trees"};
+  static const std::set<std::string> kKnown = {
+      "format",  "algorithm", "intercept", "threshold", "threshold_logit", "features", "label",
+      "metrics", "training",  "history",   "time_zone", "missing_values",  "trees"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
   }

@@ -71,9 +71,9 @@ class RowStore {
   size_t bytes_ = 0;
   bool overflowed_ = false;
   size_t width_ = 0;
-  Values values_;    // rows x width_ in use, the rest room for more
-  size_t used_ = 0;  // values in use
-  std::vector<std::vector<std::string>> dictionaries_;  // per categorical feature, by first sight
+  Values values_;                                                 // rows x width_ in use, the rest room for more
+  size_t used_ = 0;                                               // values in use
+  std::vector<std::vector<std::string>> dictionaries_;            // per categorical feature, by first sight
   std::vector<std::unordered_map<std::string, uint32_t>> index_;  // text -> dictionary index
   Bytes labels_;
   Bytes holdout_;

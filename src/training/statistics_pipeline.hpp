@@ -91,7 +91,7 @@ class StatisticsPipeline {
   void AddBatch(const Batch& batch);  // on the thread
   void Publish();                     // hands the batch being filled to the thread
   void SetText(size_t i, std::string_view text);
-  void StartBatch();                  // points the writer at the batch filled next
+  void StartBatch();  // points the writer at the batch filled next
   void Stop() noexcept;
 
   const PassContext& context_;

@@ -64,7 +64,8 @@ std::optional<bool> ReadLabel(const Feature& label, const FeatureValue& value) {
   try {
     if (!ReadBool(label, value, &out)) return std::nullopt;
   } catch (const Error&) {
-    throw Error(ErrorCode::kInvalidParameterValue, "label column \"" + label.name + "\" has a value that is not a label",
+    throw Error(ErrorCode::kInvalidParameterValue,
+                "label column \"" + label.name + "\" has a value that is not a label",
                 "Labels are boolean, 0/1, or text true/false, yes/no, y/n, t/f, 1/0; NULL labels are skipped.");
   }
   return out;

@@ -46,7 +46,8 @@ inline uint64_t HoldoutSalt(bool label) noexcept { return label ? 0x9e3779b97f4a
 inline uint64_t HoldoutHash(const FeatureValue* values, size_t count, bool label, uint64_t seed) noexcept {
   return RowHash(values, count - 1, seed ^ HoldoutSalt(label));
 }
-inline uint64_t HoldoutHash(const uint8_t* kinds, const double* numbers, size_t count, bool label, uint64_t seed) noexcept {
+inline uint64_t HoldoutHash(const uint8_t* kinds, const double* numbers, size_t count, bool label,
+                            uint64_t seed) noexcept {
   return RowHash(kinds, numbers, count - 1, seed ^ HoldoutSalt(label));
 }
 
@@ -63,9 +64,9 @@ inline bool InHoldout(uint64_t hash, double fraction) noexcept {
 // round(fraction x rows) rows with the lowest keys are held out.
 struct RowSplit {
   static constexpr uint64_t kNoPosition = UINT64_MAX;  // a row read without its position
-  uint64_t cut[2] = {0, 0};  // per class ([0] legitimate): keys below it are held out
-  size_t held[2] = {0, 0};   // rows held out per class
-  size_t rows[2] = {0, 0};   // labelled rows per class
+  uint64_t cut[2] = {0, 0};                            // per class ([0] legitimate): keys below it are held out
+  size_t held[2] = {0, 0};                             // rows held out per class
+  size_t rows[2] = {0, 0};                             // labelled rows per class
 
   static uint64_t Key(uint64_t position, uint64_t seed) noexcept;
   // The split of rows whose keys are `keys[0]` (legitimate) and `keys[1]` (fraudulent).

@@ -19,8 +19,8 @@ double Number(const json& value, const std::string& name, double low, double hig
   if (!value.is_number()) Bad("\"" + name + "\" must be a number");
   double x = value.get<double>();
   if (!std::isfinite(x) || x < low || x > high) {
-    Bad("\"" + name + "\" is out of range", "It must be between " + std::to_string(low) + " and " +
-                                                 std::to_string(high) + ".");
+    Bad("\"" + name + "\" is out of range",
+        "It must be between " + std::to_string(low) + " and " + std::to_string(high) + ".");
   }
   return x;
 }
@@ -50,10 +50,14 @@ ThresholdStrategy ParseThreshold(const json& value) {
   }
   const std::string& name = value["strategy"].get_ref<const std::string&>();
   if (name == "f1") return s;
-  if (name == "precision") s.kind = ThresholdStrategy::Kind::kPrecision;
-  else if (name == "recall") s.kind = ThresholdStrategy::Kind::kRecall;
-  else if (name == "alert_rate") s.kind = ThresholdStrategy::Kind::kAlertRate;
-  else Bad("unknown threshold strategy", "Strategies: f1, precision, recall, alert_rate.");
+  if (name == "precision")
+    s.kind = ThresholdStrategy::Kind::kPrecision;
+  else if (name == "recall")
+    s.kind = ThresholdStrategy::Kind::kRecall;
+  else if (name == "alert_rate")
+    s.kind = ThresholdStrategy::Kind::kAlertRate;
+  else
+    Bad("unknown threshold strategy", "Strategies: f1, precision, recall, alert_rate.");
   if (!value.contains("target")) Bad("threshold strategy \"" + name + "\" needs a \"target\"");
   s.target = Number(value["target"], "target", 0.0, 1.0);
   return s;
@@ -65,15 +69,17 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   if (!options.is_object()) Bad("options must be a JSON object");
   TrainingOptions o;
   o.given = options;
-  static const std::set<std::string> kKnown = {"features", "exclude", "l2", "class_weight", "max_iter", "tol",
-                                               "holdout", "seed", "threshold", "activate", "max_categories",
-                                               "warm_start_rows", "in_memory", "history", "holdout_by", "time_zone",
-                                               "holdout_column", "log1p", "missing_values"};
+  static const std::set<std::string> kKnown = {
+      "features",      "exclude", "l2",         "class_weight", "max_iter",       "tol",
+      "holdout",       "seed",    "threshold",  "activate",     "max_categories", "warm_start_rows",
+      "in_memory",     "history", "holdout_by", "time_zone",    "holdout_column", "log1p",
+      "missing_values"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
-          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column, log1p, missing_values.");
+          "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column, "
+          "log1p, missing_values.");
     }
   }
   if (options.contains("features")) o.features = Names(options["features"], "features");
@@ -83,15 +89,18 @@ TrainingOptions ParseTrainingOptions(const json& options) {
     const json& mv = options["missing_values"];
     if (!mv.is_array() || mv.size() > 100) Bad("\"missing_values\" must be an array of at most 100 texts");
     for (const json& t : mv) {
-      if (!t.is_string() || t.get<std::string>().size() > 100) Bad("\"missing_values\" holds texts of at most 100 bytes");
+      if (!t.is_string() || t.get<std::string>().size() > 100)
+        Bad("\"missing_values\" holds texts of at most 100 bytes");
       o.missing_values.push_back(t.get<std::string>());
     }
   }
   if (options.contains("l2")) o.l2 = Number(options["l2"], "l2", 0.0, 1e12);
   if (options.contains("class_weight")) {
     const json& cw = options["class_weight"];
-    if (cw == "balanced") o.balanced = true;
-    else if (!cw.is_null() && cw != "none") Bad("\"class_weight\" must be \"balanced\" or null");
+    if (cw == "balanced")
+      o.balanced = true;
+    else if (!cw.is_null() && cw != "none")
+      Bad("\"class_weight\" must be \"balanced\" or null");
   }
   if (options.contains("max_iter")) o.max_iter = static_cast<int>(Number(options["max_iter"], "max_iter", 1, 1000));
   if (options.contains("tol")) o.tol = Number(options["tol"], "tol", 0.0, 1.0);

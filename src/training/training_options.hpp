@@ -20,10 +20,10 @@ struct ThresholdStrategy {
 struct TrainingOptions {
   std::vector<std::string> features;  // empty: every usable column but the label
   std::vector<std::string> exclude;
-  double l2 = 1.0;                    // lambda on the summed log-loss; lambda = 1/C
-  bool balanced = false;              // class_weight "balanced"
-  int max_iter = 50;                  // Newton iterations (one pass over the data each)
-  double tol = 1e-8;                  // on the Newton decrement, relative to the objective
+  double l2 = 1.0;        // lambda on the summed log-loss; lambda = 1/C
+  bool balanced = false;  // class_weight "balanced"
+  int max_iter = 50;      // Newton iterations (one pass over the data each)
+  double tol = 1e-8;      // on the Newton decrement, relative to the objective
   double holdout = 0.2;
   uint64_t seed = 42;
   ThresholdStrategy threshold;

@@ -93,9 +93,8 @@ CategoryCounter CategoryCounter::FromJson(const nlohmann::json& j) {
   return c;
 }
 
-TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows,
-                             uint64_t whole_cutoff, size_t store_budget, size_t expected_rows,
-                             uint64_t whole_cutoff_positive)
+TrainingStats::TrainingStats(const Model& reading, size_t category_capacity, size_t whole_rows, uint64_t whole_cutoff,
+                             size_t store_budget, size_t expected_rows, uint64_t whole_cutoff_positive)
     : moments(reading.features.size()),
       categories(reading.features.size(), CategoryCounter(category_capacity)),
       slots(reading.features.size()),
@@ -155,7 +154,9 @@ std::optional<StoredRow> Store(uint64_t priority, const FeatureValue* values, si
   for (size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(values[i].kind));
   for (size_t i = 0; i < n; ++i) {
     const FeatureValue& v = values[i];
-    Put(out, v.kind == FeatureValue::Kind::kNumber ? v.number : v.kind == FeatureValue::Kind::kBool && v.flag ? 1.0 : 0.0);
+    Put(out, v.kind == FeatureValue::Kind::kNumber           ? v.number
+             : v.kind == FeatureValue::Kind::kBool && v.flag ? 1.0
+                                                             : 0.0);
   }
   Put(out, static_cast<uint32_t>(texts));
   for (size_t i = 0; i < n; ++i) {
@@ -239,7 +240,7 @@ void StoredRow::Restore(std::vector<FeatureValue>& out) const {
     const std::string_view text(reinterpret_cast<const char*>(packed.data() + (packed.size() - u.Left())), length);
     u.Skip(length);
     out[i] = static_cast<FeatureValue::Kind>(kinds[i]) == FeatureValue::Kind::kText ? FeatureValue::Text(text)
-                                                                                  : FeatureValue::Other(text);
+                                                                                    : FeatureValue::Other(text);
   }
 }
 
@@ -302,7 +303,8 @@ void TrainingStats::Add(const Model& reading, const FeatureValue* values, uint64
     if (stored != nullptr) stored[i] = kept;
   }
   if (stored != nullptr) store.EndRow();
-  KeepSampled(priority, *label, n, [this] { return scratch_; }, [values] { return values; });
+  KeepSampled(
+      priority, *label, n, [this] { return scratch_; }, [values] { return values; });
 }
 
 template <typename SampledNumbers, typename RowValues>
@@ -449,10 +451,17 @@ std::vector<uint8_t> TrainingStats::Serialize() {
     for (double x : row.numbers) numbers.push_back(std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x));
     rows_sampled.push_back({row.priority, numbers});
   }
-  nlohmann::json j = {{"rows", rows}, {"null_labels", null_labels}, {"training_rows", training_rows},
-                      {"training_positives", training_positives}, {"holdout_rows", holdout_rows},
-                      {"holdout_positives", holdout_positives}, {"moments", m}, {"categories", c},
-                      {"slots", slots}, {"sample", rows_sampled}, {"whole_capacity", whole_capacity},
+  nlohmann::json j = {{"rows", rows},
+                      {"null_labels", null_labels},
+                      {"training_rows", training_rows},
+                      {"training_positives", training_positives},
+                      {"holdout_rows", holdout_rows},
+                      {"holdout_positives", holdout_positives},
+                      {"moments", m},
+                      {"categories", c},
+                      {"slots", slots},
+                      {"sample", rows_sampled},
+                      {"whole_capacity", whole_capacity},
                       {"hand_over", hand_over}};
   // Layout: the CBOR document's size, the document, then the whole rows packed flat.
   const std::vector<uint8_t> document = nlohmann::json::to_cbor(j);

@@ -125,16 +125,16 @@ class TrainingStats {
   std::vector<uint8_t> Serialize();  // trims `whole` first
   static TrainingStats Deserialize(const uint8_t* data, size_t size);
 
-  double rows = 0;            // rows read
-  double null_labels = 0;     // skipped
+  double rows = 0;         // rows read
+  double null_labels = 0;  // skipped
   double training_rows = 0;
   double training_positives = 0;
   double holdout_rows = 0;
   double holdout_positives = 0;
-  std::vector<RunningMoments> moments;     // numeric and boolean features (booleans as 0/1)
-  std::vector<CategoryCounter> categories; // categorical features
-  std::vector<std::vector<double>> slots;  // time features: rows per hour or weekday, then missing
-  std::vector<SampleRow> sample;           // a max-heap by priority, at most kSampleSize rows
+  std::vector<RunningMoments> moments;      // numeric and boolean features (booleans as 0/1)
+  std::vector<CategoryCounter> categories;  // categorical features
+  std::vector<std::vector<double>> slots;   // time features: rows per hour or weekday, then missing
+  std::vector<SampleRow> sample;            // a max-heap by priority, at most kSampleSize rows
   static constexpr size_t kSampleSize = 2000;
   // Training rows kept whole, per class ([0] legitimate, [1] fraudulent): the bottom-k by the
   // same priorities as `sample`, k = whole_capacity per class. A class-balanced sample keeps
@@ -160,7 +160,7 @@ class TrainingStats {
   void TrimWhole(int positive);
   // Per class: no row at or above it can be among the k smallest.
   uint64_t whole_cutoff_[2] = {UINT64_MAX, UINT64_MAX};
-  std::vector<double> scratch_;  // the numbers of the row being added
+  std::vector<double> scratch_;               // the numbers of the row being added
   std::vector<FeatureValue> scratch_values_;  // a plain row's values, when kept whole
 };
 

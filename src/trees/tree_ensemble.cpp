@@ -103,7 +103,8 @@ void Recurse(const Tree& t, const float* x, double* phi, size_t node, int depth,
     return;
   }
   const size_t hot = Next(t, node, x);
-  const size_t cold = hot == static_cast<size_t>(t.left[node]) ? static_cast<size_t>(t.right[node]) : static_cast<size_t>(t.left[node]);
+  const size_t cold =
+      hot == static_cast<size_t>(t.left[node]) ? static_cast<size_t>(t.right[node]) : static_cast<size_t>(t.left[node]);
   const double cover = t.cover[node];
   const double hot_zero = cover > 0 ? t.cover[hot] / cover : 0.0, cold_zero = cover > 0 ? t.cover[cold] / cover : 0.0;
   double incoming_zero = 1.0, incoming_one = 1.0;
@@ -122,14 +123,16 @@ void Recurse(const Tree& t, const float* x, double* phi, size_t node, int depth,
 
 std::vector<double> Numbers(const nlohmann::json& tree, const char* key, size_t nodes) {
   auto it = tree.find(key);
-  if (it == tree.end() || !it->is_array() || it->size() != nodes) Invalid(std::string("a tree's \"") + key + "\" is not an array of one number a node");
+  if (it == tree.end() || !it->is_array() || it->size() != nodes)
+    Invalid(std::string("a tree's \"") + key + "\" is not an array of one number a node");
   std::vector<double> out;
   for (const auto& v : *it) {
     if (v.is_boolean()) {
       out.push_back(v.get<bool>() ? 1.0 : 0.0);
       continue;
     }
-    if (!v.is_number() || !std::isfinite(v.get<double>())) Invalid(std::string("a tree's \"") + key + "\" holds a value that is not a finite number");
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      Invalid(std::string("a tree's \"") + key + "\" holds a value that is not a finite number");
     out.push_back(v.get<double>());
   }
   return out;
@@ -141,7 +144,9 @@ size_t Tree::Leaf(const float* x) const {
   size_t node = 0;
   while (!IsLeaf(node)) {
     const float v = x[input[node]];
-    node = static_cast<size_t>(std::isnan(v) ? (default_left[node] ? left[node] : right[node]) : v < threshold[node] ? left[node] : right[node]);
+    node = static_cast<size_t>(std::isnan(v)         ? (default_left[node] ? left[node] : right[node])
+                               : v < threshold[node] ? left[node]
+                                                     : right[node]);
   }
   return node;
 }
@@ -157,11 +162,12 @@ void TreeEnsemble::Prepare() {
         if (t.right[i] >= 0) Invalid("a tree node has a right child but no left one");
         continue;
       }
-      if (t.left[i] <= static_cast<int32_t>(i) || t.right[i] <= static_cast<int32_t>(i) || t.left[i] >= static_cast<int32_t>(n) ||
-          t.right[i] >= static_cast<int32_t>(n) || t.left[i] == t.right[i]) {
+      if (t.left[i] <= static_cast<int32_t>(i) || t.right[i] <= static_cast<int32_t>(i) ||
+          t.left[i] >= static_cast<int32_t>(n) || t.right[i] >= static_cast<int32_t>(n) || t.left[i] == t.right[i]) {
         Invalid("a tree's children must be later nodes of the same tree");
       }
-      if (t.input[i] < 0 || static_cast<size_t>(t.input[i]) >= inputs.size()) Invalid("a tree splits on an input the document does not list");
+      if (t.input[i] < 0 || static_cast<size_t>(t.input[i]) >= inputs.size())
+        Invalid("a tree splits on an input the document does not list");
       if (!std::isfinite(t.threshold[i])) Invalid("a tree's split threshold is not finite");
     }
     for (size_t i = 0; i < n; ++i) {
@@ -202,8 +208,13 @@ nlohmann::json TreeEnsemble::ToJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const Tree& t : trees) {
     std::vector<int> dl(t.default_left.begin(), t.default_left.end());
-    list.push_back({{"left", t.left}, {"right", t.right}, {"input", t.input}, {"threshold", t.threshold},
-                    {"default_left", dl}, {"value", t.value}, {"cover", t.cover}});
+    list.push_back({{"left", t.left},
+                    {"right", t.right},
+                    {"input", t.input},
+                    {"threshold", t.threshold},
+                    {"default_left", dl},
+                    {"value", t.value},
+                    {"cover", t.cover}});
   }
   out["trees"] = list;
   return out;
@@ -213,7 +224,8 @@ TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<s
   if (!j.is_object()) Invalid("\"trees\" is not an object");
   TreeEnsemble e;
   auto base = j.find("base_margin");
-  if (base == j.end() || !base->is_number() || !std::isfinite(base->get<double>())) Invalid("\"trees\" has no finite \"base_margin\"");
+  if (base == j.end() || !base->is_number() || !std::isfinite(base->get<double>()))
+    Invalid("\"trees\" has no finite \"base_margin\"");
   e.base_margin = static_cast<float>(base->get<double>());
   auto ins = j.find("inputs");
   if (ins == j.end() || !ins->is_array() || ins->empty()) Invalid("\"trees\" has no \"inputs\" array");
@@ -221,7 +233,8 @@ TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<s
     if (!in.is_object()) Invalid("a tree input is not an object");
     TreeInput t;
     auto f = in.find("feature");
-    if (f != in.end() && f->is_number_integer() && f->get<int64_t>() >= 0 && static_cast<size_t>(f->get<int64_t>()) < feature_names.size()) {
+    if (f != in.end() && f->is_number_integer() && f->get<int64_t>() >= 0 &&
+        static_cast<size_t>(f->get<int64_t>()) < feature_names.size()) {
       t.feature = static_cast<size_t>(f->get<int64_t>());
     } else if (f != in.end() && f->is_string()) {
       auto at = std::find(feature_names.begin(), feature_names.end(), f->get<std::string>());
@@ -245,13 +258,15 @@ TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<s
   auto list = j.find("trees");
   if (list == j.end() || !list->is_array()) Invalid("\"trees\" has no \"trees\" array");
   for (const auto& tree : *list) {
-    if (!tree.is_object() || !tree.contains("left") || !tree["left"].is_array()) Invalid("a tree has no \"left\" array");
+    if (!tree.is_object() || !tree.contains("left") || !tree["left"].is_array())
+      Invalid("a tree has no \"left\" array");
     const size_t n = tree["left"].size();
     Tree t;
     auto ints = [&](const char* key) {
       std::vector<int32_t> out;
       for (double v : Numbers(tree, key, n)) {
-        if (v != std::floor(v) || v < -1 || v > static_cast<double>(kMaxNodes)) Invalid(std::string("a tree's \"") + key + "\" holds a value that is not a node index");
+        if (v != std::floor(v) || v < -1 || v > static_cast<double>(kMaxNodes))
+          Invalid(std::string("a tree's \"") + key + "\" holds a value that is not a node index");
         out.push_back(static_cast<int32_t>(v));
       }
       return out;

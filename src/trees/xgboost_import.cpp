@@ -62,7 +62,8 @@ std::vector<Input> InputsFromWrapper(const json& inputs, size_t features) {
       i.kind = "categorical";
       if (in.contains("if_missing")) i.if_missing = in["if_missing"];
     } else if (in.contains("kind")) {
-      if (in["kind"] != "numeric" && in["kind"] != "boolean") Invalid("an input's \"kind\" must be \"numeric\" or \"boolean\"");
+      if (in["kind"] != "numeric" && in["kind"] != "boolean")
+        Invalid("an input's \"kind\" must be \"numeric\" or \"boolean\"");
       i.kind = in["kind"].get<std::string>();
     }
     out.push_back(std::move(i));
@@ -74,15 +75,17 @@ std::vector<Input> InputsFromBooster(const json& learner, size_t features) {
   const json names = learner.value("feature_names", json::array());
   const json types = learner.value("feature_types", json::array());
   if (!names.is_array() || names.size() != features) {
-    Invalid("the model does not name its features",
-            "Train it from a pandas DataFrame, or wrap it: {\"xgboost\": <model>, \"inputs\": [{\"name\": ...}, ...]}.");
+    Invalid(
+        "the model does not name its features",
+        "Train it from a pandas DataFrame, or wrap it: {\"xgboost\": <model>, \"inputs\": [{\"name\": ...}, ...]}.");
   }
   std::vector<Input> out;
   for (size_t i = 0; i < features; ++i) {
     Input in;
     in.name = names[i].get<std::string>();
     const std::string type = i < types.size() && types[i].is_string() ? types[i].get<std::string>() : "float";
-    if (type == "c") Invalid("categorical splits are not supported", "One-hot encode the column and map each column with \"equals\".");
+    if (type == "c")
+      Invalid("categorical splits are not supported", "One-hot encode the column and map each column with \"equals\".");
     if (type == "i") in.kind = "boolean";
     out.push_back(std::move(in));
   }
@@ -98,7 +101,9 @@ json Tree(const json& t) {
   const json& hess = At(t, "sum_hessian", "a tree");
   if (auto types = t.find("split_type"); types != t.end() && types->is_array()) {
     for (const json& s : *types) {
-      if (s != 0) Invalid("categorical splits are not supported", "One-hot encode the column and map each column with \"equals\".");
+      if (s != 0)
+        Invalid("categorical splits are not supported",
+                "One-hot encode the column and map each column with \"equals\".");
     }
   }
   json out = {{"left", left}, {"right", right}, {"input", split}, {"default_left", dl}, {"cover", hess}};
@@ -126,17 +131,20 @@ std::optional<json> XGBoostToDocument(const json& doc) {
   const json& learner = At(booster, "learner", "the model");
   const std::string objective = At(At(learner, "objective", "the learner"), "name", "the objective").get<std::string>();
   if (objective != "binary:logistic" && objective != "reg:logistic") {
-    Invalid("the objective must be binary:logistic", "pg_fraud scores the probability of fraud; this model's objective differs.");
+    Invalid("the objective must be binary:logistic",
+            "pg_fraud scores the probability of fraud; this model's objective differs.");
   }
   const json& gb = At(learner, "gradient_booster", "the learner");
   if (gb.value("name", "") != "gbtree") Invalid("only gbtree boosters are supported (not dart or gblinear)");
   const json& params = At(learner, "learner_model_param", "the learner");
   const double base_score = NumberOrText(At(params, "base_score", "the model parameters"), "base_score");
   if (!(base_score > 0 && base_score < 1)) Invalid("base_score must be a probability strictly between 0 and 1");
-  const size_t features = static_cast<size_t>(NumberOrText(At(params, "num_feature", "the model parameters"), "num_feature"));
-  if (NumberOrText(params.value("num_class", json("0")), "num_class") > 1) Invalid("multi-class models are not supported");
-  const std::vector<Input> inputs = wrapped ? InputsFromWrapper(At(doc, "inputs", "the wrapper"), features)
-                                            : InputsFromBooster(learner, features);
+  const size_t features =
+      static_cast<size_t>(NumberOrText(At(params, "num_feature", "the model parameters"), "num_feature"));
+  if (NumberOrText(params.value("num_class", json("0")), "num_class") > 1)
+    Invalid("multi-class models are not supported");
+  const std::vector<Input> inputs =
+      wrapped ? InputsFromWrapper(At(doc, "inputs", "the wrapper"), features) : InputsFromBooster(learner, features);
   // The document's features: each transaction key once, in the order the inputs first name it.
   json feats = json::array(), ins = json::array();
   std::vector<std::string> names;
@@ -157,12 +165,13 @@ std::optional<json> XGBoostToDocument(const json& doc) {
   json trees = json::array();
   const json& model = At(gb, "model", "the booster");
   for (const json& t : At(model, "trees", "the booster's model")) trees.push_back(Tree(t));
-  json out = {{"format", "pg_fraud.model/1"},
-              {"algorithm", "gradient_boosting"},
-              {"threshold", wrapped ? doc.value("threshold", 0.5) : 0.5},
-              {"features", feats},
-              {"trees", {{"base_margin", std::log(base_score / (1.0 - base_score))}, {"inputs", ins}, {"trees", trees}}},
-              {"training", {{"imported_from", "xgboost"}, {"objective", objective}, {"trees", trees.size()}}}};
+  json out = {
+      {"format", "pg_fraud.model/1"},
+      {"algorithm", "gradient_boosting"},
+      {"threshold", wrapped ? doc.value("threshold", 0.5) : 0.5},
+      {"features", feats},
+      {"trees", {{"base_margin", std::log(base_score / (1.0 - base_score))}, {"inputs", ins}, {"trees", trees}}},
+      {"training", {{"imported_from", "xgboost"}, {"objective", objective}, {"trees", trees.size()}}}};
   if (booster.contains("version")) out["training"]["xgboost_version"] = booster["version"];
   if (wrapped && doc.contains("label")) out["label"] = doc["label"];
   return out;

@@ -57,8 +57,8 @@ TEST(HistorySpec, DocumentRoundTripAndBadDeclarations) {
     }
     return ErrorCode::kInternal;
   };
-  EXPECT_EQ(bad(R"({"time": "t"})"), ErrorCode::kInvalidParameterValue);                       // no entity
-  EXPECT_EQ(bad(R"({"by": "a"})"), ErrorCode::kInvalidParameterValue);                         // no time
+  EXPECT_EQ(bad(R"({"time": "t"})"), ErrorCode::kInvalidParameterValue);  // no entity
+  EXPECT_EQ(bad(R"({"by": "a"})"), ErrorCode::kInvalidParameterValue);    // no time
   EXPECT_EQ(bad(R"({"by": "a", "time": "t", "windows": ["2 fortnights"]})"), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(bad(R"({"by": ["a","b","c","d","e"], "time": "t"})"), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(bad(R"({"by": "a", "time": "t", "windows": ["1 hour","1 hour"]})"), ErrorCode::kInvalidParameterValue);

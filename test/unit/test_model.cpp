@@ -43,11 +43,11 @@ TEST(Feature, CategoryPaddingIsReadWithoutTrailingBlanks) {
   std::sort(f.weights.begin(), f.weights.end());
   f.default_weight = 0.1;
   EXPECT_DOUBLE_EQ(f.CategoryWeight("NG"), 1.4);
-  EXPECT_DOUBLE_EQ(f.CategoryWeight("NG "), 1.4);   // char(3) as to_jsonb writes it
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("NG "), 1.4);  // char(3) as to_jsonb writes it
   EXPECT_DOUBLE_EQ(f.CategoryWeight("NG   "), 1.4);
-  EXPECT_DOUBLE_EQ(f.CategoryWeight("US "), 0.5);   // a known category with blanks stays itself
+  EXPECT_DOUBLE_EQ(f.CategoryWeight("US "), 0.5);  // a known category with blanks stays itself
   EXPECT_DOUBLE_EQ(f.CategoryWeight("US"), -0.2);
-  EXPECT_DOUBLE_EQ(f.CategoryWeight(" NG"), 0.1);   // leading blanks are significant
+  EXPECT_DOUBLE_EQ(f.CategoryWeight(" NG"), 0.1);  // leading blanks are significant
   EXPECT_DOUBLE_EQ(f.CategoryWeight("FR "), 0.1);
   EXPECT_DOUBLE_EQ(f.CategoryWeight("   "), 0.1);
 }

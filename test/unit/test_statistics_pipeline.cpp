@@ -16,8 +16,8 @@ namespace {
 
 PassSpec Spec() {
   PassSpec spec;
-  spec.columns = {{"amount", ColumnKind::kNumeric}, {"country", ColumnKind::kCategorical},
-                  {"online", ColumnKind::kBoolean}};
+  spec.columns = {
+      {"amount", ColumnKind::kNumeric}, {"country", ColumnKind::kCategorical}, {"online", ColumnKind::kBoolean}};
   spec.label = "fraud";
   spec.holdout = 0.2;
   spec.whole_rows = 200;
@@ -151,7 +151,8 @@ TEST(StatisticsPipeline, PlainRowsGiveTheStatisticsOfRowsAddedDirectly) {
   for (size_t r = 0; r < direct.sample.size(); ++r) {
     ASSERT_EQ(piped.sample[r].priority, direct.sample[r].priority) << r;
     for (size_t i = 0; i < 3; ++i) {
-      ASSERT_TRUE(SameValue(piped.sample[r].numbers[i], direct.sample[r].numbers[i])) << "sample row " << r << " value " << i;
+      ASSERT_TRUE(SameValue(piped.sample[r].numbers[i], direct.sample[r].numbers[i]))
+          << "sample row " << r << " value " << i;
     }
   }
   for (int positive : {0, 1}) {

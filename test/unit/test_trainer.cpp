@@ -53,9 +53,9 @@ class MemoryRunner : public PassRunner {
   int Threads() override { return threads; }
 
   int progress_lines = 0;
-  int threads = 1;        // for the iterations over rows in memory
-  size_t budget = 0;      // bytes for rows in memory (0: passes only)
-  double estimate = -1;   // the planner's estimate to report; -1: the true count
+  int threads = 1;       // for the iterations over rows in memory
+  size_t budget = 0;     // bytes for rows in memory (0: passes only)
+  double estimate = -1;  // the planner's estimate to report; -1: the true count
 
  private:
   std::vector<Row> rows_;
@@ -177,7 +177,7 @@ TEST(Trainer, InMemoryReachesTheSameModelAsPasses) {
     options.holdout = holdout;
     MemoryRunner passes(rows, 3), memory(rows, 3), unknown(rows, 3), threaded(rows, 3);
     memory.budget = threaded.budget = size_t{64} << 20;
-    threaded.threads = 3;  // 6,000 rows: three ranges of whole 512-row blocks
+    threaded.threads = 3;    // 6,000 rows: three ranges of whole 512-row blocks
     unknown.budget = 20000;  // about 1,000 rows: the store overflows and is dropped
     unknown.estimate = 0;    // never analysed: the store is tried
     const TrainingResult a = Train(kColumns, "fraud", options, passes);
@@ -318,7 +318,7 @@ TEST(PositiveFraction, ReadsTheLabelsMostCommonValues) {
   EXPECT_DOUBLE_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.87}, {"t", 0.13}}, 0.0}), 0.13);
   EXPECT_DOUBLE_EQ(PositiveFraction(label, ValueFrequencies{{{"0", 0.4}, {"1", 0.1}}, 0.5}), 0.2);  // of labelled rows
   EXPECT_DOUBLE_EQ(PositiveFraction(label, ValueFrequencies{{{"N", 0.9}, {"Y", 0.1}}, 0.0}), 0.1);
-  EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.5}, {"t", 0.1}}, 0.0}), 0.0);    // values left out
+  EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.5}, {"t", 0.1}}, 0.0}), 0.0);      // values left out
   EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 0.9}, {"maybe", 0.1}}, 0.0}), 0.0);  // not a label
   EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{{"f", 1.0}}, 0.0}), 0.0);  // none fraudulent in the sample
   EXPECT_EQ(PositiveFraction(label, ValueFrequencies{{}, 1.0}), 0.0);            // every label NULL
@@ -341,7 +341,8 @@ TEST(TrainingStats, WholeRowsOfEachClassStayBelowTheirCutoff) {
   for (const StoredRow& row : stats.whole[0]) EXPECT_LT(row.priority, legitimate);
   for (const StoredRow& row : stats.whole[1]) EXPECT_LT(row.priority, fraudulent);
   // Uniform priorities: about a quarter of the legitimate and an eighth of the fraudulent rows.
-  EXPECT_NEAR(static_cast<double>(stats.whole[0].size()), (rows.size() - positives) / 4, 0.1 * (rows.size() - positives) / 4);
+  EXPECT_NEAR(static_cast<double>(stats.whole[0].size()), (rows.size() - positives) / 4,
+              0.1 * (rows.size() - positives) / 4);
   EXPECT_NEAR(static_cast<double>(stats.whole[1].size()), positives / 8, 0.2 * positives / 8);
 }
 
@@ -444,7 +445,7 @@ TEST(Metrics, AlertRateCountsUnlabelledRows) {
   EXPECT_EQ(flagged_at(ChooseThreshold(h, quarter, unlabelled), true), 5);  // 25% of 20 rows
   ThresholdStrategy most{ThresholdStrategy::Kind::kAlertRate, 0.55};
   EXPECT_EQ(flagged_at(ChooseThreshold(h, most, unlabelled), true), 11);  // the 10 above and the labelled one
-  ScoreHistogram none;  // no labelled row at all: 19 rows
+  ScoreHistogram none;                                                    // no labelled row at all: 19 rows
   ThresholdStrategy tenth{ThresholdStrategy::Kind::kAlertRate, 0.11};
   EXPECT_EQ(flagged_at(ChooseThreshold(none, tenth, unlabelled), false), 2);  // floor(0.11 * 19)
   // Without the unlabelled rows, a budget over the one labelled row alerts nothing.
@@ -459,7 +460,8 @@ TEST(Metrics, TailsRankByLogit) {
   for (int b = 1; b + 1 < ScoreHistogram::kBins; ++b) {
     ASSERT_LT(ScoreHistogram::LowerEdge(b), ScoreHistogram::LowerEdge(b + 1)) << b;
   }
-  for (double z : {-5000.0, -300.0, -40.0, -20.0001, -20.0, -19.99, 0.0, 19.999, 20.0, 20.003, 37.0, 80.0, 700.0, 9000.0}) {
+  for (double z :
+       {-5000.0, -300.0, -40.0, -20.0001, -20.0, -19.99, 0.0, 19.999, 20.0, 20.003, 37.0, 80.0, 700.0, 9000.0}) {
     const int b = ScoreHistogram::Bin(z);
     EXPECT_LE(ScoreHistogram::LowerEdge(b), z) << z;
     if (b + 1 < ScoreHistogram::kBins) EXPECT_GT(ScoreHistogram::LowerEdge(b + 1), z) << z;
@@ -498,7 +500,7 @@ TEST(Metrics, AlertRateOnExactLogits) {
   const ThresholdChoice tie = AlertRateLogit({9.0, 5.0, 5.0, 5.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0}, 0.2);
   EXPECT_GT(tie.logit, 5.0);
   EXPECT_LE(tie.logit, 9.0);
-  EXPECT_EQ(AlertRateLogit({1.0, 2.0}, 0.1).logit, INFINITY);  // a budget under one row: none
+  EXPECT_EQ(AlertRateLogit({1.0, 2.0}, 0.1).logit, INFINITY);       // a budget under one row: none
   EXPECT_EQ(AlertRateLogit({5.0, 5.0, 5.0}, 0.5).logit, INFINITY);  // all tied: none within the budget
 }
 

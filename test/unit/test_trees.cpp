@@ -148,12 +148,12 @@ TEST(Trees, BadDocumentsAreRefused) {
     }
     return false;
   };
-  EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["left"][0] = 0; }));  // a loop
-  EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["left"][0] = 40; }));  // out of range
-  EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["input"][0] = 9; }));  // no such input
+  EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["left"][0] = 0; }));     // a loop
+  EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["left"][0] = 40; }));    // out of range
+  EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["input"][0] = 9; }));    // no such input
   EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"][0]["cover"].erase(0); }));  // short array
-  EXPECT_TRUE(refused([](json& d) { d["trees"]["inputs"][2].erase("equals"); }));  // categorical read as number
-  EXPECT_TRUE(refused([](json& d) { d["trees"]["inputs"][0]["equals"] = "x"; }));  // number read one-hot
+  EXPECT_TRUE(refused([](json& d) { d["trees"]["inputs"][2].erase("equals"); }));   // categorical read as number
+  EXPECT_TRUE(refused([](json& d) { d["trees"]["inputs"][0]["equals"] = "x"; }));   // number read one-hot
   EXPECT_TRUE(refused([](json& d) { d["trees"]["inputs"][0]["feature"] = "nope"; }));
   EXPECT_TRUE(refused([](json& d) { d.erase("trees"); }));
   EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"] = json::array(); }));
