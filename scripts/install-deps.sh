@@ -7,7 +7,7 @@ PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-common
   libeigen3-dev nlohmann-json3-dev libgtest-dev
   python3-sklearn python3-pandas python3-psycopg2 python3-numpy
-  clang libclang-rt-14-dev sqlsmith
+  clang libclang-rt-14-dev sqlsmith clang-format
   python3-fastapi python3-uvicorn python3-requests
   debhelper postgresql-server-dev-all
   postgresql-15-cron libxgboost-dev python3-xgboost
