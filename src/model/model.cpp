@@ -1,4 +1,4 @@
-// Scoring: each feature kind's contribution to the logit, as the README's model document defines it.
+// Scoring: each feature kind's contribution to the logit, as docs/model-document.md defines it.
 #include "model/model.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Reading and writing the pg_fraud.model/1 document (README, "The model document").
+// Reading and writing the pg_fraud.model/1 document (docs/model-document.md).
 #pragma once
 
 #include <string_view>

@@ -1,4 +1,4 @@
-// The options of train_fraud_model (README, "Training").
+// The options of train_fraud_model (docs/training.md).
 #pragma once
 
 #include <cstdint>
