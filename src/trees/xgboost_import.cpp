@@ -62,8 +62,9 @@ std::vector<Input> InputsFromWrapper(const json& inputs, size_t features) {
       i.kind = "categorical";
       if (in.contains("if_missing")) i.if_missing = in["if_missing"];
     } else if (in.contains("kind")) {
-      if (in["kind"] != "numeric" && in["kind"] != "boolean")
-        Invalid("an input's \"kind\" must be \"numeric\" or \"boolean\"");
+      if (in["kind"] != "numeric" && in["kind"] != "boolean" && in["kind"] != "history") {
+        Invalid("an input's \"kind\" must be \"numeric\", \"boolean\" or \"history\"");
+      }
       i.kind = in["kind"].get<std::string>();
     }
     out.push_back(std::move(i));
@@ -174,6 +175,9 @@ std::optional<json> XGBoostToDocument(const json& doc) {
       {"training", {{"imported_from", "xgboost"}, {"objective", objective}, {"trees", trees.size()}}}};
   if (booster.contains("version")) out["training"]["xgboost_version"] = booster["version"];
   if (wrapped && doc.contains("label")) out["label"] = doc["label"];
+  // History features as inputs ("kind": "history", named as pg_fraud names them): the
+  // wrapper's declaration says how they are computed, as in any document.
+  if (wrapped && doc.contains("history")) out["history"] = doc["history"];
   return out;
 }
 

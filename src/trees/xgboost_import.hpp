@@ -4,8 +4,9 @@
 //   {"xgboost": <the Booster JSON>, "inputs": [{"name": "amount"},
 //     {"name": "channel", "equals": "web"}, {"name": "is_online", "kind": "boolean"}],
 //    "threshold": 0.5, "label": "is_fraud"}
-// one input per XGBoost feature, in its order: a number, a boolean as 0/1, or a one-hot
-// column of a categorical key.
+// one input per XGBoost feature, in its order: a number, a boolean as 0/1, a one-hot column
+// of a categorical key, or a history feature ({"name": "account_id:count:1 hour", "kind":
+// "history"}, with the wrapper's "history" declaration, as a document has it).
 #pragma once
 
 #include <optional>

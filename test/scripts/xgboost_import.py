@@ -49,6 +49,7 @@ def main():
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE EXTENSION IF NOT EXISTS pg_fraud")
     cur.execute("DELETE FROM fraud_models WHERE name LIKE 'xgb_%'")
 
     # 1. Insurance: numbers with missing values, one-hot categories mapped back to their keys.
@@ -125,7 +126,42 @@ def main():
     cur.execute("SELECT fraud_detach('xgb_cards')")
     cur.execute("DROP TABLE xgb_cards")
 
-    # 4. What pg_fraud cannot score is refused with a clear error.
+    # 4. History features as inputs: XGBoost trained on pg_fraud's own history features (the
+    # featurising query of a model that declares them), imported with the declaration; stored
+    # rows score as predict on the same features, and the trigger as the stored rows.
+    history = {"by": "account_id", "time": "created_at", "windows": ["10 minutes", "1 day"], "amounts": ["amount"],
+               "new": ["device_id"]}
+    cur.execute("DROP TABLE IF EXISTS xgb_hist_tx, xgb_hist_live")
+    cur.execute("CREATE TABLE xgb_hist_tx AS SELECT * FROM fraud_generate_transactions(20000, 4, 0.03, '2026-01-01', 1, 500)")
+    cur.execute("CREATE INDEX ON xgb_hist_tx (account_id, created_at)")
+    cur.execute("SELECT document FROM train_fraud_model('xgb_hist_tx', 'is_fraud', 'xgb_hist_lr', %s)",
+                (json.dumps({"features": ["amount"], "history": history}),))
+    declaration = cur.fetchone()[0]["history"]
+    cur.execute("SELECT fraud_history_source('xgb_hist_tx', 'xgb_hist_lr')")
+    cur.execute(f"SELECT * FROM {cur.fetchone()[0]} AS f ORDER BY id")
+    frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    hist_cols = [c for c in frame.columns if c.startswith("account_id:")]
+    HX = frame[["amount"] + hist_cols].astype(float)
+    m3 = xgb.XGBClassifier(n_estimators=50, max_depth=4, learning_rate=0.3, tree_method="hist", random_state=0)
+    m3.fit(HX, frame["is_fraud"].astype(int))
+    wrapper = {"xgboost": booster_json(m3), "history": declaration,
+               "inputs": [{"name": "amount"}] + [{"name": c, "kind": "history"} for c in hist_cols]}
+    cur.execute("SELECT version FROM fraud_import_model(%s::jsonb, 'xgb_hist')", (json.dumps(wrapper),))
+    cur.execute("SELECT id, fraud_score(t, 'xgb_hist') FROM xgb_hist_tx t ORDER BY id")
+    ours = np.array([r[1] for r in cur.fetchall()])
+    hdiff = float(np.max(np.abs(ours - m3.get_booster().predict(xgb.DMatrix(HX)))))
+    check(f"history features as inputs ({len(hist_cols)} of them): stored rows score as predict on the same features ({hdiff:.2e})",
+          hdiff < 1e-6)
+    cur.execute("CREATE TABLE xgb_hist_live (LIKE xgb_hist_tx)")
+    cur.execute("SELECT fraud_attach('xgb_hist_live', 'xgb_hist', '{\"add_columns\": true}')")
+    cur.execute("INSERT INTO xgb_hist_live SELECT * FROM fraud_generate_transactions(3000, 5, 0.03, '2026-02-01', 100000, 500) ORDER BY created_at")
+    cur.execute("SELECT max(abs(fraud_score - fraud_score(t, 'xgb_hist'))), count(*) FROM xgb_hist_live t")
+    tdiff, n = cur.fetchone()
+    check(f"the trigger scores {n} inserts with their history as the stored rows do ({tdiff:.1e})", n == 3000 and tdiff < 1e-12)
+    cur.execute("SELECT fraud_detach('xgb_hist_live')")
+    cur.execute("DROP TABLE xgb_hist_live, xgb_hist_tx")
+
+    # 5. What pg_fraud cannot score is refused with a clear error.
     def refused(name, booster, want):
         try:
             cur.execute("SELECT fraud_import_model(%s::jsonb, 'xgb_bad')", (json.dumps(booster),))
