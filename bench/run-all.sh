@@ -17,3 +17,4 @@ section service.py
 section scaling.py --sizes "$BENCH_SCALING_SIZES" --runs "$BENCH_RUNS"
 section history.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"
 section views.py --rows "$BENCH_MEMORY_ROWS"
+section trees.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"
