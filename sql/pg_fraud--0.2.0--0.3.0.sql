@@ -1374,7 +1374,9 @@ DECLARE
     eval_from timestamptz;
     train_from timestamptz;
     columns text;
+    evaluated integer;
     figures jsonb;
+    candidate_figures jsonb;
     active_figures jsonb;
     key text;
 BEGIN
@@ -1457,12 +1459,17 @@ BEGIN
      WHERE m.name OPERATOR(pg_catalog.=) model AND m.version = candidate.version
     RETURNING * INTO candidate;
     -- Both versions on the same held-out rows, by the same evaluation.
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t WHERE t.pg_fraud_held_out',
-                   model, label, pg_catalog.jsonb_build_object('mode', 'evaluate', 'version', candidate.version),
-                   @extschema@.fraud_history_source('pg_temp.fraud_retrain_rows'::regclass, model, candidate.version)) INTO figures;
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t WHERE t.pg_fraud_held_out',
-                   model, label, pg_catalog.jsonb_build_object('mode', 'evaluate', 'version', active.version),
-                   @extschema@.fraud_history_source('pg_temp.fraud_retrain_rows'::regclass, model, active.version)) INTO active_figures;
+    FOREACH evaluated IN ARRAY ARRAY[candidate.version, active.version] LOOP
+        EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t WHERE t.pg_fraud_held_out',
+                       model, label, pg_catalog.jsonb_build_object('mode', 'evaluate', 'version', evaluated),
+                       @extschema@.fraud_history_source('pg_temp.fraud_retrain_rows'::regclass, model, evaluated))
+          INTO figures;
+        IF evaluated = candidate.version THEN
+            candidate_figures := figures;
+        ELSE
+            active_figures := figures;
+        END IF;
+    END LOOP;
     DROP VIEW pg_temp.fraud_retrain_rows;
     decision.by_role := @extschema@.fraud_session_role();
     decision.model := model;
@@ -1470,14 +1477,14 @@ BEGIN
     decision.active_version := active.version;
     decision.candidate_version := candidate.version;
     decision.metric := metric;
-    decision.candidate_value := (figures ->> metric)::float8;
+    decision.candidate_value := (candidate_figures ->> metric)::float8;
     decision.active_value := (active_figures ->> metric)::float8;
     decision.margin := margin;
     decision.training_from := train_from;
     decision.evaluation_from := eval_from;
     decision.evaluation_to := as_of;
-    decision.evaluation_rows := COALESCE((figures ->> 'rows')::bigint, 0);
-    decision.evaluation_positives := COALESCE((figures ->> 'positives')::bigint, 0);
+    decision.evaluation_rows := COALESCE((candidate_figures ->> 'rows')::bigint, 0);
+    decision.evaluation_positives := COALESCE((candidate_figures ->> 'positives')::bigint, 0);
     IF decision.candidate_value IS NULL OR decision.active_value IS NULL THEN
         decision.promoted := false;
         decision.reason := format('not measurable: the %s labelled rows of the evaluation window hold %s fraudulent ones',

@@ -141,26 +141,6 @@ PassState* Deserialize(MemoryContext cxt, const uint8_t* data, size_t size) {
   return state;
 }
 
-// The bytes of a bytea's text output ("\x" then two hex digits a byte).
-std::vector<uint8_t> HexBytes(const std::string& text) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0) {
-    throw Error(ErrorCode::kInternal, "a shard's training state is not hex bytea text");
-  }
-  std::vector<uint8_t> out((text.size() - 2) / 2);
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = digit(text[2 + 2 * i]), lo = digit(text[3 + 2 * i]);
-    if (hi < 0 || lo < 0) throw Error(ErrorCode::kInternal, "a shard's training state is not hex bytea text");
-    out[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return out;
-}
-
 }  // namespace
 }  // namespace glue
 }  // namespace pgfraud
@@ -251,8 +231,11 @@ Datum fraud_train_merge_step(PG_FUNCTION_ARGS) {
       fcinfo->isnull = true;
       return Datum(0);
     }
-    const std::vector<uint8_t> bytes = pgfraud::glue::HexBytes(result);
-    PassState* other = pgfraud::glue::Deserialize(cxt, bytes.data(), bytes.size());
+    // The shard's bytea text ('\\x' and hex) read back by bytea's own input function.
+    bytea* bytes = pgfraud::glue::PgCall(
+        [&] { return DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(result.c_str()))); });
+    PassState* other =
+        pgfraud::glue::Deserialize(cxt, reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes));
     if (state == nullptr) return PointerGetDatum(other);
     pgfraud::glue::MergeInto(*state, *other);
     return PointerGetDatum(state);

@@ -3,22 +3,23 @@
 #include "linear/encoding.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/value_parsing.hpp"
 
 namespace pgfraud {
 namespace {
 
-// Whether a category's text is a finite decimal number ("12.50", "-3e2").
+// Whether a category's text reads as a number the way numeric features read text (ParseNumber).
 bool ReadsAsNumber(const std::string& text) {
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return false;
-  char* end = nullptr;
-  const double x = std::strtod(text.c_str(), &end);
-  return end == text.c_str() + text.size() && std::isfinite(x);
+  try {
+    (void)ParseNumber(text, std::string());
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 // Numbers stored as text: at least 10 distinct values, each a number. They are one-hot

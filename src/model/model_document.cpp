@@ -78,19 +78,29 @@ void ParseWeights(const json& f, const std::string& where, Feature* out) {
   }
 }
 
+// A feature's name and kind (a history feature: numeric, resolved against the declaration by
+// ModelFromJson); *where becomes the feature's name for messages.
+Feature FeatureHead(const json& f, size_t index, std::string* where) {
+  *where = "feature " + std::to_string(index);
+  if (!f.is_object()) Invalid(*where + " is not an object");
+  auto name = f.find("name");
+  if (name == f.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+    Invalid(*where + " has no \"name\" string");
+  }
+  Feature out;
+  out.name = name->get<std::string>();
+  *where = "feature \"" + out.name + "\"";
+  const bool history = f.contains("kind") && f["kind"] == "history";
+  out.kind = history ? FeatureKind::kNumeric : ParseKind(f, *where);
+  if (history) out.history = 0;
+  return out;
+}
+
 // A feature of a gradient_boosting document: its name and kind (numeric, boolean,
 // categorical or history; "transform" for numbers); the trees hold the rest.
 Feature ParseTreeFeature(const json& f, size_t index) {
-  std::string where = "feature " + std::to_string(index);
-  if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || f["name"].get<std::string>().empty()) {
-    Invalid(where + " has no \"name\" string");
-  }
-  Feature out;
-  out.name = f["name"].get<std::string>();
-  where = "feature \"" + out.name + "\"";
-  const bool history = f.contains("kind") && f["kind"] == "history";
-  out.kind = history ? FeatureKind::kNumeric : ParseKind(f, where);
-  if (history) out.history = 0;
+  std::string where;
+  Feature out = FeatureHead(f, index, &where);
   if (out.kind == FeatureKind::kHourOfDay || out.kind == FeatureKind::kDayOfWeek) {
     Invalid(where + ": the features of gradient_boosting are numeric, boolean, categorical or history");
   }
@@ -124,18 +134,8 @@ void ParseTrees(const json& doc, Model* m) {
 }
 
 Feature ParseFeature(const json& f, size_t index) {
-  std::string where = "feature " + std::to_string(index);
-  if (!f.is_object()) Invalid(where + " is not an object");
-  auto name = f.find("name");
-  if (name == f.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
-    Invalid(where + " has no \"name\" string");
-  }
-  Feature out;
-  out.name = name->get<std::string>();
-  where = "feature \"" + out.name + "\"";
-  const bool history = f.contains("kind") && f["kind"] == "history";
-  out.kind = history ? FeatureKind::kNumeric : ParseKind(f, where);
-  if (history) out.history = 0;  // resolved against the declaration by ModelFromJson
+  std::string where;
+  Feature out = FeatureHead(f, index, &where);
   switch (out.kind) {
     case FeatureKind::kNumeric:
       out.weight = Required(f, "weight", where);

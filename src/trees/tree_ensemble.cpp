@@ -142,12 +142,7 @@ std::vector<double> Numbers(const nlohmann::json& tree, const char* key, size_t 
 
 size_t Tree::Leaf(const float* x) const {
   size_t node = 0;
-  while (!IsLeaf(node)) {
-    const float v = x[input[node]];
-    node = static_cast<size_t>(std::isnan(v)         ? (default_left[node] ? left[node] : right[node])
-                               : v < threshold[node] ? left[node]
-                                                     : right[node]);
-  }
+  while (!IsLeaf(node)) node = Next(*this, node, x);
   return node;
 }
 

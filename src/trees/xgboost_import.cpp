@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/value_parsing.hpp"
 
 namespace pgfraud {
 namespace {
@@ -27,11 +28,8 @@ double NumberOrText(const json& v, const char* what) {
   if (v.is_number()) return v.get<double>();
   if (v.is_string()) {
     try {
-      size_t used = 0;
-      const std::string& s = v.get_ref<const std::string&>();
-      const double x = std::stod(s, &used);
-      if (used == s.size()) return x;
-    } catch (const std::exception&) {
+      return ParseNumber(v.get_ref<const std::string&>(), what);
+    } catch (const Error&) {
     }
   }
   Invalid(std::string(what) + " is not a number");
