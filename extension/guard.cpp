@@ -29,6 +29,8 @@ int SqlState(ErrorCode code) {
     case ErrorCode::kUndefinedColumn: return ERRCODE_UNDEFINED_COLUMN;
     case ErrorCode::kDataException: return ERRCODE_DATA_EXCEPTION;
     case ErrorCode::kOutOfMemory: return ERRCODE_OUT_OF_MEMORY;
+    case ErrorCode::kFeatureNotSupported: return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case ErrorCode::kExternalRoutine: return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
     case ErrorCode::kInternal: return ERRCODE_INTERNAL_ERROR;
   }
   return ERRCODE_INTERNAL_ERROR;

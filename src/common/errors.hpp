@@ -18,6 +18,8 @@ enum class ErrorCode {
   kUndefinedColumn,            // 42703: a feature column missing from a row type
   kDataException,              // 22000: training data that cannot give a model
   kOutOfMemory,                // 53200
+  kFeatureNotSupported,        // 0A000: a capability this installation lacks (libxgboost)
+  kExternalRoutine,            // 38000: a library pg_fraud calls failed (XGBoost)
   kInternal,                   // XX000: a bug
 };
 

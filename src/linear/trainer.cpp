@@ -312,6 +312,27 @@ void CheckHoldout(const TrainingOptions& options, const TrainingStats& stats, bo
 
 }  // namespace
 
+TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, PassRunner& runner,
+                            TrainingResult* result) {
+  spec.row_split =
+      spec.holdout > 0 ? runner.DrawRowSplit(spec) : std::nullopt;  // an exact holdout where the rows have positions
+  TrainingStats stats = runner.Statistics(spec);
+  stats.Settle();  // the moments' last batch, should the runner not have folded it in
+  runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
+                  " for training, " + Fixed(stats.holdout_rows, 0) + " held out, " + Fixed(stats.null_labels, 0) +
+                  " without a label");
+  CheckHoldout(options, stats, spec.row_split.has_value(), &result->notices);
+  if (stats.training_rows == 0) {
+    throw Error(ErrorCode::kDataException, "no labelled rows to train on",
+                "The source is empty, every label is NULL, or every row fell in the holdout.");
+  }
+  if (stats.training_positives == 0 || stats.training_positives == stats.training_rows) {
+    throw Error(ErrorCode::kDataException, "training needs both fraudulent and legitimate rows",
+                "Every labelled training row has the same label.");
+  }
+  return stats;
+}
+
 TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,
                      const TrainingOptions& options, PassRunner& runner) {
   TrainingResult result;
@@ -357,26 +378,10 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     spec.pipeline = runner.Threads() > 1;
   }
 
-  spec.row_split =
-      spec.holdout > 0 ? runner.DrawRowSplit(spec) : std::nullopt;  // an exact holdout where the rows have positions
-  TrainingStats stats = runner.Statistics(spec);
-  stats.Settle();  // the moments' last batch, should the runner not have folded it in
+  TrainingStats stats = RunStatistics(spec, options, runner, &result);
   // Complete: every row the pass read is in memory (not only the last worker's, say).
   const bool in_memory =
       stats.store.Complete() && static_cast<double>(stats.store.Rows()) == stats.training_rows + stats.holdout_rows;
-
-  runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +
-                  " for training, " + Fixed(stats.holdout_rows, 0) + " held out, " + Fixed(stats.null_labels, 0) +
-                  " without a label");
-  CheckHoldout(options, stats, spec.row_split.has_value(), &result.notices);
-  if (stats.training_rows == 0) {
-    throw Error(ErrorCode::kDataException, "no labelled rows to train on",
-                "The source is empty, every label is NULL, or every row fell in the holdout.");
-  }
-  if (stats.training_positives == 0 || stats.training_positives == stats.training_rows) {
-    throw Error(ErrorCode::kDataException, "training needs both fraudulent and legitimate rows",
-                "Every labelled training row has the same label.");
-  }
   spec.encoding = BuildEncoding(reading, stats, static_cast<size_t>(options.max_categories), &result.notices);
   if (spec.encoding.features.empty()) {
     throw Error(ErrorCode::kDataException, "no usable feature columns",

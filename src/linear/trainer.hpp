@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/errors.hpp"
 #include "linear/encoding.hpp"
 #include "evaluation/metrics.hpp"
 #include "model/model.hpp"
@@ -112,6 +113,15 @@ class PassRunner {
   virtual int Threads() { return 1; }
   // A progress line, e.g. "pass 3: 800000 rows, loss 0.231". May throw to cancel.
   virtual void Progress(const std::string& message) = 0;
+  // Throws when the statement is cancelled (the glue: CHECK_FOR_INTERRUPTS).
+  virtual void CheckCancel() {}
+  // One pass over the source in this thread: `row` hears every row's values (aligned with
+  // the spec's reading model, label last) and its position (RowSplit::Key; kNoPosition
+  // without a row split), until it returns false. Boosted trees read the rows this way.
+  using RowSink = std::function<bool(const FeatureValue* values, uint64_t position)>;
+  virtual void Stream(const PassSpec& /*spec*/, const RowSink& /*row*/) {
+    throw Error(ErrorCode::kFeatureNotSupported, "this source cannot be read row by row");
+  }
 };
 
 // The outcome of Train: the model (threshold and metrics set) and what to record about it.
@@ -121,6 +131,12 @@ struct TrainingResult {
   nlohmann::json training;  // rows, passes, convergence, options
   std::vector<std::string> notices;
 };
+
+// The statistics pass of `spec` (its row split drawn first when held out): the counts
+// checked (throws Error(kDataException) without rows of both classes), holdout notices
+// appended to result->notices, a progress line.
+TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, PassRunner& runner,
+                            TrainingResult* result);
 
 // Trains a model on `columns` to predict `label`; throws Error(kDataException) when the
 // data cannot give one (no rows, one class, no usable feature).

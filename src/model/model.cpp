@@ -181,10 +181,6 @@ double Feature::Contribution(const FeatureValue& v) const {
   throw Error(ErrorCode::kInternal, "unknown feature kind");
 }
 
-namespace {
-
-// The trees' inputs for one row into x (NaN: missing): a number, a boolean as 0/1, a one-hot
-// category as 1 or 0; converted to float32 as XGBoost reads its inputs.
 void TreeInputs(const Model& m, const FeatureValue* values, float* x) {
   std::string buffer;
   for (size_t i = 0; i < m.trees->inputs.size(); ++i) {
@@ -202,12 +198,17 @@ void TreeInputs(const Model& m, const FeatureValue* values, float* x) {
     } else if (f.kind == FeatureKind::kBoolean) {
       bool b;
       if (ReadBool(f, v, &b)) x[i] = b ? 1.0f : 0.0f;
+    } else if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) {
+      const int slot = ReadSlot(f, v);
+      if (slot >= 0) x[i] = static_cast<float>(slot);
     } else {
       double d;
       if (ReadNumber(f, v, &d)) x[i] = static_cast<float>(d);
     }
   }
 }
+
+namespace {
 
 // A row's inputs, in a buffer of this thread reused from row to row.
 const float* TreeRow(const Model& m, const FeatureValue* values) {

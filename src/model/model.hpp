@@ -136,4 +136,10 @@ struct Model {
   static double Sigmoid(double z) noexcept;
 };
 
+// The inputs of a gradient-boosting model's trees for one row (x: one float per
+// trees->inputs, NaN for missing): a number, a boolean as 0/1, an hour or weekday, a one-hot
+// category as 1 or 0; converted to float32 as XGBoost reads its inputs. Training feeds XGBoost
+// the same inputs the scoring reads.
+void TreeInputs(const Model& m, const FeatureValue* values, float* x);
+
 }  // namespace pgfraud

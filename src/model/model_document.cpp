@@ -97,13 +97,11 @@ Feature FeatureHead(const json& f, size_t index, std::string* where) {
 }
 
 // A feature of a gradient_boosting document: its name and kind (numeric, boolean,
-// categorical or history; "transform" for numbers); the trees hold the rest.
+// categorical, hour_of_day, day_of_week or history; "transform" for numbers); the trees hold
+// the rest. An hour or weekday is read by the trees as its number (0-23, 0-6).
 Feature ParseTreeFeature(const json& f, size_t index) {
   std::string where;
   Feature out = FeatureHead(f, index, &where);
-  if (out.kind == FeatureKind::kHourOfDay || out.kind == FeatureKind::kDayOfWeek) {
-    Invalid(where + ": the features of gradient_boosting are numeric, boolean, categorical or history");
-  }
   if (f.contains("transform")) {
     if (f["transform"] != "log1p" || out.kind != FeatureKind::kNumeric)
       Invalid(where + " \"transform\" must be \"log1p\", on a number");

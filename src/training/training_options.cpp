@@ -63,6 +63,48 @@ ThresholdStrategy ParseThreshold(const json& value) {
   return s;
 }
 
+// "algorithm" and the options of trees; each option belongs to one algorithm.
+void ParseBoosting(const json& options, TrainingOptions* o) {
+  if (options.contains("algorithm")) {
+    const json& a = options["algorithm"];
+    if (a != "logistic_regression" && a != "gradient_boosting")
+      Bad("\"algorithm\" must be \"logistic_regression\" or \"gradient_boosting\"");
+    o->boosting = a == "gradient_boosting";
+  }
+  static const std::vector<const char*> kLinear = {"l2", "max_iter", "tol", "warm_start_rows", "in_memory"};
+  static const std::vector<const char*> kTrees = {"trees",     "max_depth",  "learning_rate", "min_child_weight",
+                                       "subsample", "colsample_bytree", "reg_lambda", "reg_alpha",
+                                       "gamma",     "max_bin",    "threads"};
+  for (const char* name : o->boosting ? kLinear : kTrees) {
+    if (!options.contains(name)) continue;
+    if (o->boosting) Bad(std::string("\"") + name + "\" is an option of logistic regression, not of gradient_boosting");
+    Bad(std::string("\"") + name + "\" is an option of gradient_boosting",
+        "Give \"algorithm\": \"gradient_boosting\" to train boosted trees.");
+  }
+  if (!o->boosting) return;
+  BoostingOptions& b = o->boosting_options;
+  auto integer = [&](const char* name, int low, int high, int* out) {
+    if (!options.contains(name)) return;
+    const double x = Number(options[name], name, low, high);
+    if (x != std::floor(x)) Bad(std::string("\"") + name + "\" must be a whole number");
+    *out = static_cast<int>(x);
+  };
+  auto real = [&](const char* name, double low, double high, double* out) {
+    if (options.contains(name)) *out = Number(options[name], name, low, high);
+  };
+  integer("trees", 1, 10000, &b.trees);
+  integer("max_depth", 1, 16, &b.max_depth);  // within the 64 levels a document may have
+  integer("max_bin", 2, 4096, &b.max_bin);
+  integer("threads", 1, 256, &b.threads);
+  real("learning_rate", 1e-6, 1.0, &b.learning_rate);
+  real("min_child_weight", 0.0, 1e12, &b.min_child_weight);
+  real("subsample", 1e-6, 1.0, &b.subsample);
+  real("colsample_bytree", 1e-6, 1.0, &b.colsample_bytree);
+  real("reg_lambda", 0.0, 1e12, &b.reg_lambda);
+  real("reg_alpha", 0.0, 1e12, &b.reg_alpha);
+  real("gamma", 0.0, 1e12, &b.gamma);
+}
+
 }  // namespace
 
 TrainingOptions ParseTrainingOptions(const json& options) {
@@ -73,15 +115,18 @@ TrainingOptions ParseTrainingOptions(const json& options) {
       "features",      "exclude", "l2",         "class_weight", "max_iter",       "tol",
       "holdout",       "seed",    "threshold",  "activate",     "max_categories", "warm_start_rows",
       "in_memory",     "history", "holdout_by", "time_zone",    "holdout_column", "log1p",
-      "missing_values"};
+      "missing_values", "algorithm", "trees", "max_depth", "learning_rate", "min_child_weight",
+      "subsample",     "colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "max_bin", "threads"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",
           "Options: features, exclude, l2, class_weight, max_iter, tol, holdout, seed, threshold, "
           "activate, max_categories, warm_start_rows, in_memory, history, holdout_by, time_zone, holdout_column, "
-          "log1p, missing_values.");
+          "log1p, missing_values, algorithm; for gradient_boosting: trees, max_depth, learning_rate, "
+          "min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, max_bin, threads.");
     }
   }
+  ParseBoosting(options, &o);
   if (options.contains("features")) o.features = Names(options["features"], "features");
   if (options.contains("exclude")) o.exclude = Names(options["exclude"], "exclude");
   if (options.contains("log1p")) o.log1p = Names(options["log1p"], "log1p");

@@ -16,6 +16,22 @@ struct ThresholdStrategy {
   double target = 0.0;  // precision, recall or alert rate to reach; the value for kFixed
 };
 
+// The options of gradient-boosted trees (XGBoost's parameters of the same meaning, and
+// XGBoost's defaults).
+struct BoostingOptions {
+  int trees = 100;                // boosting rounds (num_boost_round)
+  int max_depth = 6;
+  double learning_rate = 0.3;     // eta
+  double min_child_weight = 1.0;
+  double subsample = 1.0;
+  double colsample_bytree = 1.0;
+  double reg_lambda = 1.0;        // L2 on leaf values
+  double reg_alpha = 0.0;         // L1 on leaf values
+  double gamma = 0.0;             // min_split_loss
+  int max_bin = 256;
+  int threads = 0;                // nthread; 0: the cores a query may use (the glue's)
+};
+
 // Parsed and validated training options, with their documented defaults.
 struct TrainingOptions {
   std::vector<std::string> features;  // empty: every usable column but the label
@@ -48,6 +64,11 @@ struct TrainingOptions {
   std::vector<std::string> log1p;
   // Texts read as missing values in every column, the label too (pandas' na_values).
   std::vector<std::string> missing_values;
+
+  // "algorithm": "gradient_boosting" (trees trained with libxgboost) instead of
+  // "logistic_regression", the default.
+  bool boosting = false;
+  BoostingOptions boosting_options;
 
   // The options as given, for the model's "training" record.
   nlohmann::json given = nlohmann::json::object();

@@ -123,10 +123,7 @@ json Tree(const json& t) {
 
 }  // namespace
 
-std::optional<json> XGBoostToDocument(const json& doc) {
-  if (!doc.is_object() || (!doc.contains("learner") && !doc.contains("xgboost"))) return std::nullopt;
-  const bool wrapped = doc.contains("xgboost");
-  const json& booster = wrapped ? doc["xgboost"] : doc;
+json XGBoostTrees(const json& booster) {
   const json& learner = At(booster, "learner", "the model");
   const std::string objective = At(At(learner, "objective", "the learner"), "name", "the objective").get<std::string>();
   if (objective != "binary:logistic" && objective != "reg:logistic") {
@@ -138,10 +135,23 @@ std::optional<json> XGBoostToDocument(const json& doc) {
   const json& params = At(learner, "learner_model_param", "the learner");
   const double base_score = NumberOrText(At(params, "base_score", "the model parameters"), "base_score");
   if (!(base_score > 0 && base_score < 1)) Invalid("base_score must be a probability strictly between 0 and 1");
-  const size_t features =
-      static_cast<size_t>(NumberOrText(At(params, "num_feature", "the model parameters"), "num_feature"));
   if (NumberOrText(params.value("num_class", json("0")), "num_class") > 1)
     Invalid("multi-class models are not supported");
+  json trees = json::array();
+  const json& model = At(gb, "model", "the booster");
+  for (const json& t : At(model, "trees", "the booster's model")) trees.push_back(Tree(t));
+  return {{"base_margin", std::log(base_score / (1.0 - base_score))}, {"trees", trees}};
+}
+
+std::optional<json> XGBoostToDocument(const json& doc) {
+  if (!doc.is_object() || (!doc.contains("learner") && !doc.contains("xgboost"))) return std::nullopt;
+  const bool wrapped = doc.contains("xgboost");
+  const json& booster = wrapped ? doc["xgboost"] : doc;
+  json trees = XGBoostTrees(booster);
+  const json& learner = booster["learner"];
+  const std::string objective = learner["objective"]["name"].get<std::string>();
+  const size_t features = static_cast<size_t>(
+      NumberOrText(At(learner["learner_model_param"], "num_feature", "the model parameters"), "num_feature"));
   const std::vector<Input> inputs =
       wrapped ? InputsFromWrapper(At(doc, "inputs", "the wrapper"), features) : InputsFromBooster(learner, features);
   // The document's features: each transaction key once, in the order the inputs first name it.
@@ -161,16 +171,14 @@ std::optional<json> XGBoostToDocument(const json& doc) {
     if (!in.if_missing.is_null()) one["if_missing"] = in.if_missing;
     ins.push_back(one);
   }
-  json trees = json::array();
-  const json& model = At(gb, "model", "the booster");
-  for (const json& t : At(model, "trees", "the booster's model")) trees.push_back(Tree(t));
-  json out = {
-      {"format", "pg_fraud.model/1"},
-      {"algorithm", "gradient_boosting"},
-      {"threshold", wrapped ? doc.value("threshold", 0.5) : 0.5},
-      {"features", feats},
-      {"trees", {{"base_margin", std::log(base_score / (1.0 - base_score))}, {"inputs", ins}, {"trees", trees}}},
-      {"training", {{"imported_from", "xgboost"}, {"objective", objective}, {"trees", trees.size()}}}};
+  trees["inputs"] = ins;
+  const size_t count = trees["trees"].size();
+  json out = {{"format", "pg_fraud.model/1"},
+              {"algorithm", "gradient_boosting"},
+              {"threshold", wrapped ? doc.value("threshold", 0.5) : 0.5},
+              {"features", feats},
+              {"trees", trees},
+              {"training", {{"imported_from", "xgboost"}, {"objective", objective}, {"trees", count}}}};
   if (booster.contains("version")) out["training"]["xgboost_version"] = booster["version"];
   if (wrapped && doc.contains("label")) out["label"] = doc["label"];
   // History features as inputs ("kind": "history", named as pg_fraud names them): the

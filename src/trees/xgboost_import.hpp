@@ -19,4 +19,8 @@ namespace pgfraud {
 // (no "learner" nor "xgboost" key). Throws Error(kInvalidModelDocument) on what it cannot map.
 std::optional<nlohmann::json> XGBoostToDocument(const nlohmann::json& doc);
 
+// The document's "trees" of an XGBoost booster (binary:logistic, gbtree): base_margin and
+// the trees, without "inputs". Throws Error(kInvalidModelDocument) on what it cannot map.
+nlohmann::json XGBoostTrees(const nlohmann::json& booster);
+
 }  // namespace pgfraud

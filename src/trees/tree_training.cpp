@@ -1,0 +1,253 @@
+// Gradient-boosted trees trained with libxgboost (see the header).
+#include "trees/tree_training.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "common/errors.hpp"
+#include "evaluation/reference.hpp"
+#include "model/model_document.hpp"
+#include "trees/booster_trainer.hpp"
+#include "trees/xgboost_import.hpp"
+
+namespace pgfraud {
+namespace {
+
+using nlohmann::json;
+
+std::string Fixed(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+std::string Text(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+// The model's features (one per encoded feature, in the encoding's order, so that drift
+// references attach as for logistic regression) and the trees' inputs: one per number,
+// boolean, hour or weekday, one per kept category of a categorical feature (one-hot; a
+// category not kept, and a missing value, give 0 in each).
+json FeaturesAndInputs(const Model& reading, const Encoding& encoding, json* inputs) {
+  json features = json::array();
+  *inputs = json::array();
+  for (size_t k = 0; k < encoding.features.size(); ++k) {
+    const EncodedFeature& e = encoding.features[k];
+    const Feature& f = reading.features[e.source];
+    json feature = {{"name", f.name}, {"kind", FeatureKindName(f.kind)}};
+    if (f.log1p) feature["transform"] = "log1p";
+    features.push_back(feature);
+    if (f.kind == FeatureKind::kCategorical) {
+      for (const std::string& c : e.categories) inputs->push_back({{"feature", k}, {"equals", c}});
+    } else {
+      inputs->push_back({{"feature", k}});
+    }
+  }
+  return features;
+}
+
+// XGBoost's parameters for the options, nthread and the seed included.
+BoosterParams Params(const TrainingOptions& options, int threads, size_t inputs) {
+  const BoostingOptions& b = options.boosting_options;
+  BoosterParams p;
+  p.rounds = b.trees;
+  p.threads = threads;
+  p.max_bin = b.max_bin;
+  p.inputs = inputs;
+  // Rows a batch: about 4 MB of inputs, at least 1,024 and at most 65,536 rows.
+  p.batch_rows = std::clamp<size_t>((size_t{1} << 20) / std::max<size_t>(inputs, 1), 1024, 65536);
+  p.booster = {{"objective", "binary:logistic"},
+               {"tree_method", "hist"},
+               {"nthread", std::to_string(threads)},
+               {"max_bin", std::to_string(b.max_bin)},
+               {"max_depth", std::to_string(b.max_depth)},
+               {"eta", Text(b.learning_rate)},
+               {"min_child_weight", Text(b.min_child_weight)},
+               {"subsample", Text(b.subsample)},
+               {"colsample_bytree", Text(b.colsample_bytree)},
+               {"lambda", Text(b.reg_lambda)},
+               {"alpha", Text(b.reg_alpha)},
+               {"gamma", Text(b.gamma)},
+               {"seed", std::to_string(options.seed % 2147483648ULL)},
+               {"verbosity", "0"}};
+  return p;
+}
+
+// Reads a row's values into the model's order (its features are a subset of the reading
+// model's) and tells whether it trains, is held out, or has no label.
+class RowRouter {
+ public:
+  RowRouter(const PassSpec& spec, const Model& reading, const Encoding& encoding, const Model& model)
+      : spec_(spec), reading_(reading), model_(model) {
+    for (const EncodedFeature& e : encoding.features) sources_.push_back(e.source);
+    values_.resize(sources_.size());
+  }
+  // The row's label, or nullopt without one; *held: whether the holdout has it.
+  std::optional<bool> Route(const FeatureValue* values, uint64_t position, bool* held) {
+    const size_t n = reading_.features.size();
+    std::optional<bool> label = ReadLabel(reading_.features[n - 1], values[n - 1]);
+    if (!label) return label;
+    *held = HeldOut(spec_.row_split ? &*spec_.row_split : nullptr, position, *label, spec_.seed, spec_.holdout,
+                    [&] { return HoldoutHash(values, n, *label, spec_.seed); });
+    for (size_t k = 0; k < sources_.size(); ++k) values_[k] = values[sources_[k]];
+    return label;
+  }
+  const FeatureValue* Values() const { return values_.data(); }
+  const Model& model() const { return model_; }
+
+ private:
+  const PassSpec& spec_;
+  const Model& reading_;
+  const Model& model_;
+  std::vector<size_t> sources_;
+  std::vector<FeatureValue> values_;
+};
+
+// Boosts on the training rows; returns XGBoost's JSON of the booster.
+std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRouter& router, double weights[2],
+                  PassRunner& runner, json* record) {
+  const XGBoostLibrary& lib = XGBoostLibrary::Load();
+  const int threads = options.boosting_options.threads > 0 ? options.boosting_options.threads : runner.Threads();
+  const BoosterParams params = Params(options, threads, router.model().trees->inputs.size());
+  const auto idle = [&runner] { runner.CheckCancel(); };
+  BoosterTrainer trainer(lib, params);
+  int passes = 0, round = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const BoosterTrainer::Event event = trainer.Wait(idle, &round);
+    if (event == BoosterTrainer::Event::kDone) break;
+    if (event == BoosterTrainer::Event::kRound) {
+      if (round == 1 || round == params.rounds || round % 10 == 0) {
+        runner.Progress("boosting round " + std::to_string(round) + " of " + std::to_string(params.rounds));
+      }
+      continue;
+    }
+    ++passes;
+    runner.Stream(spec, [&](const FeatureValue* values, uint64_t position) {
+      bool held = false;
+      const std::optional<bool> label = router.Route(values, position, &held);
+      if (!label || held) return true;
+      TreeInputs(router.model(), router.Values(), trainer.Row());
+      return trainer.EndRow(*label ? 1.0f : 0.0f, static_cast<float>(weights[*label ? 1 : 0]), idle);
+    });
+    trainer.EndPass(idle);
+    runner.Progress("pass " + std::to_string(passes + 1) + " (XGBoost reads the rows): " +
+                    std::to_string(trainer.Rows()) + " training rows");
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  *record = {{"library", "libxgboost " + lib.version},
+             {"passes_for_xgboost", passes},
+             {"rows_boosted", trainer.Rows()},
+             {"threads", threads},
+             {"seconds", std::round(seconds * 1000) / 1000},
+             {"parameters", json::object()}};
+  for (const auto& [name, value] : params.booster) (*record)["parameters"][name] = value;
+  (*record)["parameters"]["num_boost_round"] = params.rounds;
+  return trainer.TakeModel();
+}
+
+// One pass scoring every labelled row with the trained model: training rows' scores (for
+// the threshold) and the evaluation rows (held out; every row when none is).
+NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_sample, PassRunner& runner) {
+  NewtonAccumulator out(1, false);
+  runner.Stream(spec, [&](const FeatureValue* values, uint64_t position) {
+    bool held = false;
+    const std::optional<bool> label = router.Route(values, position, &held);
+    if (!label) return true;
+    const double logit = router.model().Logit(router.Values());
+    if (!held) out.training_scores.Add(logit, *label);
+    if (held || in_sample) out.AddEvaluation(*label, logit);
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+TrainingResult TrainTrees(const std::vector<TrainingColumn>& columns, const std::string& label,
+                          const TrainingOptions& options, PassRunner& runner) {
+  TrainingResult result;
+  PassSpec spec;
+  spec.columns = columns;
+  spec.label = label;
+  spec.seed = options.seed;
+  spec.holdout = options.holdout;
+  spec.category_capacity = std::max<size_t>(1000, 20 * static_cast<size_t>(options.max_categories));
+  spec.whole_rows = 0;    // no warm start: trees start from the base score
+  spec.store_budget = 0;  // and keep no rows: XGBoost keeps its quantised matrix
+  spec.missing_values = options.missing_values;
+  const Model reading = ReadingModel(columns, label, options.missing_values);
+  TrainingStats stats = RunStatistics(spec, options, runner, &result);
+  const Encoding encoding = BuildEncoding(reading, stats, static_cast<size_t>(options.max_categories), &result.notices);
+  if (encoding.features.empty()) {
+    throw Error(ErrorCode::kDataException, "no usable feature columns",
+                "Name numeric, text, boolean or date/time columns in the \"features\" option.");
+  }
+  for (const std::string& notice : result.notices) runner.Progress(notice);
+
+  // The document being built: features and inputs now, the trees once boosted (until then
+  // one leaf, which reads nothing).
+  json inputs;
+  const json leaf = {{"left", {-1}},        {"right", {-1}}, {"input", {0}}, {"threshold", {0}},
+                     {"default_left", {0}}, {"value", {0}},  {"cover", {1}}};
+  json doc = {{"format", "pg_fraud.model/1"},
+              {"algorithm", "gradient_boosting"},
+              {"features", FeaturesAndInputs(reading, encoding, &inputs)},
+              {"trees", {{"base_margin", 0.0}, {"inputs", inputs}, {"trees", {leaf}}}}};
+  Model shape = ModelFromJson(doc);  // reads the rows' inputs while boosting
+  RowRouter shaped(spec, reading, encoding, shape);
+  const double n = stats.training_rows, pos = stats.training_positives;
+  double weights[2] = {1.0, 1.0};
+  if (options.balanced) weights[1] = n / (2.0 * pos), weights[0] = n / (2.0 * (n - pos));
+  json booster_record;
+  const std::string booster = Boost(options, spec, shaped, weights, runner, &booster_record);
+  json trees = XGBoostTrees(json::parse(booster));
+  trees["inputs"] = inputs;
+  doc["trees"] = trees;
+  doc["label"] = label;
+  result.model = ModelFromJson(doc);
+
+  const bool in_sample = stats.holdout_rows == 0;
+  RowRouter router(spec, reading, encoding, result.model);
+  NewtonAccumulator evaluation = Evaluate(spec, router, in_sample, runner);
+  const ThresholdChoice threshold = ChooseThreshold(evaluation.training_scores, options.threshold);
+  result.metrics = pgfraud::Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
+  runner.Progress("evaluation: " + Fixed(result.metrics.rows, 0) +
+                  (in_sample ? " training rows (in-sample)" : " holdout rows") +
+                  (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
+  if (!options.missing_values.empty()) result.model.SetMissingValues(options.missing_values);
+  AttachReferences(result.model, encoding, stats);
+  result.model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
+                                     {"rows", in_sample ? "training" : "holdout"}};
+  result.model.threshold = threshold.probability;
+  result.model.threshold_logit = threshold.DocumentLogit();
+  result.model.metrics = result.metrics.ToJson();
+  result.model.metrics["in_sample"] = in_sample;
+  result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
+  result.model.metrics["threshold_chosen_on"] = "training rows";
+  auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
+  result.training = {{"options", options.given},
+                     {"algorithm", "gradient_boosting"},
+                     {"rows", count(stats.rows)},
+                     {"null_labels", count(stats.null_labels)},
+                     {"training_rows", count(stats.training_rows)},
+                     {"training_positives", count(stats.training_positives)},
+                     {"holdout_rows", count(stats.holdout_rows)},
+                     {"holdout_positives", count(stats.holdout_positives)},
+                     {"passes", 2 + booster_record["passes_for_xgboost"].get<int>()},
+                     {"in_memory", false},
+                     {"trees", result.model.trees->trees.size()},
+                     {"booster", booster_record},
+                     {"class_weight", options.balanced ? "balanced" : "none"},
+                     {"seed", options.seed},
+                     {"holdout", options.holdout},
+                     {"notices", result.notices}};
+  return result;
+}
+
+}  // namespace pgfraud
