@@ -19,6 +19,8 @@
 #include "training/distributed_source.hpp"
 #include "training/table_scan.hpp"
 #include "linear/trainer.hpp"
+#include "trees/tree_training.hpp"
+#include "values/row_values.hpp"
 #include "values/time_zones.hpp"
 
 namespace pgfraud {
@@ -274,6 +276,68 @@ class SpiRunner : public PassRunner {
     return NewtonAccumulator::Deserialize(bytes.data(), bytes.size());
   }
 
+  void CheckCancel() override {
+    PgCall([] { CHECK_FOR_INTERRUPTS(); });
+  }
+
+  // The rows of the source through a cursor, in this backend (boosted trees: XGBoost takes
+  // them from here), batch by batch: each batch's values are read in one PgCall and stay
+  // valid (texts point into the fetched tuples) until the sink has heard them.
+  void Stream(const PassSpec& spec, const RowSink& row) override {
+    const Model reading = ReadingModel(spec.columns, spec.label, spec.missing_values);
+    const size_t n = reading.features.size();
+    const bool positions = spec.row_split.has_value();
+    if (positions && !stream_positions_) throw Error(ErrorCode::kInternal, "a streamed pass has no tuple ids");
+    constexpr long kFetch = 4096;
+    std::vector<ColumnPlan> plans(n);
+    std::vector<FeatureValue> values(n * kFetch);
+    std::vector<uint64_t> keys(kFetch, RowSplit::kNoPosition);
+    std::vector<Datum> datums(n + 1);
+    std::unique_ptr<bool[]> nulls(new bool[n + 1]);
+    Portal portal = PgCall([&] {
+      SPIPlanPtr plan = SPI_prepare(stream_query_.c_str(), 0, nullptr);
+      if (plan == nullptr) elog(ERROR, "pg_fraud: could not plan the rows of a training pass");
+      return SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+    });
+    bool planned = false;
+    for (;;) {
+      uint64 count = 0;
+      PgCall([&] {
+        CHECK_FOR_INTERRUPTS();
+        SPI_cursor_fetch(portal, true, kFetch);
+        count = SPI_processed;
+        if (count == 0) return;
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        if (!planned) {
+          for (size_t i = 0; i < n; ++i) {
+            plans[i] = PlanValue(reading.features[i], SPI_gettypeid(desc, static_cast<int>(i) + 1),
+                                 static_cast<AttrNumber>(i + 1));
+          }
+          planned = true;
+        }
+        for (uint64 r = 0; r < count; ++r) {
+          heap_deform_tuple(SPI_tuptable->vals[r], desc, datums.data(), nulls.get());
+          RowFeatureValues(reading, plans.data(), datums.data(), nulls.get(), &values[r * n]);
+          if (positions && !nulls[n]) keys[r] = TuplePosition(*reinterpret_cast<ItemPointer>(DatumGetPointer(datums[n])));
+        }
+      });
+      bool more = count > 0;
+      for (uint64 r = 0; r < count && more; ++r) more = row(&values[r * n], keys[r]);
+      PgCall([] {
+        if (SPI_tuptable != nullptr) SPI_freetuptable(SPI_tuptable);
+      });
+      if (!more) break;
+    }
+    PgCall([&] { SPI_cursor_close(portal); });
+  }
+
+  // The query Stream reads (the source's columns as the reading model reads them, and the
+  // tuple id when `positions`).
+  void SetStreamQuery(std::string query, bool positions) {
+    stream_query_ = std::move(query);
+    stream_positions_ = positions;
+  }
+
   // Per pass over the shards of a Citus table, the bytes of state received from them.
   const std::vector<int64_t>& ShardBytes() const { return shard_bytes_; }
 
@@ -332,6 +396,8 @@ class SpiRunner : public PassRunner {
   }
 
   std::string query_;
+  std::string stream_query_;
+  bool stream_positions_ = false;
   bool direct_;                       // the passes read the table itself (not a query over it)
   bool positions_;                    // the passes give each row's tuple id (held out by row position)
   bool shards_;                       // the passes run on the shards of a Citus table
@@ -369,6 +435,18 @@ std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& s
   }
   if (*positions) arguments += ", t.ctid";
   return "SELECT " + schema + ".fraud_train_columns($1" + arguments + ") FROM " + source.qualified_name + " AS t";
+}
+
+// The query of a pass read row by row (SpiRunner::Stream): the columns the reading model
+// reads, in its order, then the tuple id with `positions`.
+std::string StreamQuery(const Source& source, const std::string& label, bool positions) {
+  const Model reading = ReadingModel(source.columns, label);
+  std::string columns;
+  for (const Feature& f : reading.features) {
+    columns += (columns.empty() ? "t." : ", t.") + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
+  }
+  if (positions) columns += ", t.ctid";
+  return "SELECT " + columns + " FROM " + source.qualified_name + " AS t";
 }
 
 // pg_class.reltuples of a table, materialized view or partitioned table; 0 when unknown.
@@ -575,7 +653,11 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   }
   SpiRunner runner(query, shards ? 0.0 : EstimatedRows(relid), relid, label, !history && !by_column && !shards,
                    positions, shards);
-  TrainingResult result = Train(source.columns, label, train_options, runner);
+  // Trees read the rows through a cursor here (over a Citus table too: the rows come to
+  // this node; docs/trees.md).
+  runner.SetStreamQuery(StreamQuery(source, label, positions), positions);
+  TrainingResult result = options.boosting ? TrainTrees(source.columns, label, train_options, runner)
+                                           : Train(source.columns, label, train_options, runner);
   if (shards) {
     result.training["distributed"] = {{"passes_over_shards", runner.ShardBytes().size()},
                                       {"bytes_received_per_pass", runner.ShardBytes()}};
