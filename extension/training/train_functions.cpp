@@ -318,7 +318,8 @@ class SpiRunner : public PassRunner {
         for (uint64 r = 0; r < count; ++r) {
           heap_deform_tuple(SPI_tuptable->vals[r], desc, datums.data(), nulls.get());
           RowFeatureValues(reading, plans.data(), datums.data(), nulls.get(), &values[r * n]);
-          if (positions && !nulls[n]) keys[r] = TuplePosition(*reinterpret_cast<ItemPointer>(DatumGetPointer(datums[n])));
+          if (positions && !nulls[n])
+            keys[r] = TuplePosition(*reinterpret_cast<ItemPointer>(DatumGetPointer(datums[n])));
         }
       });
       bool more = count > 0;
@@ -443,7 +444,8 @@ std::string StreamQuery(const Source& source, const std::string& label, bool pos
   const Model reading = ReadingModel(source.columns, label);
   std::string columns;
   for (const Feature& f : reading.features) {
-    columns += (columns.empty() ? "t." : ", t.") + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
+    columns +=
+        (columns.empty() ? "t." : ", t.") + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
   }
   if (positions) columns += ", t.ctid";
   return "SELECT " + columns + " FROM " + source.qualified_name + " AS t";

@@ -135,8 +135,7 @@ struct TrainingResult {
 // The statistics pass of `spec` (its row split drawn first when held out): the counts
 // checked (throws Error(kDataException) without rows of both classes), holdout notices
 // appended to result->notices, a progress line.
-TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, PassRunner& runner,
-                            TrainingResult* result);
+TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, PassRunner& runner, TrainingResult* result);
 
 // Trains a model on `columns` to predict `label`; throws Error(kDataException) when the
 // data cannot give one (no rows, one class, no usable feature).

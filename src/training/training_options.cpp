@@ -72,9 +72,9 @@ void ParseBoosting(const json& options, TrainingOptions* o) {
     o->boosting = a == "gradient_boosting";
   }
   static const std::vector<const char*> kLinear = {"l2", "max_iter", "tol", "warm_start_rows", "in_memory"};
-  static const std::vector<const char*> kTrees = {"trees",     "max_depth",  "learning_rate", "min_child_weight",
-                                       "subsample", "colsample_bytree", "reg_lambda", "reg_alpha",
-                                       "gamma",     "max_bin",    "threads"};
+  static const std::vector<const char*> kTrees = {"trees",     "max_depth",        "learning_rate", "min_child_weight",
+                                                  "subsample", "colsample_bytree", "reg_lambda",    "reg_alpha",
+                                                  "gamma",     "max_bin",          "threads"};
   for (const char* name : o->boosting ? kLinear : kTrees) {
     if (!options.contains(name)) continue;
     if (o->boosting) Bad(std::string("\"") + name + "\" is an option of logistic regression, not of gradient_boosting");
@@ -111,12 +111,37 @@ TrainingOptions ParseTrainingOptions(const json& options) {
   if (!options.is_object()) Bad("options must be a JSON object");
   TrainingOptions o;
   o.given = options;
-  static const std::set<std::string> kKnown = {
-      "features",      "exclude", "l2",         "class_weight", "max_iter",       "tol",
-      "holdout",       "seed",    "threshold",  "activate",     "max_categories", "warm_start_rows",
-      "in_memory",     "history", "holdout_by", "time_zone",    "holdout_column", "log1p",
-      "missing_values", "algorithm", "trees", "max_depth", "learning_rate", "min_child_weight",
-      "subsample",     "colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "max_bin", "threads"};
+  static const std::set<std::string> kKnown = {"features",
+                                               "exclude",
+                                               "l2",
+                                               "class_weight",
+                                               "max_iter",
+                                               "tol",
+                                               "holdout",
+                                               "seed",
+                                               "threshold",
+                                               "activate",
+                                               "max_categories",
+                                               "warm_start_rows",
+                                               "in_memory",
+                                               "history",
+                                               "holdout_by",
+                                               "time_zone",
+                                               "holdout_column",
+                                               "log1p",
+                                               "missing_values",
+                                               "algorithm",
+                                               "trees",
+                                               "max_depth",
+                                               "learning_rate",
+                                               "min_child_weight",
+                                               "subsample",
+                                               "colsample_bytree",
+                                               "reg_lambda",
+                                               "reg_alpha",
+                                               "gamma",
+                                               "max_bin",
+                                               "threads"};
   for (auto it = options.begin(); it != options.end(); ++it) {
     if (kKnown.count(it.key()) == 0) {
       Bad("unknown option \"" + it.key() + "\"",

@@ -19,17 +19,17 @@ struct ThresholdStrategy {
 // The options of gradient-boosted trees (XGBoost's parameters of the same meaning, and
 // XGBoost's defaults).
 struct BoostingOptions {
-  int trees = 100;                // boosting rounds (num_boost_round)
+  int trees = 100;  // boosting rounds (num_boost_round)
   int max_depth = 6;
-  double learning_rate = 0.3;     // eta
+  double learning_rate = 0.3;  // eta
   double min_child_weight = 1.0;
   double subsample = 1.0;
   double colsample_bytree = 1.0;
-  double reg_lambda = 1.0;        // L2 on leaf values
-  double reg_alpha = 0.0;         // L1 on leaf values
-  double gamma = 0.0;             // min_split_loss
+  double reg_lambda = 1.0;  // L2 on leaf values
+  double reg_alpha = 0.0;   // L1 on leaf values
+  double gamma = 0.0;       // min_split_loss
   int max_bin = 256;
-  int threads = 0;                // nthread; 0: the cores a query may use (the glue's)
+  int threads = 0;  // nthread; 0: the cores a query may use (the glue's)
 };
 
 // Parsed and validated training options, with their documented defaults.

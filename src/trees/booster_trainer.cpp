@@ -126,9 +126,7 @@ int BoosterTrainer::Next() {
     active_pass_ = ++passes_;
     changed_.notify_all();
   }
-  changed_.wait(lock, [&] {
-    return stop_ || (ready_ && ready_->pass == active_pass_) || ended_pass_ == active_pass_;
-  });
+  changed_.wait(lock, [&] { return stop_ || (ready_ && ready_->pass == active_pass_) || ended_pass_ == active_pass_; });
   if (stop_) return 0;
   if (!ready_ || ready_->pass != active_pass_) {
     active_pass_ = 0;

@@ -29,7 +29,7 @@ struct BoosterParams {
   std::vector<std::pair<std::string, std::string>> booster;  // XGBoosterSetParam's, in order
   int threads = 1;                                           // nthread, for the matrix too
   int max_bin = 256;
-  size_t inputs = 0;                                         // columns of a row
+  size_t inputs = 0;  // columns of a row
   size_t batch_rows = 32768;
 };
 

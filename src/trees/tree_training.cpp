@@ -136,8 +136,8 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
       return trainer.EndRow(*label ? 1.0f : 0.0f, static_cast<float>(weights[*label ? 1 : 0]), idle);
     });
     trainer.EndPass(idle);
-    runner.Progress("pass " + std::to_string(passes + 1) + " (XGBoost reads the rows): " +
-                    std::to_string(trainer.Rows()) + " training rows");
+    runner.Progress("pass " + std::to_string(passes + 1) +
+                    " (XGBoost reads the rows): " + std::to_string(trainer.Rows()) + " training rows");
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   *record = {{"library", "libxgboost " + lib.version},

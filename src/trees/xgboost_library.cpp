@@ -29,10 +29,10 @@ XGBoostLibrary Open() {
   void* handle = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = dlerror();
-    throw Error(ErrorCode::kFeatureNotSupported, "training gradient-boosted trees needs libxgboost, which is not installed",
+    throw Error(ErrorCode::kFeatureNotSupported,
+                "training gradient-boosted trees needs libxgboost, which is not installed",
                 std::string("Install Debian's libxgboost0 package (apt-get install libxgboost0); ") +
-                    (why != nullptr ? why : "dlopen failed") +
-                    ". Scoring boosted trees does not need it.");
+                    (why != nullptr ? why : "dlopen failed") + ". Scoring boosted trees does not need it.");
   }
   XGBoostLibrary lib;
   Bind(handle, "XGBGetLastError", &lib.GetLastError);

@@ -85,7 +85,8 @@ std::vector<TrainingColumn> Columns() {
 
 TrainingOptions Options(const char* extra = "") {
   return ParseTrainingOptions(nlohmann::json::parse(std::string(R"({"algorithm": "gradient_boosting", "trees": 30,
-      "max_depth": 4, "learning_rate": 0.2)") + extra + "}"));
+      "max_depth": 4, "learning_rate": 0.2)") + extra +
+                                                    "}"));
 }
 
 // XGBoost's own booster on the same inputs as one matrix: its margins for those inputs.
@@ -105,9 +106,12 @@ std::vector<float> XGBoostMargins(const std::vector<float>& x, const std::vector
   EXPECT_EQ(set_info(m, "label", y.data(), rows), 0);
   BoosterHandle b;
   EXPECT_EQ(booster_create(&m, 1, &b), 0);
-  const std::pair<const char*, const char*> params[] = {
-      {"objective", "binary:logistic"}, {"tree_method", "hist"}, {"max_depth", "4"}, {"eta", "0.2"},
-      {"nthread", "2"}, {"verbosity", "0"}};
+  const std::pair<const char*, const char*> params[] = {{"objective", "binary:logistic"},
+                                                        {"tree_method", "hist"},
+                                                        {"max_depth", "4"},
+                                                        {"eta", "0.2"},
+                                                        {"nthread", "2"},
+                                                        {"verbosity", "0"}};
   for (const auto& [k, v] : params) EXPECT_EQ(set_param(b, k, v), 0);
   for (int i = 0; i < options.boosting_options.trees; ++i) EXPECT_EQ(update(b, i, m), 0);
   bst_ulong len = 0;
