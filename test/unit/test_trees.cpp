@@ -157,7 +157,9 @@ TEST(Trees, BadDocumentsAreRefused) {
   EXPECT_TRUE(refused([](json& d) { d["trees"]["inputs"][0]["feature"] = "nope"; }));
   EXPECT_TRUE(refused([](json& d) { d.erase("trees"); }));
   EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"] = json::array(); }));
-  EXPECT_TRUE(refused([](json& d) { d["features"][0]["kind"] = "hour_of_day"; }));
+  EXPECT_TRUE(refused([](json& d) { d["features"][0]["kind"] = "weekday"; }));  // no such kind
+  // Hours and weekdays are read by the trees as their numbers (trained trees use them).
+  EXPECT_FALSE(refused([](json& d) { d["features"][0]["kind"] = "hour_of_day"; }));
 }
 
 }  // namespace
