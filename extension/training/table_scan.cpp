@@ -144,5 +144,43 @@ TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
   return stats;
 }
 
+void ScanRows(Oid relid, const PassSpec& spec, const PassRunner::RowSink& row) {
+  const Model reading = ReadingModel(spec.columns, spec.label, spec.missing_values);
+  const bool by_row = spec.row_split.has_value();
+  std::vector<FeatureValue> values(reading.features.size());
+  MemoryContext pass_context =
+      PgCall([] { return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud row scan", ALLOCSET_DEFAULT_SIZES); });
+  PgCall([&] {
+    MemoryContext caller = MemoryContextSwitchTo(pass_context);
+    MemoryContext row_context = AllocSetContextCreate(pass_context, "pg_fraud scanned row", ALLOCSET_SMALL_SIZES);
+    Relation rel = table_open(relid, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    auto* plans = static_cast<ColumnPlan*>(palloc(sizeof(ColumnPlan) * reading.features.size()));
+    PlanColumns(reading, desc, plans);
+    auto* datums = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
+    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+    TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
+    try {
+      for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
+        CHECK_FOR_INTERRUPTS();
+        MemoryContextSwitchTo(row_context);
+        heap_deform_tuple(tuple, desc, datums, nulls);
+        RowFeatureValues(reading, plans, datums, nulls, values.data());
+        const bool more = row(values.data(), by_row ? TuplePosition(tuple->t_self) : RowSplit::kNoPosition);
+        MemoryContextSwitchTo(pass_context);
+        MemoryContextReset(row_context);
+        if (!more) break;
+      }
+    } catch (...) {  // the sink's error (a bad value, XGBoost's, a cancel): leave in the caller's context
+      MemoryContextSwitchTo(caller);
+      throw;
+    }
+    table_endscan(scan);
+    table_close(rel, NoLock);
+    MemoryContextSwitchTo(caller);
+  });
+  PgCall([pass_context] { MemoryContextDelete(pass_context); });
+}
+
 }  // namespace glue
 }  // namespace pgfraud

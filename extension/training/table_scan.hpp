@@ -27,5 +27,10 @@ uint64_t TuplePosition(const ItemPointerData& tid);
 // each row is held out by its tuple id.
 TrainingStats ScanStatistics(Oid relid, const PassSpec& spec);
 
+// Every row of `relid` read as ScanStatistics reads them, each handed to `row` with its
+// position (kNoPosition without a row split) until it returns false: the passes boosted trees
+// make. A row's values are valid only during its call (texts point into the page).
+void ScanRows(Oid relid, const PassSpec& spec, const PassRunner::RowSink& row);
+
 }  // namespace glue
 }  // namespace pgfraud

@@ -284,6 +284,8 @@ class SpiRunner : public PassRunner {
   // them from here), batch by batch: each batch's values are read in one PgCall and stay
   // valid (texts point into the fetched tuples) until the sink has heard them.
   void Stream(const PassSpec& spec, const RowSink& row) override {
+    // A plain table is read directly, as the statistics pass reads it (no executor, no copy).
+    if (direct_ && CanScanDirectly(relid_)) return ScanRows(relid_, spec, row);
     const Model reading = ReadingModel(spec.columns, spec.label, spec.missing_values);
     const size_t n = reading.features.size();
     const bool positions = spec.row_split.has_value();

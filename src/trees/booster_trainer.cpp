@@ -1,6 +1,7 @@
 // Boosting rounds on a thread, rows handed over by the caller (see the header).
 #include "trees/booster_trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -97,14 +98,16 @@ bool BoosterTrainer::Deliver(const std::function<void()>& idle) {
   return true;
 }
 
-void BoosterTrainer::EndPass(const std::function<void()>& idle) {
-  if (filling_->rows > 0 && !Deliver(idle)) return;
+bool BoosterTrainer::EndPass(const std::function<void()>& idle) {
+  if (filling_->rows > 0 && !Deliver(idle)) return false;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (active_pass_ == served_pass_) {
+  const bool whole = active_pass_ == served_pass_;
+  if (whole) {
     ended_pass_ = served_pass_;
     pass_rows_ = counted_rows_;
   }
   changed_.notify_all();
+  return whole;
 }
 
 void BoosterTrainer::ResetCallback(DataIterHandle self) {

@@ -57,7 +57,8 @@ class BoosterTrainer {
     if (++filling_->rows < params_.batch_rows) return true;
     return Deliver(idle);
   }
-  void EndPass(const std::function<void()>& idle);
+  // Ends the pass; false when XGBoost restarted it before its end (it asks for another).
+  bool EndPass(const std::function<void()>& idle);
 
   // The booster as XGBoost saves it (JSON), after kDone.
   std::string TakeModel() { return std::move(model_); }

@@ -24,6 +24,15 @@ struct Tree {
   std::vector<double> cover;          // every node: the training rows' hessian sum (TreeSHAP)
   std::vector<double> mean;           // every node: the cover-weighted mean of its leaves (derived)
   int depth = 0;                      // derived
+  // Derived: each node in 16 bytes, read once per level when scoring: a split's threshold, or
+  // a leaf's value; the input it reads (the top bit: missing values go left); the children
+  // (left -1 at a leaf).
+  struct Packed {
+    float threshold_or_value;
+    uint32_t input_default;
+    int32_t left, right;
+  };
+  std::vector<Packed> packed;
 
   bool IsLeaf(size_t node) const { return left[node] < 0; }
   size_t Nodes() const { return left.size(); }
@@ -53,6 +62,9 @@ struct TreeEnsemble {
   void Prepare();
   // The margin (log-odds) of a row of inputs (NaN: missing), summed in float32.
   float Margin(const float* x) const;
+  // The margins of `rows` rows of inputs (row-major, inputs.size() a row), each equal to
+  // Margin of its row: tree by tree over blocks of rows, so that a tree's nodes stay in cache.
+  void Margins(const float* x, size_t rows, float* out) const;
   // Each input's TreeSHAP value for a row (phi[0 .. inputs)); they add up, with
   // expected_margin, to the margin.
   void Shap(const float* x, double* phi) const;

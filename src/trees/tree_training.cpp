@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/errors.hpp"
+#include "common/parallel_ranges.hpp"
 #include "evaluation/reference.hpp"
 #include "model/model_document.hpp"
 #include "trees/booster_trainer.hpp"
@@ -152,18 +153,40 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
 }
 
 // One pass scoring every labelled row with the trained model: training rows' scores (for
-// the threshold) and the evaluation rows (held out; every row when none is).
+// the threshold) and the evaluation rows (held out; every row when none is). Each row's
+// inputs are read as it comes (its values live only during its call); the trees run over
+// batches of them on the runner's threads.
 NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_sample, PassRunner& runner) {
+  constexpr size_t kBatch = 16384;
+  const TreeEnsemble& trees = *router.model().trees;
+  const size_t width = trees.inputs.size();
+  const int threads = runner.Threads();
+  std::vector<float> x(kBatch * width);
+  std::vector<float> margins(kBatch);
+  std::vector<uint8_t> labels(kBatch), held(kBatch);
+  size_t rows = 0;
   NewtonAccumulator out(1, false);
+  const auto flush = [&] {
+    ForEachRange(rows, 1024, threads, [&](int, size_t begin, size_t end) {
+      trees.Margins(&x[begin * width], end - begin, &margins[begin]);
+    });
+    for (size_t r = 0; r < rows; ++r) {
+      if (!held[r]) out.training_scores.Add(margins[r], labels[r] != 0);
+      if (held[r] || in_sample) out.AddEvaluation(labels[r] != 0, margins[r]);
+    }
+    rows = 0;
+  };
   runner.Stream(spec, [&](const FeatureValue* values, uint64_t position) {
-    bool held = false;
-    const std::optional<bool> label = router.Route(values, position, &held);
+    bool is_held = false;
+    const std::optional<bool> label = router.Route(values, position, &is_held);
     if (!label) return true;
-    const double logit = router.model().Logit(router.Values());
-    if (!held) out.training_scores.Add(logit, *label);
-    if (held || in_sample) out.AddEvaluation(*label, logit);
+    TreeInputs(router.model(), router.Values(), &x[rows * width]);
+    labels[rows] = *label ? 1 : 0;
+    held[rows] = is_held ? 1 : 0;
+    if (++rows == kBatch) flush();
     return true;
   });
+  flush();
   return out;
 }
 

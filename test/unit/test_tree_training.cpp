@@ -147,6 +147,12 @@ TEST(TreeTraining, ScoresAsXGBoostTrainedOnTheSameMatrix) {
   double worst = 0;
   for (size_t i = 0; i < rows.size(); ++i) worst = std::max(worst, std::fabs(m.Logit(values[i].data()) - theirs[i]));
   EXPECT_LT(worst, 1e-5);
+  // The block scorer gives each row's Margin exactly (the same float32 additions).
+  std::vector<float> block(rows.size());
+  m.trees->Margins(x.data(), rows.size(), block.data());
+  size_t differ = 0;
+  for (size_t i = 0; i < rows.size(); ++i) differ += block[i] != m.trees->Margin(&x[i * cols]);
+  EXPECT_EQ(differ, 0u);
   // A document that survives its round trip, scoring alike.
   Model back = ModelFromJson(ModelToJson(m));
   EXPECT_DOUBLE_EQ(back.Logit(values[3].data()), m.Logit(values[3].data()));
