@@ -183,68 +183,43 @@ void TreeEnsemble::Prepare() {
 
 namespace {
 
-// One step down from node n for a row (a leaf stays where it is), without a branch on the
-// row's value: a split goes left when v < threshold in float32, or v is missing (NaN) and
-// missing values go left. A leaf's input is 0 and its left -1.
-inline int32_t Step(const Tree::Packed* p, int32_t n, const float* x) {
-  const Tree::Packed& d = p[n];
-  const float v = x[d.input_default & 0x7fffffffu];
-  // Integer masks, so that the compiler emits no branch on a comparison the data decides.
-  const int32_t below = static_cast<int32_t>(v < d.threshold_or_value);
-  const int32_t missing = static_cast<int32_t>(std::isnan(v)) & static_cast<int32_t>(d.input_default >> 31);
-  const int32_t left = -(below | missing);  // all ones: go left
-  const int32_t next = (d.left & left) | (d.right & ~left);
-  const int32_t leaf = d.left >> 31;  // all ones at a leaf
-  return (n & leaf) | (next & ~leaf);
-}
-
-// The value of the leaf a row ends in, as Tree::Leaf finds it: `depth` steps (a tree's
-// depth), so the only branch is the loop's, the same for every row.
-inline float LeafValue(const Tree::Packed* p, int depth, const float* x) {
+// The value of the leaf a row ends in, as Tree::Leaf finds it, on the packed nodes (one
+// 16-byte read a level). The walk branches on the row's values: on transactions most rows
+// take the same side of most splits, and a predicted branch lets the processor load the next
+// node before the comparison is done. (A branch-free walk, tried, was 2x faster on uniformly
+// random features and 2.3x slower on generated transactions.)
+inline float LeafValue(const Tree::Packed* p, const float* x) {
   int32_t n = 0;
-  for (int level = 0; level < depth; ++level) n = Step(p, n, x);
+  while (p[n].left >= 0) {
+    const Tree::Packed& d = p[n];
+    const float v = x[d.input_default & 0x7fffffffu];
+    if (std::isnan(v)) {
+      n = (d.input_default >> 31) != 0 ? d.left : d.right;
+    } else {
+      n = v < d.threshold_or_value ? d.left : d.right;
+    }
+  }
   return p[n].threshold_or_value;
 }
 
 }  // namespace
 
 void TreeEnsemble::Margins(const float* x, size_t rows, float* out) const {
-  constexpr size_t kBlock = 64, kLanes = 8;  // 8 rows walk a tree side by side
+  constexpr size_t kBlock = 64;
   const size_t width = inputs.size();
   for (size_t begin = 0; begin < rows; begin += kBlock) {
     const size_t end = std::min(rows, begin + kBlock);
     for (size_t r = begin; r < end; ++r) out[r] = base_margin;
     for (const Tree& t : trees) {  // the same order of float32 additions as Margin
       const Tree::Packed* p = t.packed.data();
-      size_t r = begin;
-      for (; r + kLanes <= end; r += kLanes) {
-        int32_t n[kLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int level = 0; level < t.depth; ++level) {
-          for (size_t k = 0; k < kLanes; ++k) n[k] = Step(p, n[k], x + (r + k) * width);
-        }
-        for (size_t k = 0; k < kLanes; ++k) out[r + k] += p[n[k]].threshold_or_value;
-      }
-      for (; r < end; ++r) out[r] += LeafValue(p, t.depth, x + r * width);
+      for (size_t r = begin; r < end; ++r) out[r] += LeafValue(p, x + r * width);
     }
   }
 }
 
 float TreeEnsemble::Margin(const float* x) const {
-  // Four trees walked side by side (independent chains of loads), their leaves then added
-  // in tree order, as XGBoost adds them.
   float margin = base_margin;
-  const size_t count = trees.size();
-  size_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const Tree* t[4] = {&trees[i], &trees[i + 1], &trees[i + 2], &trees[i + 3]};
-    int32_t n[4] = {0, 0, 0, 0};
-    const int depth = std::max(std::max(t[0]->depth, t[1]->depth), std::max(t[2]->depth, t[3]->depth));
-    for (int level = 0; level < depth; ++level) {
-      for (int k = 0; k < 4; ++k) n[k] = Step(t[k]->packed.data(), n[k], x);
-    }
-    for (int k = 0; k < 4; ++k) margin += t[k]->packed[static_cast<size_t>(n[k])].threshold_or_value;
-  }
-  for (; i < count; ++i) margin += LeafValue(trees[i].packed.data(), trees[i].depth, x);
+  for (const Tree& t : trees) margin += LeafValue(t.packed.data(), x);
   return margin;
 }
 
