@@ -19,3 +19,4 @@ section history.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"
 section views.py --rows "$BENCH_MEMORY_ROWS"
 section trees.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"
 section trees_training.py --rows "$BENCH_ROWS" --runs "$BENCH_RUNS"
+section service_models.py
