@@ -183,6 +183,29 @@ TEST(TreeTraining, ACancelStopsWithinARound) {
   EXPECT_EQ(runner.lines.back().find("boosting round 10 "), 0u);
 }
 
+TEST(TreeTraining, XGBoostErrorsBecomeErrorsWithItsMessage) {
+  const XGBoostLibrary& lib = XGBoostLibrary::Load();
+  try {
+    lib.Check(lib.DMatrixFree(nullptr), "free a matrix");
+    FAIL() << "freeing no matrix succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kExternalRoutine);
+    EXPECT_STREQ(e.what(), "XGBoost failed to free a matrix");
+    EXPECT_FALSE(e.detail().empty());
+    EXPECT_EQ(e.detail().find("Stack trace"), std::string::npos);
+  }
+  // A parameter XGBoost refuses, met on its thread while training: the same error, in the caller.
+  StreamRunner runner(Rows(2000, 5));
+  TrainingOptions options = Options();
+  options.boosting_options.max_depth = -1;  // past the options' own checks
+  try {
+    TrainTrees(Columns(), "fraud", options, runner);
+    FAIL() << "max_depth -1 trained";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kExternalRoutine) << e.what();
+  }
+}
+
 TEST(TreeTraining, OptionsBelongToTheirAlgorithm) {
   auto parse = [](const char* text) { return ParseTrainingOptions(nlohmann::json::parse(text)); };
   EXPECT_THROW(parse(R"({"trees": 10})"), Error);
