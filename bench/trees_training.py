@@ -105,7 +105,7 @@ def main():
             ("", f"{t_ours:.2f} s", f"{t_exp:.2f} s fetch+pandas+train+import", f"{t_ours / t_exp:.2f}", "<= 0.5",
              "yes" if t_ours / t_exp <= 0.5 else "no")]
     print_table(rows, f"Training boosted trees ({args.runs} alternated runs, medians; 2 threads each)")
-    print(f"  pg_fraud: boosting rounds {boosting} s of {t_ours:.2f} s; in-sample ROC AUC {float(auc):.4f}; "
+    print(f"  pg_fraud: XGBoost (its passes over the rows and the rounds) {boosting} s of {t_ours:.2f} s; in-sample ROC AUC {float(auc):.4f}; "
           f"peak backend memory (VmHWM) {max(peaks) / 1024:.0f} MB for {args.rows:,} rows "
           f"(goal at 10,000,000 rows: <= 1.5 GB; run with --rows 10000000)")
     cur.execute("SELECT fraud_retire_model(n) FROM unnest(ARRAY['btt_gb', 'btt_import']) n")

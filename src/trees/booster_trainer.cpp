@@ -208,8 +208,24 @@ void BoosterTrainer::Train() {
   const char* bytes = nullptr;
   lib_.Check(lib_.BoosterSaveModelToBuffer(h.booster, "{\"format\": \"json\"}", &length, &bytes), "save the model");
   std::string model(bytes, length);
+  // The training rows' margins (type 1) and labels, from the matrix.
+  const bst_ulong* shape = nullptr;
+  bst_ulong dims = 0, rows = 0;
+  const float* margins = nullptr;
+  const float* labels = nullptr;
+  lib_.Check(lib_.BoosterPredictFromDMatrix(h.booster, h.matrix,
+                                            "{\"type\": 1, \"training\": false, \"iteration_begin\": 0, "
+                                            "\"iteration_end\": 0, \"strict_shape\": false}",
+                                            &shape, &dims, &margins),
+             "predict the training rows");
+  std::vector<float> margin_copy(margins, margins + (dims > 0 ? shape[0] : 0));
+  lib_.Check(lib_.DMatrixGetFloatInfo(h.matrix, "label", &rows, &labels), "read the training labels");
+  if (rows != margin_copy.size()) throw Error(ErrorCode::kInternal, "XGBoost's margins and labels differ in count");
+  std::vector<float> label_copy(labels, labels + rows);
   std::lock_guard<std::mutex> lock(mutex_);
   model_ = std::move(model);
+  margins_ = std::move(margin_copy);
+  labels_ = std::move(label_copy);
   done_ = true;
   changed_.notify_all();
 }

@@ -62,6 +62,11 @@ class BoosterTrainer {
 
   // The booster as XGBoost saves it (JSON), after kDone.
   std::string TakeModel() { return std::move(model_); }
+  // After kDone: the margin XGBoost predicts for each row of its matrix (the training rows,
+  // in the order it read them) and each row's label. Its prediction on the quantised matrix
+  // equals its prediction on the rows themselves, and pg_fraud's evaluator gives XGBoost's.
+  std::vector<float> TakeMargins() { return std::move(margins_); }
+  std::vector<float> TakeLabels() { return std::move(labels_); }
   // Rows of the last complete pass: what XGBoost trained on.
   uint64_t Rows() const { return pass_rows_; }
 
@@ -103,6 +108,7 @@ class BoosterTrainer {
   bool stop_ = false, done_ = false;
   std::exception_ptr error_;
   std::string model_;
+  std::vector<float> margins_, labels_;
   std::thread thread_;
 };
 

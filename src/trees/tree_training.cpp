@@ -111,7 +111,7 @@ class RowRouter {
 
 // Boosts on the training rows; returns XGBoost's JSON of the booster.
 std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRouter& router, double weights[2],
-                  PassRunner& runner, json* record) {
+                  PassRunner& runner, json* record, std::vector<float>* margins, std::vector<float>* labels) {
   const XGBoostLibrary& lib = XGBoostLibrary::Load();
   const int threads = options.boosting_options.threads > 0 ? options.boosting_options.threads : runner.Threads();
   const BoosterParams params = Params(options, threads, router.model().trees->inputs.size());
@@ -149,40 +149,44 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
              {"parameters", json::object()}};
   for (const auto& [name, value] : params.booster) (*record)["parameters"][name] = value;
   (*record)["parameters"]["num_boost_round"] = params.rounds;
+  *margins = trainer.TakeMargins();
+  *labels = trainer.TakeLabels();
   return trainer.TakeModel();
 }
 
-// One pass scoring every labelled row with the trained model: training rows' scores (for
-// the threshold) and the evaluation rows (held out; every row when none is). Each row's
-// inputs are read as it comes (its values live only during its call); the trees run over
-// batches of them on the runner's threads.
-NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_sample, PassRunner& runner) {
+// The training rows' scores (for the threshold; and the evaluation rows when none is held
+// out) from XGBoost's margins of its matrix, and one pass scoring the held-out rows with
+// pg_fraud's evaluator, when there are any. Each row's inputs are read as it comes (its values
+// live only during its call); the trees run over batches of them on the runner's threads.
+NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_sample, const std::vector<float>& margins,
+                           const std::vector<float>& labels, PassRunner& runner) {
   constexpr size_t kBatch = 16384;
   const TreeEnsemble& trees = *router.model().trees;
   const size_t width = trees.inputs.size();
   const int threads = runner.Threads();
   std::vector<float> x(kBatch * width);
-  std::vector<float> margins(kBatch);
-  std::vector<uint8_t> labels(kBatch), held(kBatch);
-  size_t rows = 0;
   NewtonAccumulator out(1, false);
+  for (size_t r = 0; r < margins.size(); ++r) {
+    out.training_scores.Add(margins[r], labels[r] != 0);
+    if (in_sample) out.AddEvaluation(labels[r] != 0, margins[r]);
+  }
+  if (in_sample) return out;
+  std::vector<float> held_margins(kBatch);
+  std::vector<uint8_t> held_labels(kBatch);
+  size_t rows = 0;
   const auto flush = [&] {
     ForEachRange(rows, 1024, threads, [&](int, size_t begin, size_t end) {
-      trees.Margins(&x[begin * width], end - begin, &margins[begin]);
+      trees.Margins(&x[begin * width], end - begin, &held_margins[begin]);
     });
-    for (size_t r = 0; r < rows; ++r) {
-      if (!held[r]) out.training_scores.Add(margins[r], labels[r] != 0);
-      if (held[r] || in_sample) out.AddEvaluation(labels[r] != 0, margins[r]);
-    }
+    for (size_t r = 0; r < rows; ++r) out.AddEvaluation(held_labels[r] != 0, held_margins[r]);
     rows = 0;
   };
   runner.Stream(spec, [&](const FeatureValue* values, uint64_t position) {
     bool is_held = false;
     const std::optional<bool> label = router.Route(values, position, &is_held);
-    if (!label) return true;
+    if (!label || !is_held) return true;
     TreeInputs(router.model(), router.Values(), &x[rows * width]);
-    labels[rows] = *label ? 1 : 0;
-    held[rows] = is_held ? 1 : 0;
+    held_labels[rows] = *label ? 1 : 0;
     if (++rows == kBatch) flush();
     return true;
   });
@@ -228,7 +232,8 @@ TrainingResult TrainTrees(const std::vector<TrainingColumn>& columns, const std:
   double weights[2] = {1.0, 1.0};
   if (options.balanced) weights[1] = n / (2.0 * pos), weights[0] = n / (2.0 * (n - pos));
   json booster_record;
-  const std::string booster = Boost(options, spec, shaped, weights, runner, &booster_record);
+  std::vector<float> margins, labels;
+  const std::string booster = Boost(options, spec, shaped, weights, runner, &booster_record, &margins, &labels);
   json trees = XGBoostTrees(json::parse(booster));
   trees["inputs"] = inputs;
   doc["trees"] = trees;
@@ -237,7 +242,7 @@ TrainingResult TrainTrees(const std::vector<TrainingColumn>& columns, const std:
 
   const bool in_sample = stats.holdout_rows == 0;
   RowRouter router(spec, reading, encoding, result.model);
-  NewtonAccumulator evaluation = Evaluate(spec, router, in_sample, runner);
+  NewtonAccumulator evaluation = Evaluate(spec, router, in_sample, margins, labels, runner);
   const ThresholdChoice threshold = ChooseThreshold(evaluation.training_scores, options.threshold);
   result.metrics = pgfraud::Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
   runner.Progress("evaluation: " + Fixed(result.metrics.rows, 0) +
@@ -262,7 +267,7 @@ TrainingResult TrainTrees(const std::vector<TrainingColumn>& columns, const std:
                      {"training_positives", count(stats.training_positives)},
                      {"holdout_rows", count(stats.holdout_rows)},
                      {"holdout_positives", count(stats.holdout_positives)},
-                     {"passes", 2 + booster_record["passes_for_xgboost"].get<int>()},
+                     {"passes", (in_sample ? 1 : 2) + booster_record["passes_for_xgboost"].get<int>()},
                      {"in_memory", false},
                      {"trees", result.model.trees->trees.size()},
                      {"booster", booster_record},

@@ -42,6 +42,8 @@ XGBoostLibrary Open() {
   Bind(handle, "XGQuantileDMatrixCreateFromCallback", &lib.QuantileDMatrixCreateFromCallback);
   Bind(handle, "XGDMatrixSetFloatInfo", &lib.DMatrixSetFloatInfo);
   Bind(handle, "XGDMatrixFree", &lib.DMatrixFree);
+  Bind(handle, "XGDMatrixGetFloatInfo", &lib.DMatrixGetFloatInfo);
+  Bind(handle, "XGBoosterPredictFromDMatrix", &lib.BoosterPredictFromDMatrix);
   Bind(handle, "XGBoosterCreate", &lib.BoosterCreate);
   Bind(handle, "XGBoosterFree", &lib.BoosterFree);
   Bind(handle, "XGBoosterSetParam", &lib.BoosterSetParam);

@@ -19,6 +19,8 @@ struct XGBoostLibrary {
   decltype(&XGQuantileDMatrixCreateFromCallback) QuantileDMatrixCreateFromCallback = nullptr;
   decltype(&XGDMatrixSetFloatInfo) DMatrixSetFloatInfo = nullptr;
   decltype(&XGDMatrixFree) DMatrixFree = nullptr;
+  decltype(&XGDMatrixGetFloatInfo) DMatrixGetFloatInfo = nullptr;
+  decltype(&XGBoosterPredictFromDMatrix) BoosterPredictFromDMatrix = nullptr;
   decltype(&XGBoosterCreate) BoosterCreate = nullptr;
   decltype(&XGBoosterFree) BoosterFree = nullptr;
   decltype(&XGBoosterSetParam) BoosterSetParam = nullptr;

@@ -128,8 +128,9 @@ TEST(TreeTraining, ScoresAsXGBoostTrainedOnTheSameMatrix) {
   ASSERT_TRUE(result.model.trees);
   EXPECT_EQ(result.model.trees->trees.size(), 30u);
   EXPECT_EQ(result.training["booster"]["rows_boosted"].get<uint64_t>(), rows.size());
-  // XGBoost asked for its passes and one more scored every row.
-  EXPECT_EQ(runner.streams, result.training["booster"]["passes_for_xgboost"].get<int>() + 1);
+  // XGBoost asked for its passes; with nothing held out, no pass more (its margins of the
+  // training rows give the threshold and the in-sample metrics).
+  EXPECT_EQ(runner.streams, result.training["booster"]["passes_for_xgboost"].get<int>());
   // The same inputs as one matrix (amount, the kept countries one-hot, online).
   const Model& m = result.model;
   const size_t cols = m.trees->inputs.size();
@@ -153,6 +154,21 @@ TEST(TreeTraining, ScoresAsXGBoostTrainedOnTheSameMatrix) {
   size_t differ = 0;
   for (size_t i = 0; i < rows.size(); ++i) differ += block[i] != m.trees->Margin(&x[i * cols]);
   EXPECT_EQ(differ, 0u);
+  // Those metrics and that threshold are the ones pg_fraud's own scores of the rows give.
+  ScoreHistogram ours;
+  double loss = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double z = m.Logit(values[i].data());
+    ours.Add(z, rows[i].fraud);
+    loss += Softplus(z) - (rows[i].fraud ? z : 0.0);
+  }
+  const ThresholdChoice chosen = ChooseThreshold(ours, options.threshold);
+  EXPECT_EQ(chosen.logit, *m.threshold_logit);
+  const Metrics mine = Evaluate(ours, loss, chosen);
+  EXPECT_EQ(mine.tp, result.metrics.tp);
+  EXPECT_EQ(mine.fp, result.metrics.fp);
+  EXPECT_DOUBLE_EQ(*mine.roc_auc, *result.metrics.roc_auc);
+  EXPECT_NEAR(*mine.log_loss, *result.metrics.log_loss, 1e-9);
   // A document that survives its round trip, scoring alike.
   Model back = ModelFromJson(ModelToJson(m));
   EXPECT_DOUBLE_EQ(back.Logit(values[3].data()), m.Logit(values[3].data()));
