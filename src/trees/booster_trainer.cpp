@@ -74,10 +74,31 @@ BoosterTrainer::Event BoosterTrainer::Wait(const std::function<void()>& idle, in
   return event;
 }
 
+// Stops XGBoost (its next callback ends the pass, its thread returns) and raises `message`:
+// a source whose passes differ must never reach a matrix sized by an earlier pass.
+void BoosterTrainer::Refuse(std::unique_lock<std::mutex>& lock, const std::string& message) {
+  if (!error_) {
+    try {
+      throw Error(ErrorCode::kDataException, message,
+                  "Boosted trees read the source once per XGBoost pass; train on a table, or on a view "
+                  "without volatile functions, whose rows do not change during training.");
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+  stop_ = true;
+  changed_.notify_all();
+  lock.unlock();
+  std::rethrow_exception(error_);
+}
+
 bool BoosterTrainer::Deliver(const std::function<void()>& idle) {
   std::unique_lock<std::mutex> lock(mutex_);
   WaitFor(lock, idle, [&] { return !ready_ || active_pass_ != served_pass_ || error_ || stop_; });
   if (error_) std::rethrow_exception(error_);
+  if (pass_rows_ > 0 && counted_rows_ + filling_->rows > pass_rows_ && active_pass_ == served_pass_) {
+    Refuse(lock, "the source gave more training rows on a later pass of XGBoost's than on the first");
+  }
   if (active_pass_ != served_pass_ || stop_) {  // XGBoost restarted its pass: this one is over
     filling_->rows = 0;
     return false;
@@ -100,9 +121,12 @@ bool BoosterTrainer::Deliver(const std::function<void()>& idle) {
 
 bool BoosterTrainer::EndPass(const std::function<void()>& idle) {
   if (filling_->rows > 0 && !Deliver(idle)) return false;
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   const bool whole = active_pass_ == served_pass_;
   if (whole) {
+    if (pass_rows_ > 0 && counted_rows_ != pass_rows_) {
+      Refuse(lock, "the source gave fewer training rows on a later pass of XGBoost's than on the first");
+    }
     ended_pass_ = served_pass_;
     pass_rows_ = counted_rows_;
   }

@@ -67,7 +67,8 @@ class BoosterTrainer {
   // equals its prediction on the rows themselves, and pg_fraud's evaluator gives XGBoost's.
   std::vector<float> TakeMargins() { return std::move(margins_); }
   std::vector<float> TakeLabels() { return std::move(labels_); }
-  // Rows of the last complete pass: what XGBoost trained on.
+  // Rows of the complete passes (every one must give the first's count: a pass giving more
+  // or fewer is refused with Error(kDataException) before XGBoost builds on it).
   uint64_t Rows() const { return pass_rows_; }
 
  private:
@@ -78,6 +79,7 @@ class BoosterTrainer {
   };
   std::unique_ptr<Batch> NewBatch();
   bool Deliver(const std::function<void()>& idle);
+  [[noreturn]] void Refuse(std::unique_lock<std::mutex>& lock, const std::string& message);
   // Waits on the condition, calling idle every ~100 ms with the lock released.
   template <typename Ready>
   void WaitFor(std::unique_lock<std::mutex>& lock, const std::function<void()>& idle, Ready ready);

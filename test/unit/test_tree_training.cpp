@@ -61,10 +61,14 @@ class StreamRunner : public PassRunner {
   NewtonAccumulator Newton(const PassSpec&) override { throw Error(ErrorCode::kInternal, "no Newton for trees"); }
   void Stream(const PassSpec&, const RowSink& row) override {
     ++streams;
-    for (const Row& r : rows_) {
-      if (!row(Values(r).data(), RowSplit::kNoPosition)) return;
+    // A source that changes between passes (a volatile view, say): rows added or dropped.
+    const size_t n = streams == changing_pass ? rows_.size() + change : rows_.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (!row(Values(rows_[i % rows_.size()]).data(), RowSplit::kNoPosition)) return;
     }
   }
+  int changing_pass = 0;
+  long change = 0;
   void Progress(const std::string& line) override {
     lines.push_back(line);
     if (cancel_at_round > 0 && line.find("boosting round " + std::to_string(cancel_at_round) + " ") == 0)
@@ -197,6 +201,23 @@ TEST(TreeTraining, ACancelStopsWithinARound) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 60.0);  // 10,000 rounds would take minutes
   EXPECT_EQ(runner.lines.back().find("boosting round 10 "), 0u);
+}
+
+TEST(TreeTraining, ASourceWhosePassesDifferIsRefused) {
+  for (long change : {1L, -1L, 5000L, -5000L}) {
+    for (int pass : {2, 3, 4}) {
+      StreamRunner runner(Rows(10000, 9));
+      runner.changing_pass = pass;
+      runner.change = change;
+      try {
+        TrainTrees(Columns(), "fraud", Options(R"(, "holdout": 0)"), runner);
+        ADD_FAILURE() << "pass " << pass << " with " << change << " rows more trained";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kDataException) << e.what();
+        EXPECT_NE(std::string(e.what()).find("on a later pass"), std::string::npos) << e.what();
+      }
+    }
+  }
 }
 
 TEST(TreeTraining, XGBoostErrorsBecomeErrorsWithItsMessage) {
