@@ -196,8 +196,8 @@ const CachedModel& StoreEntry(const std::string& key, const std::string& name, M
   entry->jsonb_order = JsonbKeyOrder(entry->model);
   // The linear shortcut of jsonb scoring: a logistic regression over numbers only (trees walk their nodes).
   entry->all_numeric =
-      !entry->model.trees && std::all_of(entry->model.features.begin(), entry->model.features.end(),
-                                         [](const Feature& f) { return f.kind == FeatureKind::kNumeric; });
+      !entry->model.scorer && std::all_of(entry->model.features.begin(), entry->model.features.end(),
+                                          [](const Feature& f) { return f.kind == FeatureKind::kNumeric; });
   List* rules = PgCall([rules_relid, name_text] { return FetchRules(rules_relid, name_text); });
   ListCell* cell;
   foreach (cell, rules) {

@@ -181,47 +181,8 @@ double Feature::Contribution(const FeatureValue& v) const {
   throw Error(ErrorCode::kInternal, "unknown feature kind");
 }
 
-void TreeInputs(const Model& m, const FeatureValue* values, float* x) {
-  std::string buffer;
-  for (size_t i = 0; i < m.trees->inputs.size(); ++i) {
-    const TreeInput& in = m.trees->inputs[i];
-    const Feature& f = m.features[in.feature];
-    const FeatureValue& v = values[in.feature];
-    x[i] = NAN;
-    if (in.equals) {
-      std::string_view category;
-      if (ReadCategory(f, v, &buffer, &category)) {
-        x[i] = category == *in.equals ? 1.0f : 0.0f;
-      } else if (!in.missing_is_missing) {
-        x[i] = 0.0f;  // as get_dummies and OneHotEncoder encode a missing value
-      }
-    } else if (f.kind == FeatureKind::kBoolean) {
-      bool b;
-      if (ReadBool(f, v, &b)) x[i] = b ? 1.0f : 0.0f;
-    } else if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) {
-      const int slot = ReadSlot(f, v);
-      if (slot >= 0) x[i] = static_cast<float>(slot);
-    } else {
-      double d;
-      if (ReadNumber(f, v, &d)) x[i] = static_cast<float>(d);
-    }
-  }
-}
-
-namespace {
-
-// A row's inputs, in a buffer of this thread reused from row to row.
-const float* TreeRow(const Model& m, const FeatureValue* values) {
-  thread_local std::vector<float> x;
-  x.resize(m.trees->inputs.size());
-  TreeInputs(m, values, x.data());
-  return x.data();
-}
-
-}  // namespace
-
 double Model::Logit(const FeatureValue* values) const {
-  if (trees) return trees->Margin(TreeRow(*this, values));
+  if (scorer) return scorer->Logit(*this, values);
   double z = intercept;
   for (size_t i = 0; i < features.size(); ++i) {
     const Feature& f = features[i];
@@ -239,10 +200,8 @@ double Model::Logit(const FeatureValue* values) const {
 
 std::vector<double> Model::Contributions(const FeatureValue* values) const {
   std::vector<double> out(features.size());
-  if (trees) {  // TreeSHAP per input, summed per feature (a categorical's one-hot inputs)
-    std::vector<double> phi(trees->inputs.size());
-    trees->Shap(TreeRow(*this, values), phi.data());
-    for (size_t i = 0; i < phi.size(); ++i) out[trees->inputs[i].feature] += phi[i];
+  if (scorer) {
+    scorer->Contributions(*this, values, out.data());
     return out;
   }
   for (size_t i = 0; i < features.size(); ++i) out[i] = features[i].Contribution(values[i]);

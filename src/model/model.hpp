@@ -1,5 +1,5 @@
-// The model of a pg_fraud.model/1 document (logistic regression, or gradient-boosted trees
-// scored by trees/tree_ensemble.hpp), and how it scores.
+// The model of a pg_fraud.model/1 document and how it scores: logistic regression here, other
+// algorithms (gradient-boosted trees: trees/tree_ensemble.hpp) through model/algorithm.hpp.
 #pragma once
 
 #include <cmath>
@@ -15,7 +15,7 @@
 
 #include "common/feature_value.hpp"
 #include "history/history_spec.hpp"
-#include "trees/tree_ensemble.hpp"
+#include "model/algorithm.hpp"
 
 namespace pgfraud {
 
@@ -92,13 +92,13 @@ bool ReadCategory(const Feature& f, const FeatureValue& v, std::string* buffer, 
 int ReadSlot(const Feature& f, const FeatureValue& v);
 
 // A model: score = sigmoid(logit). Logistic regression: the logit is the intercept plus each
-// feature's contribution. Gradient boosting ("trees" set): the trees' margin; `intercept` is
-// then the ensemble's expected margin, TreeSHAP's base value, which the features'
-// contributions add to.
+// feature's contribution. Another algorithm ("scorer" set): its logit; `intercept` is then its
+// base logit (for trees the ensemble's expected margin, TreeSHAP's base value), which the
+// features' contributions add to.
 struct Model {
   std::string algorithm = "logistic_regression";
   double intercept = 0.0;
-  std::shared_ptr<const TreeEnsemble> trees;  // gradient_boosting (shared: models are copied)
+  std::shared_ptr<const Algorithm> scorer;  // algorithms other than logistic regression (shared: models are copied)
   double threshold = 0.5;
   // The cut in logits (document key "threshold_logit"): rows whose logit reaches it are
   // flagged. Without it (documents before 0.3.0, thresholds of 0 or 1) a row is flagged when
@@ -135,11 +135,5 @@ struct Model {
   // The logistic function, stable for large |z|.
   static double Sigmoid(double z) noexcept;
 };
-
-// The inputs of a gradient-boosting model's trees for one row (x: one float per
-// trees->inputs, NaN for missing): a number, a boolean as 0/1, an hour or weekday, a one-hot
-// category as 1 or 0; converted to float32 as XGBoost reads its inputs. Training feeds XGBoost
-// the same inputs the scoring reads.
-void TreeInputs(const Model& m, const FeatureValue* values, float* x);
 
 }  // namespace pgfraud

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "trees/tree_ensemble.hpp"
 #include "trees/xgboost_import.hpp"
 
 namespace pgfraud {
@@ -127,8 +128,8 @@ void ParseTrees(const json& doc, Model* m) {
               "\": a categorical feature is read by one-hot inputs (\"equals\"), others directly");
     }
   }
-  m->intercept = ensemble->expected_margin;
-  m->trees = std::move(ensemble);
+  m->intercept = ensemble->BaseLogit();
+  m->scorer = std::move(ensemble);
 }
 
 Feature ParseFeature(const json& f, size_t index) {
@@ -274,7 +275,7 @@ json ModelToJson(const Model& m) {
   doc["format"] = kModelFormat;
   doc["algorithm"] = m.algorithm;
   doc["intercept"] = m.intercept;  // trees: the expected margin, derived (read back, it is recomputed)
-  if (m.trees) doc["trees"] = m.trees->ToJson();
+  if (m.scorer) doc[m.scorer->DocumentKey()] = m.scorer->ToJson();
   doc["threshold"] = m.threshold;
   if (m.threshold_logit) doc["threshold_logit"] = *m.threshold_logit;
   if (!m.label.empty()) doc["label"] = m.label;
@@ -288,7 +289,7 @@ json ModelToJson(const Model& m) {
     json out = f.extra;
     out["name"] = f.name;
     out["kind"] = f.history >= 0 ? "history" : FeatureKindName(f.kind);
-    if (m.trees) {  // the trees hold the parameters
+    if (m.scorer) {  // the algorithm's section holds the parameters
       if (f.log1p) out["transform"] = "log1p";
       features.push_back(std::move(out));
       continue;

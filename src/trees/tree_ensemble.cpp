@@ -323,4 +323,53 @@ TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<s
   return e;
 }
 
+void TreeEnsemble::Inputs(const std::vector<Feature>& features, const FeatureValue* values, float* x) const {
+  std::string buffer;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TreeInput& in = inputs[i];
+    const Feature& f = features[in.feature];
+    const FeatureValue& v = values[in.feature];
+    x[i] = NAN;
+    if (in.equals) {
+      std::string_view category;
+      if (ReadCategory(f, v, &buffer, &category)) {
+        x[i] = category == *in.equals ? 1.0f : 0.0f;
+      } else if (!in.missing_is_missing) {
+        x[i] = 0.0f;  // as get_dummies and OneHotEncoder encode a missing value
+      }
+    } else if (f.kind == FeatureKind::kBoolean) {
+      bool b;
+      if (ReadBool(f, v, &b)) x[i] = b ? 1.0f : 0.0f;
+    } else if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) {
+      const int slot = ReadSlot(f, v);
+      if (slot >= 0) x[i] = static_cast<float>(slot);
+    } else {
+      double d;
+      if (ReadNumber(f, v, &d)) x[i] = static_cast<float>(d);
+    }
+  }
+}
+
+namespace {
+
+// A row's inputs, in a buffer of this thread reused from row to row.
+const float* RowInputs(const TreeEnsemble& e, const Model& m, const FeatureValue* values) {
+  thread_local std::vector<float> x;
+  x.resize(e.inputs.size());
+  e.Inputs(m.features, values, x.data());
+  return x.data();
+}
+
+}  // namespace
+
+double TreeEnsemble::Logit(const Model& model, const FeatureValue* values) const {
+  return Margin(RowInputs(*this, model, values));
+}
+
+void TreeEnsemble::Contributions(const Model& model, const FeatureValue* values, double* out) const {
+  std::vector<double> phi(inputs.size());
+  Shap(RowInputs(*this, model, values), phi.data());
+  for (size_t i = 0; i < phi.size(); ++i) out[inputs[i].feature] += phi[i];
+}
+
 }  // namespace pgfraud

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/model.hpp"
+
 namespace pgfraud {
 
 // One tree in flat arrays indexed by node (node 0 the root). A leaf has left == -1.
@@ -51,8 +53,8 @@ struct TreeInput {
   bool missing_is_missing = false;
 };
 
-// The ensemble of a "gradient_boosting" document.
-struct TreeEnsemble {
+// The ensemble of a "gradient_boosting" document: the Algorithm of its Model.
+struct TreeEnsemble : Algorithm {
   float base_margin = 0.0f;  // the margin every row starts from (logit of XGBoost's base_score)
   std::vector<TreeInput> inputs;
   std::vector<Tree> trees;
@@ -60,6 +62,16 @@ struct TreeEnsemble {
 
   // Checks the trees' shape (throws Error kInvalidModelDocument) and computes the derived fields.
   void Prepare();
+  // The inputs for one row (x: one float per input, NaN for missing) of values aligned with
+  // `features`: a number, a boolean as 0/1, an hour or weekday, a one-hot category as 1 or 0;
+  // converted to float32 as XGBoost reads its inputs. Training feeds XGBoost these inputs.
+  void Inputs(const std::vector<Feature>& features, const FeatureValue* values, float* x) const;
+  // Algorithm: the margin of the row's inputs; TreeSHAP per input summed per feature (a
+  // categorical's one-hot inputs); the expected margin; the document's "trees".
+  double Logit(const Model& model, const FeatureValue* values) const override;
+  void Contributions(const Model& model, const FeatureValue* values, double* out) const override;
+  double BaseLogit() const override { return expected_margin; }
+  const char* DocumentKey() const override { return "trees"; }
   // The margin (log-odds) of a row of inputs (NaN: missing), summed in float32.
   float Margin(const float* x) const;
   // The margins of `rows` rows of inputs (row-major, inputs.size() a row), each equal to
@@ -69,8 +81,11 @@ struct TreeEnsemble {
   // expected_margin, to the margin.
   void Shap(const float* x, double* phi) const;
 
-  nlohmann::json ToJson() const;
+  nlohmann::json ToJson() const override;
   static TreeEnsemble FromJson(const nlohmann::json& j, const std::vector<std::string>& feature_names);
 };
+
+// The trees of a gradient-boosting model; nullptr for another algorithm.
+inline const TreeEnsemble* TreesOf(const Model& m) { return dynamic_cast<const TreeEnsemble*>(m.scorer.get()); }
 
 }  // namespace pgfraud

@@ -11,6 +11,7 @@
 #include "evaluation/reference.hpp"
 #include "model/model_document.hpp"
 #include "trees/booster_trainer.hpp"
+#include "trees/tree_ensemble.hpp"
 #include "trees/xgboost_import.hpp"
 
 namespace pgfraud {
@@ -114,7 +115,8 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
                   PassRunner& runner, json* record, std::vector<float>* margins, std::vector<float>* labels) {
   const XGBoostLibrary& lib = XGBoostLibrary::Load();
   const int threads = options.boosting_options.threads > 0 ? options.boosting_options.threads : runner.Threads();
-  const BoosterParams params = Params(options, threads, router.model().trees->inputs.size());
+  const TreeEnsemble& trees = *TreesOf(router.model());
+  const BoosterParams params = Params(options, threads, trees.inputs.size());
   const auto idle = [&runner] { runner.CheckCancel(); };
   BoosterTrainer trainer(lib, params);
   int passes = 0, round = 0;
@@ -133,7 +135,7 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
       bool held = false;
       const std::optional<bool> label = router.Route(values, position, &held);
       if (!label || held) return true;
-      TreeInputs(router.model(), router.Values(), trainer.Row());
+      trees.Inputs(router.model().features, router.Values(), trainer.Row());
       return trainer.EndRow(*label ? 1.0f : 0.0f, static_cast<float>(weights[*label ? 1 : 0]), idle);
     });
     trainer.EndPass(idle);
@@ -161,7 +163,7 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
 NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_sample, const std::vector<float>& margins,
                            const std::vector<float>& labels, PassRunner& runner) {
   constexpr size_t kBatch = 16384;
-  const TreeEnsemble& trees = *router.model().trees;
+  const TreeEnsemble& trees = *TreesOf(router.model());
   const size_t width = trees.inputs.size();
   const int threads = runner.Threads();
   std::vector<float> x(kBatch * width);
@@ -185,7 +187,7 @@ NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_samp
     bool is_held = false;
     const std::optional<bool> label = router.Route(values, position, &is_held);
     if (!label || !is_held) return true;
-    TreeInputs(router.model(), router.Values(), &x[rows * width]);
+    trees.Inputs(router.model().features, router.Values(), &x[rows * width]);
     held_labels[rows] = *label ? 1 : 0;
     if (++rows == kBatch) flush();
     return true;
@@ -226,7 +228,7 @@ void Conclude(const TrainingOptions& options, const Encoding& encoding, const Tr
                      {"holdout_positives", count(stats.holdout_positives)},
                      {"passes", (in_sample ? 1 : 2) + booster_record["passes_for_xgboost"].get<int>()},
                      {"in_memory", false},
-                     {"trees", result.model.trees->trees.size()},
+                     {"trees", TreesOf(result.model)->trees.size()},
                      {"booster", booster_record},
                      {"class_weight", options.balanced ? "balanced" : "none"},
                      {"seed", options.seed},

@@ -1,6 +1,6 @@
 // Training gradient-boosted trees (binary:logistic) with libxgboost: the statistics pass
 // logistic regression makes (counts, categories, the holdout), then the passes XGBoost asks
-// for, each row's inputs computed as the model will score them (TreeInputs), then one
+// for, each row's inputs computed as the model will score them (TreeEnsemble::Inputs), then one
 // evaluation pass scoring every row with pg_fraud's own evaluator (threshold on the training
 // rows, metrics on the held-out ones, drift references).
 #pragma once

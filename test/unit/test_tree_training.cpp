@@ -13,6 +13,7 @@
 #include "common/errors.hpp"
 #include "model/model_document.hpp"
 #include "training/training_data.hpp"
+#include "trees/tree_ensemble.hpp"
 #include "trees/tree_training.hpp"
 #include "trees/xgboost_import.hpp"
 #include "trees/xgboost_library.hpp"
@@ -129,21 +130,22 @@ TEST(TreeTraining, ScoresAsXGBoostTrainedOnTheSameMatrix) {
   StreamRunner runner(rows);
   const TrainingOptions options = Options(R"(, "holdout": 0)");
   TrainingResult result = TrainTrees(Columns(), "fraud", options, runner);
-  ASSERT_TRUE(result.model.trees);
-  EXPECT_EQ(result.model.trees->trees.size(), 30u);
+  ASSERT_TRUE(TreesOf(result.model));
+  EXPECT_EQ(TreesOf(result.model)->trees.size(), 30u);
   EXPECT_EQ(result.training["booster"]["rows_boosted"].get<uint64_t>(), rows.size());
   // XGBoost asked for its passes; with nothing held out, no pass more (its margins of the
   // training rows give the threshold and the in-sample metrics).
   EXPECT_EQ(runner.streams, result.training["booster"]["passes_for_xgboost"].get<int>());
   // The same inputs as one matrix (amount, the kept countries one-hot, online).
   const Model& m = result.model;
-  const size_t cols = m.trees->inputs.size();
+  const TreeEnsemble& trees = *TreesOf(m);
+  const size_t cols = trees.inputs.size();
   std::vector<float> x, y;
   std::vector<std::vector<FeatureValue>> values;
   for (const Row& r : rows) {
     values.push_back(runner.Values(r));
     std::vector<float> in(cols);
-    TreeInputs(m, values.back().data(), in.data());
+    trees.Inputs(m.features, values.back().data(), in.data());
     x.insert(x.end(), in.begin(), in.end());
     y.push_back(r.fraud ? 1.0f : 0.0f);
   }
@@ -154,9 +156,9 @@ TEST(TreeTraining, ScoresAsXGBoostTrainedOnTheSameMatrix) {
   EXPECT_LT(worst, 1e-5);
   // The block scorer gives each row's Margin exactly (the same float32 additions).
   std::vector<float> block(rows.size());
-  m.trees->Margins(x.data(), rows.size(), block.data());
+  trees.Margins(x.data(), rows.size(), block.data());
   size_t differ = 0;
-  for (size_t i = 0; i < rows.size(); ++i) differ += block[i] != m.trees->Margin(&x[i * cols]);
+  for (size_t i = 0; i < rows.size(); ++i) differ += block[i] != trees.Margin(&x[i * cols]);
   EXPECT_EQ(differ, 0u);
   // Those metrics and that threshold are the ones pg_fraud's own scores of the rows give.
   ScoreHistogram ours;

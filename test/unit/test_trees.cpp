@@ -68,7 +68,7 @@ std::vector<double> BruteForceShapley(const TreeEnsemble& e, const float* x) {
 
 TEST(Trees, ScoresLikeXGBoost) {
   const Model m = ModelFromJson(Document());
-  ASSERT_TRUE(m.trees);
+  ASSERT_TRUE(TreesOf(m));
   FeatureValue v[3];
   v[0].SetNumber(120);
   v[1].SetBool(true);
@@ -104,14 +104,14 @@ TEST(Trees, ShapEqualsBruteForceShapleyAndAddsUpToTheMargin) {
     if (trial % 5 == 0) x[0] = NAN;
     if (trial % 7 == 0) x[1] = NAN;
     double phi[3];
-    m.trees->Shap(x, phi);
-    const std::vector<double> exact = BruteForceShapley(*m.trees, x);
-    double sum = m.trees->expected_margin;
+    TreesOf(m)->Shap(x, phi);
+    const std::vector<double> exact = BruteForceShapley(*TreesOf(m), x);
+    double sum = TreesOf(m)->expected_margin;
     for (int i = 0; i < 3; ++i) {
       EXPECT_NEAR(phi[i], exact[i], 1e-12) << "trial " << trial << " input " << i;
       sum += phi[i];
     }
-    EXPECT_NEAR(sum, m.trees->Margin(x), 1e-6);
+    EXPECT_NEAR(sum, TreesOf(m)->Margin(x), 1e-6);
   }
 }
 
