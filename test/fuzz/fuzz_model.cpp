@@ -1,4 +1,5 @@
-// libFuzzer target over the core's model-document parser, feature encoding and value parsing.
+// libFuzzer target over the core's model-document parser (logistic regression, gradient-boosted
+// trees, XGBoost JSON), feature encoding, value parsing, scoring and explaining.
 // The input is split at the first NUL: a model document, then values for its features.
 #include <cstddef>
 #include <cstdint>
