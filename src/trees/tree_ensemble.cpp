@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kMaxNodes = 1 << 20;  // per tree
 constexpr int kMaxDepth = 64;
+constexpr size_t kMaxTrees = 10000;  // as many as training may boost
 
 // An input value's way at a split: XGBoost's, value < threshold in float32, missing by default.
 inline size_t Next(const Tree& t, size_t node, const float* x) {
@@ -147,6 +148,7 @@ size_t Tree::Leaf(const float* x) const {
 }
 
 void TreeEnsemble::Prepare() {
+  if (trees.size() > kMaxTrees) Invalid("a document has more than 10,000 trees");
   expected_margin = base_margin;
   for (Tree& t : trees) {
     const size_t n = t.Nodes();

@@ -158,6 +158,11 @@ TEST(Trees, BadDocumentsAreRefused) {
   EXPECT_TRUE(refused([](json& d) { d.erase("trees"); }));
   EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"] = json::array(); }));
   EXPECT_TRUE(refused([](json& d) { d["features"][0]["kind"] = "weekday"; }));  // no such kind
+  EXPECT_TRUE(refused([](json& d) {  // 100,000 trees (the limit is 10,000)
+    const json stump = d["trees"]["trees"][1];
+    d["trees"]["trees"] = json::array();
+    for (int i = 0; i < 100000; ++i) d["trees"]["trees"].push_back(stump);
+  }));
   // Hours and weekdays are read by the trees as their numbers (trained trees use them).
   EXPECT_FALSE(refused([](json& d) { d["features"][0]["kind"] = "hour_of_day"; }));
 }
