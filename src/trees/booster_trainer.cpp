@@ -212,6 +212,11 @@ void BoosterTrainer::Train() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stop_) return;  // stopped (or a batch failed: error_ is set) while XGBoost read rows
+    // XGBoost reads no more rows: a pass the caller is still reading (XGBoost returned before
+    // its end) is over, and a batch it did not take goes back.
+    active_pass_ = 0;
+    if (ready_) spare_.push_back(std::move(ready_));
+    changed_.notify_all();
   }
   lib_.Check(rc, "build its matrix from the rows");
   lib_.Check(lib_.BoosterCreate(&h.matrix, 1, &h.booster), "create a booster");
