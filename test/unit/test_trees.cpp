@@ -158,7 +158,7 @@ TEST(Trees, BadDocumentsAreRefused) {
   EXPECT_TRUE(refused([](json& d) { d.erase("trees"); }));
   EXPECT_TRUE(refused([](json& d) { d["trees"]["trees"] = json::array(); }));
   EXPECT_TRUE(refused([](json& d) { d["features"][0]["kind"] = "weekday"; }));  // no such kind
-  EXPECT_TRUE(refused([](json& d) {  // 100,000 trees (the limit is 10,000)
+  EXPECT_TRUE(refused([](json& d) {                                             // 100,000 trees (the limit is 10,000)
     const json stump = d["trees"]["trees"][1];
     d["trees"]["trees"] = json::array();
     for (int i = 0; i < 100000; ++i) d["trees"]["trees"].push_back(stump);
