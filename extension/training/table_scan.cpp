@@ -79,77 +79,16 @@ uint64_t TuplePosition(const ItemPointerData& tid) {
          ItemPointerGetOffsetNumberNoCheck(&tid);
 }
 
-TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
-  const PassContext context(spec);
-  const Model& reading = context.reading();
-  std::unique_ptr<StatisticsPipeline> pipeline;
-  TrainingStats stats;
-  if (spec.pipeline) {
-    try {
-      pipeline = std::make_unique<StatisticsPipeline>(context, context.NewStatistics(false), spec.expected_rows);
-    } catch (const std::system_error&) {  // no thread to be had: the rows are added here
-    }
-  }
-  if (!pipeline) stats = context.NewStatistics();
-  const bool by_row = spec.row_split.has_value();  // each row's position goes with it
-  std::vector<FeatureValue> values(reading.features.size());
-  // Everything PostgreSQL allocates here lives in the pass's own context, and what a row's
-  // values allocate (a detoasted number, an enum's label) in a context reset per row.
-  MemoryContext pass_context = PgCall(
-      [] { return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud statistics scan", ALLOCSET_DEFAULT_SIZES); });
-  PgCall([&] {
-    MemoryContext caller = MemoryContextSwitchTo(pass_context);
-    MemoryContext row_context = AllocSetContextCreate(pass_context, "pg_fraud statistics row", ALLOCSET_SMALL_SIZES);
-    Relation rel = table_open(relid, AccessShareLock);
-    TupleDesc desc = RelationGetDescr(rel);
-    auto* plans = static_cast<ColumnPlan*>(palloc(sizeof(ColumnPlan) * reading.features.size()));
-    PlanColumns(reading, desc, plans);
-    auto* datums = static_cast<Datum*>(palloc(sizeof(Datum) * desc->natts));
-    auto* nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
-    TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
-    try {
-      for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
-        CHECK_FOR_INTERRUPTS();
-        // The values are copied (the pipeline) or read (statistics) before the reset.
-        MemoryContextSwitchTo(row_context);
-        heap_deform_tuple(tuple, desc, datums, nulls);
-        const uint64_t position = by_row ? TuplePosition(tuple->t_self) : RowSplit::kNoPosition;
-        if (pipeline) {
-          FeatureValue value;
-          for (size_t i = 0; i < values.size(); ++i) {
-            const int a = plans[i].attnum - 1;
-            ConvertOrMissing(plans[i], nulls[a], datums[a], value);
-            pipeline->Set(i, value);
-          }
-          pipeline->EndRow(position);
-        } else {
-          RowFeatureValues(reading, plans, datums, nulls, values.data());
-          context.AddToStatistics(stats, values.data(), position);
-        }
-        MemoryContextSwitchTo(pass_context);
-        MemoryContextReset(row_context);
-      }
-    } catch (...) {  // a bad value or the pipeline's error: leave in the caller's context
-      MemoryContextSwitchTo(caller);
-      throw;
-    }
-    table_endscan(scan);
-    table_close(rel, NoLock);
-    MemoryContextSwitchTo(caller);
-  });
-  PgCall([pass_context] { MemoryContextDelete(pass_context); });
-  if (pipeline) stats = pipeline->Finish();
-  if (stats.rows == 0) return TrainingStats();  // as a pass over no rows: the aggregate's NULL
-  stats.TrimWhole();  // as the aggregate's final function: the whole rows kept, not the candidates
-  return stats;
-}
+namespace {
 
-void ScanRows(Oid relid, const PassSpec& spec, const PassRunner::RowSink& row) {
-  const Model reading = ReadingModel(spec.columns, spec.label, spec.missing_values);
-  const bool by_row = spec.row_split.has_value();
-  std::vector<FeatureValue> values(reading.features.size());
+// Reads every tuple of `relid` under the active snapshot, deformed once: `row(tuple, plans,
+// datums, nulls)` for each (columns planned for `reading`), in a memory context reset per
+// row, until it returns false. Everything PostgreSQL allocates lives in the scan's own
+// context; `row` may throw (a bad value, a sink's error, a cancel through PgCall).
+template <typename Row>
+void ScanTuples(Oid relid, const Model& reading, Row&& row) {
   MemoryContext pass_context =
-      PgCall([] { return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud row scan", ALLOCSET_DEFAULT_SIZES); });
+      PgCall([] { return AllocSetContextCreate(CurrentMemoryContext, "pg_fraud table scan", ALLOCSET_DEFAULT_SIZES); });
   PgCall([&] {
     MemoryContext caller = MemoryContextSwitchTo(pass_context);
     MemoryContext row_context = AllocSetContextCreate(pass_context, "pg_fraud scanned row", ALLOCSET_SMALL_SIZES);
@@ -165,13 +104,12 @@ void ScanRows(Oid relid, const PassSpec& spec, const PassRunner::RowSink& row) {
         CHECK_FOR_INTERRUPTS();
         MemoryContextSwitchTo(row_context);
         heap_deform_tuple(tuple, desc, datums, nulls);
-        RowFeatureValues(reading, plans, datums, nulls, values.data());
-        const bool more = row(values.data(), by_row ? TuplePosition(tuple->t_self) : RowSplit::kNoPosition);
+        const bool more = row(tuple, plans, datums, nulls);
         MemoryContextSwitchTo(pass_context);
         MemoryContextReset(row_context);
         if (!more) break;
       }
-    } catch (...) {  // the sink's error (a bad value, XGBoost's, a cancel): leave in the caller's context
+    } catch (...) {  // leave in the caller's context
       MemoryContextSwitchTo(caller);
       throw;
     }
@@ -180,6 +118,55 @@ void ScanRows(Oid relid, const PassSpec& spec, const PassRunner::RowSink& row) {
     MemoryContextSwitchTo(caller);
   });
   PgCall([pass_context] { MemoryContextDelete(pass_context); });
+}
+
+}  // namespace
+
+TrainingStats ScanStatistics(Oid relid, const PassSpec& spec) {
+  const PassContext context(spec);
+  const Model& reading = context.reading();
+  std::unique_ptr<StatisticsPipeline> pipeline;
+  TrainingStats stats;
+  if (spec.pipeline) {
+    try {
+      pipeline = std::make_unique<StatisticsPipeline>(context, context.NewStatistics(false), spec.expected_rows);
+    } catch (const std::system_error&) {  // no thread to be had: the rows are added here
+    }
+  }
+  if (!pipeline) stats = context.NewStatistics();
+  const bool by_row = spec.row_split.has_value();  // each row's position goes with it
+  std::vector<FeatureValue> values(reading.features.size());
+  ScanTuples(relid, reading, [&](HeapTuple tuple, const ColumnPlan* plans, const Datum* datums, const bool* nulls) {
+    // The values are copied (the pipeline) or read (statistics) before the reset.
+    const uint64_t position = by_row ? TuplePosition(tuple->t_self) : RowSplit::kNoPosition;
+    if (pipeline) {
+      FeatureValue value;
+      for (size_t i = 0; i < values.size(); ++i) {
+        const int a = plans[i].attnum - 1;
+        ConvertOrMissing(plans[i], nulls[a], datums[a], value);
+        pipeline->Set(i, value);
+      }
+      pipeline->EndRow(position);
+    } else {
+      RowFeatureValues(reading, plans, datums, nulls, values.data());
+      context.AddToStatistics(stats, values.data(), position);
+    }
+    return true;
+  });
+  if (pipeline) stats = pipeline->Finish();
+  if (stats.rows == 0) return TrainingStats();  // as a pass over no rows: the aggregate's NULL
+  stats.TrimWhole();  // as the aggregate's final function: the whole rows kept, not the candidates
+  return stats;
+}
+
+void ScanRows(Oid relid, const PassSpec& spec, const PassRunner::RowSink& row) {
+  const Model reading = ReadingModel(spec.columns, spec.label, spec.missing_values);
+  const bool by_row = spec.row_split.has_value();
+  std::vector<FeatureValue> values(reading.features.size());
+  ScanTuples(relid, reading, [&](HeapTuple tuple, const ColumnPlan* plans, const Datum* datums, const bool* nulls) {
+    RowFeatureValues(reading, plans, datums, nulls, values.data());
+    return row(values.data(), by_row ? TuplePosition(tuple->t_self) : RowSplit::kNoPosition);
+  });
 }
 
 }  // namespace glue

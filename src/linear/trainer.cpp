@@ -333,6 +333,39 @@ TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, Pass
   return stats;
 }
 
+void Conclude(const TrainingOptions& options, const Encoding& encoding, const TrainingStats& stats,
+              const NewtonAccumulator& evaluation, PassRunner& runner, TrainingResult* result) {
+  const bool in_sample = stats.holdout_rows == 0;
+  const ThresholdChoice threshold = ChooseThreshold(evaluation.training_scores, options.threshold);
+  result->metrics = Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
+  runner.Progress("evaluation: " + Fixed(result->metrics.rows, 0) +
+                  (in_sample ? " training rows (in-sample)" : " holdout rows") +
+                  (result->metrics.roc_auc ? ", ROC AUC " + Fixed(*result->metrics.roc_auc, 4) : std::string()));
+  Model& model = result->model;
+  if (!options.missing_values.empty()) model.SetMissingValues(options.missing_values);
+  AttachReferences(model, encoding, stats);
+  model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
+                              {"rows", in_sample ? "training" : "holdout"}};
+  model.threshold = threshold.probability;
+  model.threshold_logit = threshold.DocumentLogit();
+  model.metrics = result->metrics.ToJson();
+  model.metrics["in_sample"] = in_sample;
+  model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
+  model.metrics["threshold_chosen_on"] = "training rows";
+  auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
+  result->training = {{"options", options.given},
+                      {"rows", count(stats.rows)},
+                      {"null_labels", count(stats.null_labels)},
+                      {"training_rows", count(stats.training_rows)},
+                      {"training_positives", count(stats.training_positives)},
+                      {"holdout_rows", count(stats.holdout_rows)},
+                      {"holdout_positives", count(stats.holdout_positives)},
+                      {"class_weight", options.balanced ? "balanced" : "none"},
+                      {"seed", options.seed},
+                      {"holdout", options.holdout},
+                      {"notices", result->notices}};
+}
+
 TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,
                      const TrainingOptions& options, PassRunner& runner) {
   TrainingResult result;
@@ -466,45 +499,18 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   }
   // The threshold is chosen on the training rows and the metrics at it measured on the
   // holdout (in-sample: the same rows, as the metrics say).
-  const ThresholdChoice threshold = ChooseThreshold(evaluation.training_scores, options.threshold);
-  result.metrics = Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
-  runner.Progress("evaluation: " + Fixed(result.metrics.rows, 0) +
-                  (in_sample ? " training rows (in-sample)" : " holdout rows") +
-                  (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
-
   result.model = spec.encoding.ToModel(reading, spec.beta.data());
-  if (!options.missing_values.empty()) result.model.SetMissingValues(options.missing_values);
-  AttachReferences(result.model, spec.encoding, stats);
-  result.model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
-                                     {"rows", in_sample ? "training" : "holdout"}};
-  result.model.threshold = threshold.probability;
-  result.model.threshold_logit = threshold.DocumentLogit();
   result.model.label = label;
-  result.model.metrics = result.metrics.ToJson();
-  result.model.metrics["in_sample"] = in_sample;
-  result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
-  result.model.metrics["threshold_chosen_on"] = "training rows";
-  auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
-  result.training = {{"options", options.given},
-                     {"rows", count(stats.rows)},
-                     {"null_labels", count(stats.null_labels)},
-                     {"training_rows", count(stats.training_rows)},
-                     {"training_positives", count(stats.training_positives)},
-                     {"holdout_rows", count(stats.holdout_rows)},
-                     {"holdout_positives", count(stats.holdout_positives)},
-                     {"passes", passes},
-                     {"in_memory", in_memory},
-                     {"threads", threads},
-                     {"newton_iterations", iterations},
-                     {"step_halvings", halvings},
-                     {"converged", converged},
-                     {"objective", objective},
-                     {"l2", options.l2},
-                     {"warm_start_rows", warm ? nlohmann::json(warm->rows) : nlohmann::json(nullptr)},
-                     {"class_weight", options.balanced ? "balanced" : "none"},
-                     {"seed", options.seed},
-                     {"holdout", options.holdout},
-                     {"notices", result.notices}};
+  Conclude(options, spec.encoding, stats, evaluation, runner, &result);
+  result.training.update({{"passes", passes},
+                          {"in_memory", in_memory},
+                          {"threads", threads},
+                          {"newton_iterations", iterations},
+                          {"step_halvings", halvings},
+                          {"converged", converged},
+                          {"objective", objective},
+                          {"l2", options.l2},
+                          {"warm_start_rows", warm ? nlohmann::json(warm->rows) : nlohmann::json(nullptr)}});
   return result;
 }
 

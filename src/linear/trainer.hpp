@@ -137,6 +137,13 @@ struct TrainingResult {
 // appended to result->notices, a progress line.
 TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, PassRunner& runner, TrainingResult* result);
 
+// Once result->model scores: the threshold chosen on the training rows' scores
+// (evaluation.training_scores), the metrics of its evaluation rows (every row when none is
+// held out), drift references, and the training record's counts and common options
+// (result->training), as every algorithm records them.
+void Conclude(const TrainingOptions& options, const Encoding& encoding, const TrainingStats& stats,
+              const NewtonAccumulator& evaluation, PassRunner& runner, TrainingResult* result);
+
 // Trains a model on `columns` to predict `label`; throws Error(kDataException) when the
 // data cannot give one (no rows, one class, no usable feature).
 TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::string& label,

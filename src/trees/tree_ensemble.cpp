@@ -141,12 +141,6 @@ std::vector<double> Numbers(const nlohmann::json& tree, const char* key, size_t 
 
 }  // namespace
 
-size_t Tree::Leaf(const float* x) const {
-  size_t node = 0;
-  while (!IsLeaf(node)) node = Next(*this, node, x);
-  return node;
-}
-
 void TreeEnsemble::Prepare() {
   if (trees.size() > kMaxTrees) Invalid("a document has more than 10,000 trees");
   expected_margin = base_margin;
@@ -185,7 +179,7 @@ void TreeEnsemble::Prepare() {
 
 namespace {
 
-// The value of the leaf a row ends in, as Tree::Leaf finds it, on the packed nodes (one
+// The value of the leaf a row ends in, on the packed nodes (one
 // 16-byte read a level). The walk branches on the row's values: on transactions most rows
 // take the same side of most splits, and a predicted branch lets the processor load the next
 // node before the comparison is done. (A branch-free walk, tried, was 2x faster on uniformly

@@ -38,8 +38,6 @@ struct Tree {
 
   bool IsLeaf(size_t node) const { return left[node] < 0; }
   size_t Nodes() const { return left.size(); }
-  // The leaf a row of inputs (NaN: missing) ends in.
-  size_t Leaf(const float* x) const;
 };
 
 // What one input of the trees is made of: a model feature's number (numeric, history), its

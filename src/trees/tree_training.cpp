@@ -19,12 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Fixed(double x, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-  return buf;
-}
-
 std::string Text(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", x);
@@ -196,46 +190,6 @@ NewtonAccumulator Evaluate(const PassSpec& spec, RowRouter& router, bool in_samp
   return out;
 }
 
-// The threshold (chosen on the training rows' scores), the metrics of the evaluation rows,
-// the drift references and the training record, into *result.
-void Conclude(const TrainingOptions& options, const Encoding& encoding, const TrainingStats& stats,
-              const NewtonAccumulator& evaluation, bool in_sample, const json& booster_record, PassRunner& runner,
-              TrainingResult* out) {
-  TrainingResult& result = *out;
-  const ThresholdChoice threshold = ChooseThreshold(evaluation.training_scores, options.threshold);
-  result.metrics = pgfraud::Evaluate(evaluation.evaluation, evaluation.evaluation_loss, threshold);
-  runner.Progress("evaluation: " + Fixed(result.metrics.rows, 0) +
-                  (in_sample ? " training rows (in-sample)" : " holdout rows") +
-                  (result.metrics.roc_auc ? ", ROC AUC " + Fixed(*result.metrics.roc_auc, 4) : std::string()));
-  if (!options.missing_values.empty()) result.model.SetMissingValues(options.missing_values);
-  AttachReferences(result.model, encoding, stats);
-  result.model.extra["reference"] = {{"score", ScoreReference(evaluation.evaluation)},
-                                     {"rows", in_sample ? "training" : "holdout"}};
-  result.model.threshold = threshold.probability;
-  result.model.threshold_logit = threshold.DocumentLogit();
-  result.model.metrics = result.metrics.ToJson();
-  result.model.metrics["in_sample"] = in_sample;
-  result.model.metrics["threshold_strategy"] = ThresholdStrategyJson(options.threshold);
-  result.model.metrics["threshold_chosen_on"] = "training rows";
-  auto count = [](double c) { return static_cast<int64_t>(std::llround(c)); };
-  result.training = {{"options", options.given},
-                     {"algorithm", "gradient_boosting"},
-                     {"rows", count(stats.rows)},
-                     {"null_labels", count(stats.null_labels)},
-                     {"training_rows", count(stats.training_rows)},
-                     {"training_positives", count(stats.training_positives)},
-                     {"holdout_rows", count(stats.holdout_rows)},
-                     {"holdout_positives", count(stats.holdout_positives)},
-                     {"passes", (in_sample ? 1 : 2) + booster_record["passes_for_xgboost"].get<int>()},
-                     {"in_memory", false},
-                     {"trees", TreesOf(result.model)->trees.size()},
-                     {"booster", booster_record},
-                     {"class_weight", options.balanced ? "balanced" : "none"},
-                     {"seed", options.seed},
-                     {"holdout", options.holdout},
-                     {"notices", result.notices}};
-}
-
 }  // namespace
 
 TrainingResult TrainTrees(const std::vector<TrainingColumn>& columns, const std::string& label,
@@ -285,7 +239,12 @@ TrainingResult TrainTrees(const std::vector<TrainingColumn>& columns, const std:
   const bool in_sample = stats.holdout_rows == 0;
   RowRouter router(spec, reading, encoding, result.model);
   NewtonAccumulator evaluation = Evaluate(spec, router, in_sample, margins, labels, runner);
-  Conclude(options, encoding, stats, evaluation, in_sample, booster_record, runner, &result);
+  Conclude(options, encoding, stats, evaluation, runner, &result);
+  result.training.update({{"algorithm", "gradient_boosting"},
+                          {"passes", (in_sample ? 1 : 2) + booster_record["passes_for_xgboost"].get<int>()},
+                          {"in_memory", false},
+                          {"trees", TreesOf(result.model)->trees.size()},
+                          {"booster", booster_record}});
   return result;
 }
 
