@@ -9,7 +9,7 @@ by side in one run (alternated, medians of --runs):
   goal <= 1.3;
 - what a team does today: psycopg2 fetch -> pandas -> xgboost.train -> fraud_import_model:
   goal <= 0.5.
-Also the training backend's peak memory (VmHWM of a fresh backend) and the AUCs.
+Also the training backend's peak memory (RssAnon, sampled as bench/training.py samples it) and the AUC.
 """
 import argparse
 import json
@@ -21,22 +21,12 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from benchlib import connect, print_table
+from benchlib import connect, print_table, timed_peak_rss
 from training import N_FEATURES, make_table
 
 PARAMS = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1, "max_bin": 256,
           "nthread": 2, "seed": 0, "verbosity": 0}
 FEATURES = [f"f{i}" for i in range(1, N_FEATURES + 1)]
-
-
-def peak_kb(cur):
-    cur.execute("SELECT pg_backend_pid()")
-    pid = cur.fetchone()[0]
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main():
@@ -56,10 +46,11 @@ def main():
         conn = connect()  # a fresh backend: its peak memory is this training's
         c = conn.cursor()
         c.execute("SET client_min_messages = warning")
-        start = time.perf_counter()
-        c.execute("SELECT 1 FROM train_fraud_model('btt', 'is_fraud', 'btt_gb', %s)", (options,))
-        elapsed = time.perf_counter() - start
-        peaks.append(peak_kb(c))
+        c.execute("SELECT pg_backend_pid()")
+        elapsed, peak = timed_peak_rss(c, c.fetchone()[0],
+                                       c.mogrify("SELECT 1 FROM train_fraud_model('btt', 'is_fraud', 'btt_gb', %s)",
+                                                 (options,)).decode())
+        peaks.append(peak)
         conn.close()
         return elapsed
 
@@ -106,7 +97,7 @@ def main():
              "yes" if t_ours / t_exp <= 0.5 else "no")]
     print_table(rows, f"Training boosted trees ({args.runs} alternated runs, medians; 2 threads each)")
     print(f"  pg_fraud: XGBoost (its passes over the rows and the rounds) {boosting} s of {t_ours:.2f} s; in-sample ROC AUC {float(auc):.4f}; "
-          f"peak backend memory (VmHWM) {max(peaks) / 1024:.0f} MB for {args.rows:,} rows "
+          f"peak backend RssAnon {max(peaks):.0f} MB for {args.rows:,} rows "
           f"(goal at 10,000,000 rows: <= 1.5 GB; run with --rows 10000000)")
     cur.execute("SELECT fraud_retire_model(n) FROM unnest(ARRAY['btt_gb', 'btt_import']) n")
     cur.execute("DROP TABLE btt")

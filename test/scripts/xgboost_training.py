@@ -14,6 +14,8 @@ import psycopg2
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
+from xgboost_import import insurance
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "..", "shared", "datasets")
 passed = failed = 0
@@ -91,23 +93,18 @@ def main():
     compare(f"credit cards ({len(cc)} rows, {held.sum()} held out)", theirs,
             ours(cur, "xgbt_cc", "Class", {"holdout_column": "held", "exclude": ["row_id"]}, "xgbt_cc"))
 
-    # 2. Insurance claims: numbers and 17 text columns ('?' missing), one-hot in Python.
-    ins = pd.read_csv(os.path.join(DATA, "insurance_claims.csv"), keep_default_na=False)
-    drop = ["policy_number", "incident_location", "insured_zip", "policy_bind_date", "incident_date"]
-    ins = ins.drop(columns=drop)
-    text = [c for c in ins.columns if ins[c].dtype == object and c != "fraud_reported"]
-    held = held_out(ins["fraud_reported"] == "Y")
-    y = (ins["fraud_reported"] == "Y").astype(int)
-    frame = ins.drop(columns="fraud_reported").replace("?", np.nan)
+    # 2. Insurance claims: numbers and 17 text columns ('?' missing, loaded as NULL), one-hot
+    # in Python (xgboost_import.py reads them the same way).
+    frame, y, numeric, text = insurance()
+    held = held_out(y)
     # In the table's column order, each text column's one-hot columns in its place (XGBoost
     # breaks ties between equally good splits by column order).
     X = pd.concat([pd.get_dummies(frame[[c]], prefix_sep="=", dtype=float) if c in text else frame[[c]].astype(float)
                    for c in frame.columns], axis=1)
     theirs = python_auc(X[~held], y[~held], X[held], y[held])
-    load(cur, "xgbt_ins", ins.assign(__held=held), set(text) | {"fraud_reported"})
-    compare(f"insurance claims ({len(ins)} rows, {held.sum()} held out)", theirs,
-            ours(cur, "xgbt_ins", "fraud_reported", {"holdout_column": "held", "exclude": ["row_id"],
-                                                     "missing_values": ["?"]}, "xgbt_ins"))
+    load(cur, "xgbt_ins", frame.assign(fraud_reported=y.astype(float), __held=held), set(text))
+    compare(f"insurance claims ({len(frame)} rows, {held.sum()} held out)", theirs,
+            ours(cur, "xgbt_ins", "fraud_reported", {"holdout_column": "held", "exclude": ["row_id"]}, "xgbt_ins"))
 
     # 3. Generated transactions with history features, held out by time (the latest 20%).
     history = {"by": "account_id", "time": "created_at", "windows": ["1 hour", "1 day", "30 days"],
