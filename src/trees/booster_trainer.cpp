@@ -134,16 +134,43 @@ bool BoosterTrainer::EndPass(const std::function<void()>& idle) {
   return whole;
 }
 
-void BoosterTrainer::ResetCallback(DataIterHandle self) {
+// XGBoost's callbacks: nothing thrown may cross into XGBoost (a C API); an error stops the
+// training instead, and the caller meets it at its next wait.
+void BoosterTrainer::ResetCallback(DataIterHandle self) noexcept {
   auto* t = static_cast<BoosterTrainer*>(self);
-  std::lock_guard<std::mutex> lock(t->mutex_);
-  if (t->current_) t->spare_.push_back(std::move(t->current_));
-  if (t->ready_) t->spare_.push_back(std::move(t->ready_));
-  t->active_pass_ = 0;  // a pass being read is abandoned; the next call starts another
-  t->changed_.notify_all();
+  try {
+    t->Reset();
+  } catch (...) {
+    t->Fail(std::current_exception());
+  }
 }
 
-int BoosterTrainer::NextCallback(DataIterHandle self) { return static_cast<BoosterTrainer*>(self)->Next(); }
+int BoosterTrainer::NextCallback(DataIterHandle self) noexcept {
+  auto* t = static_cast<BoosterTrainer*>(self);
+  try {
+    return t->Next();
+  } catch (...) {
+    t->Fail(std::current_exception());
+    return 0;
+  }
+}
+
+void BoosterTrainer::Fail(std::exception_ptr error) noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = std::move(error);
+    stop_ = true;  // the matrix would miss rows: nothing trains on it
+  }
+  changed_.notify_all();
+}
+
+void BoosterTrainer::Reset() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (current_) spare_.push_back(std::move(current_));
+  if (ready_) spare_.push_back(std::move(ready_));
+  active_pass_ = 0;  // a pass being read is abandoned; the next call starts another
+  changed_.notify_all();
+}
 
 // 1 with the next batch set on the proxy, 0 at the end of the pass (or when stopping).
 int BoosterTrainer::Next() {
@@ -171,15 +198,7 @@ int BoosterTrainer::Next() {
   if (lib_.ProxyDMatrixSetDataDense(proxy_, interface) != 0 ||
       lib_.DMatrixSetFloatInfo(proxy_, "label", b.label.data(), rows) != 0 ||
       lib_.DMatrixSetFloatInfo(proxy_, "weight", b.weight.data(), rows) != 0) {
-    try {
-      lib_.Check(-1, "take a batch of rows");
-    } catch (...) {
-      std::lock_guard<std::mutex> relock(mutex_);
-      if (!error_) error_ = std::current_exception();
-      stop_ = true;  // the matrix would miss rows: nothing trains on it
-    }
-    changed_.notify_all();
-    return 0;
+    lib_.Check(-1, "take a batch of rows");  // throws: NextCallback stops the training
   }
   return 1;
 }

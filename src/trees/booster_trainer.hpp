@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -86,9 +87,11 @@ class BoosterTrainer {
 
   void Run() noexcept;
   // XGBoost's callbacks (on the thread).
-  static void ResetCallback(DataIterHandle self);
-  static int NextCallback(DataIterHandle self);
+  static void ResetCallback(DataIterHandle self) noexcept;
+  static int NextCallback(DataIterHandle self) noexcept;
+  void Reset();
   int Next();
+  void Fail(std::exception_ptr error) noexcept;
   void Train();
 
   const XGBoostLibrary& lib_;
