@@ -2313,3 +2313,40 @@ CREATE AGGREGATE @extschema@.fraud_train_merge(boolean, text) (
 );
 COMMENT ON AGGREGATE @extschema@.fraud_train_merge(boolean, text) IS
     'pg_fraud internal: the training pass of a Citus table, merged from the states of its shards';
+
+-- 0.3.0: on a Citus cluster, fraud_models and fraud_rules become reference tables, so that
+-- every node holds the current models and rules, changed in the coordinator's transaction.
+CREATE FUNCTION @extschema@.fraud_distribute_models() RETURNS text[]
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text;
+    made text[] := '{}';
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'fraud_distribute_models needs Citus' USING ERRCODE = 'feature_not_supported',
+            HINT = 'Without Citus, scoring reads the models where they are; nothing needs distributing.';
+    END IF;
+    -- The tables' triggers (cache invalidation, the guards, the audit) go to every placement.
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    FOREACH t IN ARRAY ARRAY['fraud_models', 'fraud_rules'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+                        WHERE p.logicalrelid OPERATOR(pg_catalog.=) format('@extschema@.%I', t)::regclass) THEN
+            EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING format('@extschema@.%I', t)::regclass;
+            -- The coordinator's table keeps no stale copy (its TRUNCATE guard would empty the
+            -- distributed fraud_rules: the local truncation runs without triggers).
+            PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+            EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)'
+                USING format('@extschema@.%I', t)::regclass;
+            PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
+            made := made || t;
+        END IF;
+    END LOOP;
+    -- Nodes added since the tables were distributed get their placements now.
+    EXECUTE 'SELECT pg_catalog.replicate_reference_tables(''block_writes'')';
+    RETURN made;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_distribute_models() IS
+    'pg_fraud on Citus: makes fraud_models and fraud_rules reference tables (every node scores with the current models and rules); run it on the coordinator, again after adding nodes';
+REVOKE ALL ON FUNCTION @extschema@.fraud_distribute_models() FROM PUBLIC;

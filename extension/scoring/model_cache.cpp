@@ -12,6 +12,7 @@
 #include "guard.hpp"
 #include "values/jsonb_values.hpp"
 #include "model/model_document.hpp"
+#include "training/distributed_source.hpp"
 
 namespace pgfraud {
 namespace glue {
@@ -62,25 +63,45 @@ bool TextColumnEquals(HeapTuple tuple, AttrNumber att, TupleDesc desc, const cha
 
 Snapshot CurrentSnapshot() { return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(); }
 
-// Scans a pg_fraud table for the rows whose boolean `flag` column is true and whose text
-// `key` column equals `value`, calling visit(tuple, desc) for each until it returns false.
-// PostgreSQL code: run it through PgCall.
+// Visits the rows of one of pg_fraud's tables, calling visit(tuple, desc) until it returns
+// false, by a heap scan (scoring needs no privilege on the table). A Citus reference table
+// (fraud_distribute_models) is a shell on every node: its rows are in the node's placement,
+// which is scanned instead (a query of the shell from a function that Citus pushed down to a
+// shard would be a nested distributed query, which Citus refuses). PostgreSQL code: run it
+// through PgCall.
 template <typename Visit>
-void ScanMatching(Oid relid, const char* flag, const char* key, const char* value, Visit visit) {
+void ScanTable(Oid relid, Visit visit) {
+  if (IsCitusTable(relid)) {
+    const Oid placement = LocalPlacement(relid);
+    if (!OidIsValid(placement)) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("pg_fraud: this node holds no placement of %s", get_rel_name(relid)),
+                      errhint("Add the coordinator to the Citus metadata (citus_set_coordinator_host) so that "
+                              "reference tables are placed on it.")));
+    }
+    relid = placement;
+  }
   Relation rel = table_open(relid, AccessShareLock);
   TupleDesc desc = RelationGetDescr(rel);
-  const AttrNumber flag_att = ColumnNumber(desc, flag);
-  const AttrNumber key_att = ColumnNumber(desc, key);
   TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
   HeapTuple tuple;
   while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
-    bool isnull;
-    Datum set = heap_getattr(tuple, flag_att, desc, &isnull);
-    if (isnull || !DatumGetBool(set) || !TextColumnEquals(tuple, key_att, desc, value)) continue;
     if (!visit(tuple, desc)) break;
   }
   table_endscan(scan);
   table_close(rel, AccessShareLock);
+}
+
+// Visits the rows of a pg_fraud table whose boolean `flag` column is true and whose text
+// `key` column equals `value`, until visit returns false (PostgreSQL code).
+template <typename Visit>
+void ScanMatching(Oid relid, const char* flag, const char* key, const char* value, Visit visit) {
+  ScanTable(relid, [&](HeapTuple tuple, TupleDesc desc) {
+    bool isnull;
+    Datum set = heap_getattr(tuple, ColumnNumber(desc, flag), desc, &isnull);
+    if (isnull || !DatumGetBool(set) || !TextColumnEquals(tuple, ColumnNumber(desc, key), desc, value)) return true;
+    return visit(tuple, desc);
+  });
 }
 
 // The active row of fraud_models for `name` (PostgreSQL code; run it through PgCall).
@@ -101,23 +122,18 @@ ModelRow FetchActiveModelRow(Oid relid, const char* name) {
 // The row of fraud_models for `name` and `version`, active or not (PostgreSQL code).
 ModelRow FetchModelVersionRow(Oid relid, const char* name, int32 version) {
   ModelRow row = {false, nullptr, 0, 0};
-  Relation rel = table_open(relid, AccessShareLock);
-  TupleDesc desc = RelationGetDescr(rel);
-  const AttrNumber name_att = ColumnNumber(desc, "name"), version_att = ColumnNumber(desc, "version");
-  TableScanDesc scan = table_beginscan(rel, CurrentSnapshot(), 0, nullptr);
-  HeapTuple tuple;
-  while (!row.found && (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+  ScanTable(relid, [&](HeapTuple tuple, TupleDesc desc) {
     bool isnull;
-    const Datum v = heap_getattr(tuple, version_att, desc, &isnull);
-    if (isnull || DatumGetInt32(v) != version || !TextColumnEquals(tuple, name_att, desc, name)) continue;
+    const Datum v = heap_getattr(tuple, ColumnNumber(desc, "version"), desc, &isnull);
+    if (isnull || DatumGetInt32(v) != version || !TextColumnEquals(tuple, ColumnNumber(desc, "name"), desc, name))
+      return true;
     Jsonb* document = DatumGetJsonbP(heap_getattr(tuple, ColumnNumber(desc, "document"), desc, &isnull));
     row.found = true;
     row.document = JsonbToCString(nullptr, &document->root, VARSIZE(document));
     row.version = version;
     row.id = DatumGetInt64(heap_getattr(tuple, ColumnNumber(desc, "id"), desc, &isnull));
-  }
-  table_endscan(scan);
-  table_close(rel, AccessShareLock);
+    return false;
+  });
   return row;
 }
 

@@ -22,14 +22,23 @@ Datum fraud_model_validate(PG_FUNCTION_ARGS) {
 }
 
 PG_FUNCTION_INFO_V1(fraud_models_changed);
-// Statement trigger on fraud_models: a relcache invalidation, delivered to every backend at commit.
+// Statement trigger on fraud_models and fraud_rules: a relcache invalidation, delivered to
+// every backend at commit. On a Citus node the trigger fires on the node's placement of the
+// reference table (fraud_distribute_models), so the tables the cache watches, fraud_models and
+// fraud_rules of the function's schema, are invalidated by name too.
 Datum fraud_models_changed(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
     ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                     errmsg("fraud_models_changed must be called as a trigger")));
   }
   TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
-  CacheInvalidateRelcacheByRelid(RelationGetRelid(trigger->tg_relation));
+  const Oid changed = RelationGetRelid(trigger->tg_relation);
+  CacheInvalidateRelcacheByRelid(changed);
+  const Oid schema = get_func_namespace(fcinfo->flinfo->fn_oid);
+  for (const char* table : {"fraud_models", "fraud_rules"}) {
+    const Oid relid = get_relname_relid(table, schema);
+    if (OidIsValid(relid) && relid != changed) CacheInvalidateRelcacheByRelid(relid);
+  }
   return PointerGetDatum(nullptr);
 }
 

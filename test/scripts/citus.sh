@@ -2,7 +2,8 @@
 # pg_fraud on a real Citus cluster (a coordinator and 2 workers on loopback, started and
 # stopped here; Citus built from ../shared/vendor by scripts/citus-build.sh and cached):
 # training over a distributed table runs its passes on the shards and equals the model of a
-# local copy of the same rows. Runs as root.
+# local copy of the same rows; after fraud_distribute_models every node scores with the
+# coordinator's current models and rules (citus_models.py). Runs as root.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 passed=0 failed=0
@@ -80,9 +81,15 @@ ref=$(sql -c "SELECT (d.document -> 'training' ->> 'training_rows') || ' ' || ((
 expected=$(sql -c "SELECT document -> 'training' ->> 'training_rows' FROM fraud_models WHERE name = 'ref_local'")
 check "a reference table trains on its rows once and equals its local copy (training rows, equal: $ref)" "[ '$ref' = '$expected true' ]"
 
+# Models and rules on every node, scoring pushed down (test/scripts/citus_models.py).
+models=$(/usr/bin/python3 test/scripts/citus_models.py "$dir" 5481 2>&1)
+echo "$models"
+passed=$((passed + $(grep -c '^ok ' <<<"$models"))) failed=$((failed + $(grep -c '^FAIL' <<<"$models")))
+check "the models' checks ran to the end" "grep -q 'added node' <<<\"\$models\""
+
 scripts/citus-cluster.sh stop "$dir"; trap - EXIT
-for i in 0 1 2; do
-  check "node $i: no backend was terminated by a signal" "! grep -q 'terminated by signal' $dir/node$i.log"
+for i in 0 1 2 3; do
+  [ -f "$dir/node$i.log" ] && check "node $i: no backend was terminated by a signal" "! grep -q 'terminated by signal' $dir/node$i.log"
 done
 rm -rf "$dir"
 echo "$passed passed, $failed failed"
