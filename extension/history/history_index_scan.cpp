@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "history/history_sql.hpp"
-#include "training/distributed_source.hpp"
+#include "citus/citus_catalog.hpp"
 #include "values/numeric_decode.hpp"
 #include "values/row_values.hpp"
 

@@ -12,7 +12,7 @@
 #include "guard.hpp"
 #include "values/jsonb_values.hpp"
 #include "model/model_document.hpp"
-#include "training/distributed_source.hpp"
+#include "citus/citus_catalog.hpp"
 
 namespace pgfraud {
 namespace glue {

@@ -12,15 +12,6 @@
 namespace pgfraud {
 namespace glue {
 
-// Whether `relid` is a Citus table (distributed, reference or Citus-local: in
-// pg_dist_partition); false when Citus is not installed. PostgreSQL code.
-bool IsCitusTable(Oid relid);
-
-// This node's placement of a Citus table with one shard (a reference table): the local table
-// holding its rows, or InvalidOid when this node holds none (or Citus is not installed).
-// PostgreSQL code.
-Oid LocalPlacement(Oid relid);
-
 // The pass query over the shards of `relid`: `per_shard` is one shard's pass query with
 // "%%s" where the shard's name goes and "%L" where the spec ($1) goes, every other '%'
 // doubled (PerShardTemplate). The query returns the merged state and the bytes received.

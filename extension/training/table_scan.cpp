@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "guard.hpp"
-#include "training/distributed_source.hpp"
+#include "citus/citus_catalog.hpp"
 #include "values/row_values.hpp"
 #include "training/statistics_pipeline.hpp"
 #include "training/training_data.hpp"

@@ -16,6 +16,7 @@
 #include "model/model_document.hpp"
 #include "training/pass_handover.hpp"
 #include "training/held_out_rows.hpp"
+#include "citus/citus_catalog.hpp"
 #include "training/distributed_source.hpp"
 #include "training/table_scan.hpp"
 #include "linear/trainer.hpp"

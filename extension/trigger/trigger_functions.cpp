@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "citus/citus_catalog.hpp"
 #include "common/errors.hpp"
 #include "guard.hpp"
 #include "history/history_lookup.hpp"
@@ -26,6 +27,7 @@
 
 extern "C" {
 #include "utils/datum.h"
+#include "utils/guc.h"
 }
 
 namespace pgfraud {
@@ -52,7 +54,13 @@ struct TriggerTarget {
   Oid score_type = InvalidOid, version_type = InvalidOid;
   std::vector<AttrNumber> key_atts;
   std::vector<Oid> key_output;     // output functions of the key columns
-  std::string table;               // schema-qualified, for notifications
+  std::string table;               // schema-qualified, for notifications (a shard's: its distributed table's)
+  // On a Citus shard: alerts go to the attachment's outbox (argument 13), into this node's
+  // placement of it colocated with the shard, with the row's distribution column (argument 14).
+  std::string outbox, distribution_column;
+  bool shard = false;
+  Oid outbox_placement = InvalidOid, owner = InvalidOid;
+  AttrNumber distribution_att = 0;
   Oid history_relid = InvalidOid;  // where history is read: the table, or the attach option's relation
   FmgrInfo to_jsonb{};             // to_jsonb(row) for rules, typed for this row type
   // No destructor frees `context`: targets live as long as the backend, and static
@@ -114,6 +122,18 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   t.key_output.clear();
   PgCall([&] {
     t.table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+    ShardIdentity shard;
+    t.shard = ShardOf(RelationGetRelid(rel), &shard);
+    t.outbox_placement = InvalidOid;
+    t.owner = rel->rd_rel->relowner;
+    if (t.shard) {
+      t.table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(shard.table)), get_rel_name(shard.table));
+      if (!t.outbox.empty()) {
+        const Oid outbox = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(t.outbox.c_str())),
+                                            NoLock, true);
+        if (OidIsValid(outbox)) t.outbox_placement = ColocatedPlacement(outbox, shard.shard);
+      }
+    }
     Oid pk = RelationGetPrimaryKeyIndex(rel);
     if (OidIsValid(pk)) {
       Relation index = index_open(pk, AccessShareLock);
@@ -134,6 +154,7 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
     fmgr_info_set_expr(reinterpret_cast<Node*>(call), &t.to_jsonb);
     MemoryContextSwitchTo(old);
   });
+  t.distribution_att = t.shard && !t.distribution_column.empty() ? FindColumn(desc, t.distribution_column, "distribution") : 0;
   t.history_relid = RelationGetRelid(rel);
   if (!t.history_relation.empty()) {
     t.history_relid = RelationByName(t.history_relation);
@@ -176,6 +197,8 @@ TriggerTarget& TargetOf(const Trigger* trigger) {
   t->clear_on_update = Argument(trigger, 8) == "clear";
   t->columns = ParseColumnNames(Argument(trigger, 9));
   t->rule_errors_column = Argument(trigger, 11);
+  t->outbox = Argument(trigger, 12);
+  t->distribution_column = Argument(trigger, 13);
   t->context = PgCall([] { return AllocSetContextCreate(TopMemoryContext, "pg_fraud trigger", ALLOCSET_SMALL_SIZES); });
   t->reader.columns = &t->columns;
   TriggerTarget& ref = *t;
@@ -404,6 +427,44 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   });
 }
 
+// The alert of a flagged row of a Citus shard. NOTIFY cannot reach the coordinator's listeners
+// from a worker (and PostgreSQL refuses it in the prepared transactions of multi-shard
+// writes), so the alert is queued in this node's placement of the attachment's outbox, in the
+// row's transaction, as the table's owner; fraud_relay_alerts() on the coordinator deletes
+// the queued alerts and sends their NOTIFYs in one distributed transaction.
+void QueueAlert(const TriggerTarget& t, HeapTuple tuple, TupleDesc desc, const char* payload) {
+  if (!OidIsValid(t.outbox_placement)) {
+    throw Error(ErrorCode::kFeatureNotSupported,
+                "a flagged row of distributed table " + t.table + " has no alert outbox on this node",
+                "Alerts of a distributed table go through an outbox: run fraud_attach on the coordinator again after "
+                "create_distributed_table, and fraud_relay_alerts() to send them.");
+  }
+  PgCall([&] {
+    bool isnull = true;
+    const Datum value = t.distribution_att ? heap_getattr(tuple, t.distribution_att, desc, &isnull) : (Datum)0;
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(t.owner, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    const int nest = NewGUCNestLevel();  // the outbox placement is a shard: written as Citus's tasks write them
+    (void)set_config_option("citus.enable_manual_changes_to_shards", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                            true, 0, false);
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
+    const char* query = psprintf(
+        "INSERT INTO %s (distribution_value, channel, payload) VALUES ($1, $2, $3)",
+        quote_qualified_identifier(get_namespace_name(get_rel_namespace(t.outbox_placement)), get_rel_name(t.outbox_placement)));
+    Oid types[3] = {t.distribution_att ? TupleDescAttr(desc, t.distribution_att - 1)->atttypid : TEXTOID, TEXTOID,
+                    TEXTOID};
+    Datum values[3] = {value, CStringGetTextDatum(t.channel.c_str()), CStringGetTextDatum(payload)};
+    const char nulls[3] = {isnull ? 'n' : ' ', ' ', ' '};
+    if (SPI_execute_with_args(query, 3, types, values, nulls, false, 0) != SPI_OK_INSERT)
+      elog(ERROR, "pg_fraud: queuing an alert failed");
+    SPI_finish();
+    AtEOXact_GUC(true, nest);
+    SetUserIdAndSecContext(saved_user, saved_context);
+  });
+}
+
 // The NOTIFY of one stored flagged row (the trigger's WHEN clause tested the flag): its score,
 // version and fired rules as stored (rules evaluated on the stored row when the table keeps
 // no rules column).
@@ -458,6 +519,10 @@ void AlertRow(FunctionCallInfo fcinfo) {
     Jsonb* row =
         PgCall([&] { return DatumGetJsonbP(FunctionCall1(&t.to_jsonb, heap_copy_tuple_as_datum(tuple, desc))); });
     (void)EvaluateRules(*t.model, row, &fired);
+  }
+  if (t.shard) {
+    QueueAlert(t, tuple, desc, PgCall([&] { return Payload(t, tuple, desc, score, version, fired); }));
+    return;
   }
   PgCall([&] { Async_Notify(t.channel.c_str(), Payload(t, tuple, desc, score, version, fired)); });
 }

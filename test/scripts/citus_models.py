@@ -9,6 +9,11 @@ local copy local_tx). Prints "ok ..." / "FAIL ..." lines.
   coordinator reach a worker's open session at the coordinator's commit, not before; a
   rolled-back activation changes nothing; a node added later gets the models when the
   function runs again.
+- fraud_attach on a distributed table (after create_distributed_table, and before it): a
+  multi-shard INSERT scores every row as the coordinator would, with rules and versions; the
+  alerts queue in the outbox (none for a rolled-back insert) and fraud_relay_alerts() sends
+  them to the coordinator's listeners naming the distributed table; reference tables and
+  history by another column than the distribution column are refused.
 """
 import json
 import subprocess
@@ -110,6 +115,116 @@ disabled = one(worker1, flags, (RULE_TX,))
 check(f"a rule added on the coordinator flags on the workers ({before_rule} -> {with_rule}; {pushed} of {large} "
       f"shard rows it matches), disabled there too ({disabled})",
       before_rule is False and with_rule == (True, True) and disabled is False and pushed == large > 0)
+
+# fraud_attach on a distributed table: rules and versions on the workers, multi-shard inserts,
+# alerts through the outbox to the coordinator's listeners, naming the distributed table.
+coordinator.execute("UPDATE fraud_rules SET enabled = true WHERE model = 'dist' AND name = 'large'")
+listener = connect(0)
+listener.execute("LISTEN fraud_alerts")
+coordinator.execute("CREATE TABLE live (LIKE local_tx)")
+coordinator.execute("ALTER TABLE live ADD PRIMARY KEY (account_id, id)")
+coordinator.execute("SELECT create_distributed_table('live', 'account_id')")
+coordinator.execute("""SELECT fraud_attach('live', 'dist', '{"add_columns": true, "notify": "fraud_alerts", "rules_column": "fired"}')""")
+coordinator.execute("BEGIN")
+coordinator.execute("INSERT INTO live SELECT * FROM local_tx WHERE id <= 500")
+coordinator.execute("ROLLBACK")
+queued_after_rollback = one(coordinator, "SELECT count(*) FROM live_fraud_alerts")
+coordinator.execute("INSERT INTO live SELECT * FROM local_tx WHERE id <= 3000")  # rows of every shard, one transaction
+coordinator.execute("CREATE TABLE live_copy AS SELECT id, is_flagged, fraud_score, fired, model_version FROM live")
+coordinator.execute("""SELECT count(*), count(*) FILTER (WHERE c.is_flagged), count(*) FILTER (WHERE c.is_flagged IS DISTINCT FROM fraud_is_fraud(t, 'dist')
+                              OR c.fraud_score IS DISTINCT FROM fraud_score(t, 'dist')),
+                              count(*) FILTER (WHERE 'large' = ANY (c.fired)), count(*) FILTER (WHERE t.amount >= 500),
+                              count(*) FILTER (WHERE c.model_version IS DISTINCT FROM (SELECT version FROM fraud_models WHERE name = 'dist' AND active))
+                         FROM live_copy c JOIN local_tx t USING (id)""")
+rows_in, flagged_in, differ_in, fired_large, large_in, other_version = coordinator.fetchone()
+check(f"a multi-shard INSERT into the attached distributed table scores every row as the coordinator does "
+      f"({rows_in} rows, {flagged_in} flagged, {differ_in} differ, {other_version} with another version)",
+      rows_in == 3000 and flagged_in > 0 and differ_in == 0 and other_version == 0)
+check(f"rules apply on the workers ({fired_large} rows fired 'large', {large_in} have amount >= 500)",
+      fired_large == large_in > 0)
+queued = one(coordinator, "SELECT count(*) FROM live_fraud_alerts")
+check(f"flagged rows queue one alert each in the outbox, a rolled-back insert none ({queued} queued, {queued_after_rollback} after the rollback)",
+      queued == flagged_in and queued_after_rollback == 0)
+coordinator.execute("BEGIN")
+coordinator.execute("SELECT fraud_relay_alerts()")
+coordinator.execute("ROLLBACK")
+listener.connection.poll()
+check("a rolled-back relay sends nothing and keeps the alerts",
+      not listener.connection.notifies and one(coordinator, "SELECT count(*) FROM live_fraud_alerts") == queued)
+sent = one(coordinator, "SELECT fraud_relay_alerts()")
+import select
+select.select([listener.connection], [], [], 5)
+listener.connection.poll()
+payloads = [json.loads(n.payload) for n in listener.connection.notifies]
+tables = {p["table"] for p in payloads}
+check(f"fraud_relay_alerts sends them to the coordinator's listeners, naming the distributed table ({sent} sent, "
+      f"{len(payloads)} received, tables {sorted(tables)}), and empties the outbox",
+      sent == len(payloads) == queued and tables == {"public.live"}
+      and one(coordinator, "SELECT count(*) FROM live_fraud_alerts") == 0 and all(p["key"] for p in payloads))
+del listener.connection.notifies[:]
+
+# Attached before create_distributed_table: scoring goes on, alerts ask for fraud_attach again.
+coordinator.execute("CREATE TABLE early (LIKE local_tx)")
+coordinator.execute("""SELECT fraud_attach('early', 'dist', '{"add_columns": true, "notify": "fraud_alerts"}')""")
+coordinator.execute("SET citus.enable_unsafe_triggers = on")
+coordinator.execute("SELECT create_distributed_table('early', 'account_id')")
+coordinator.execute("RESET citus.enable_unsafe_triggers")
+FLAGGED = "INSERT INTO early SELECT * FROM local_tx WHERE id = (SELECT min(id) FROM s_local WHERE f)"
+try:
+    coordinator.execute(FLAGGED)
+    early_error = None
+except psycopg2.Error as e:  # Citus reports errors of a row copied to a shard as XX000, with their message
+    early_error = e.pgcode if "has no alert outbox on this node" in e.pgerror else f"{e.pgcode}: {e.pgerror}"
+coordinator.execute("INSERT INTO early SELECT * FROM local_tx WHERE id = (SELECT min(id) FROM s_local WHERE NOT f)")
+coordinator.execute("""SELECT fraud_attach('early', 'dist', '{"add_columns": true, "notify": "fraud_alerts"}')""")
+coordinator.execute(FLAGGED)
+check(f"a table attached before create_distributed_table scores there; a flagged row is refused ({early_error}) until "
+      "fraud_attach runs again, then queues its alert",
+      early_error in ("0A000", "XX000") and one(coordinator, "SELECT count(*) FROM early WHERE is_flagged IS NOT NULL") == 2
+      and one(coordinator, "SELECT count(*) FROM early_fraud_alerts") == 1 and one(coordinator, "SELECT fraud_relay_alerts()") == 1)
+
+
+def refused(sql):
+    try:
+        coordinator.execute(sql)
+        return None
+    except psycopg2.Error as e:
+        return e.pgcode
+
+
+coordinator.execute("CREATE TABLE ref_live (LIKE local_tx)")
+coordinator.execute("SELECT create_reference_table('ref_live')")
+ref_code = refused("""SELECT fraud_attach('ref_live', 'dist', '{"add_columns": true}')""")
+coordinator.execute("SET client_min_messages = warning")
+coordinator.execute("""SELECT version FROM train_fraud_model('local_tx', 'is_fraud', 'by_device',
+    '{"exclude": ["id", "account_id"], "history": {"by": "device_id", "time": "created_at", "windows": ["1 day"]}}')""")
+coordinator.execute("CREATE TABLE live_devices (LIKE local_tx)")
+coordinator.execute("SELECT create_distributed_table('live_devices', 'account_id')")
+device_code = refused("""SELECT fraud_attach('live_devices', 'by_device', '{"add_columns": true}')""")
+check(f"refused with 0A000: a reference table ({ref_code}), history by an entity the table is not distributed by ({device_code})",
+      ref_code == "0A000" and device_code == "0A000")
+
+# History features on a table distributed by the entity: each shard holds whole accounts, and
+# the features of rows inserted in time order equal those of a local attached table.
+coordinator.execute("""SELECT version FROM train_fraud_model('local_tx', 'is_fraud', 'by_account',
+    '{"exclude": ["id", "device_id"], "history": {"by": "account_id", "time": "created_at",
+      "windows": ["1 day", "30 days"], "amounts": ["amount"], "distinct": ["country"], "new": ["device_id"]}}')""")
+for table in ("hist_dist", "hist_local"):
+    coordinator.execute(f"CREATE TABLE {table} (LIKE local_tx)")
+    if table == "hist_dist":
+        coordinator.execute("SELECT create_distributed_table('hist_dist', 'account_id')")
+    coordinator.execute(f"""SELECT fraud_attach('{table}', 'by_account', '{{"add_columns": true, "history_column": "hist"}}')""")
+    coordinator.execute(f"""DO $$ DECLARE r bigint; BEGIN
+        FOR r IN SELECT id FROM local_tx WHERE account_id <= 200 ORDER BY created_at, id LOOP
+            INSERT INTO {table} SELECT * FROM local_tx WHERE id = r;
+        END LOOP; END $$""")
+coordinator.execute("CREATE TABLE hist_dist_copy AS SELECT id, hist, fraud_score FROM hist_dist")
+coordinator.execute("""SELECT count(*), count(*) FILTER (WHERE d.hist IS DISTINCT FROM l.hist OR d.fraud_score IS DISTINCT FROM l.fraud_score),
+                              count(*) FILTER (WHERE (l.hist ->> 'account_id:count:1 day')::float8 > 0)
+                         FROM hist_dist_copy d JOIN hist_local l USING (id)""")
+n_hist, differ_hist, with_history = coordinator.fetchone()
+check(f"history features on a table distributed by the entity equal a local table's ({n_hist} rows, {differ_hist} differ, "
+      f"{with_history} with earlier rows within a day)", n_hist > 1000 and differ_hist == 0 and with_history > 0)
 
 # A node added later: Citus adds it; fraud_distribute_models() places the tables there.
 added = subprocess.run(["scripts/citus-cluster.sh", "add", DIR, str(BASE)], capture_output=True, text=True)
