@@ -172,6 +172,10 @@ AS $$
 DECLARE
     name text;
 BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        -- A Citus distributed table's triggers are dropped on its shards too.
+        PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    END IF;
     FOR name IN SELECT t.tgname FROM pg_trigger AS t
                  WHERE t.tgrelid = tab AND t.tgname IN ('fraud_flag', 'fraud_alert', 'fraud_alert_update') AND NOT t.tgisinternal LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', name, tab);

@@ -183,6 +183,12 @@ check(f"a table attached before create_distributed_table scores there; a flagged
       early_error in ("0A000", "XX000") and one(coordinator, "SELECT count(*) FROM early WHERE is_flagged IS NOT NULL") == 2
       and one(coordinator, "SELECT count(*) FROM early_fraud_alerts") == 1 and one(coordinator, "SELECT fraud_relay_alerts()") == 1)
 
+coordinator.execute("SELECT fraud_detach('early')")
+coordinator.execute("INSERT INTO early SELECT * FROM local_tx WHERE id = (SELECT max(id) FROM s_local WHERE f)")
+check("fraud_detach of a distributed table drops the triggers of its shards (the next flagged row is stored unscored)",
+      one(coordinator, "SELECT count(*) FROM early WHERE is_flagged IS NULL") == 1
+      and one(coordinator, "SELECT count(*) FROM early_fraud_alerts") == 0)
+
 
 def refused(sql):
     try:
