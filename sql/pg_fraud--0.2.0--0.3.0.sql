@@ -796,15 +796,49 @@ BEGIN
           FROM (SELECT NULL) AS one LEFT JOIN pg_attribute AS att
             ON att.attrelid = a.tab AND att.attname OPERATOR(pg_catalog.=) a.time_column AND NOT att.attisdropped;
         -- Only scored rows count (rows stored before attach, after detach or unscored are not).
+        -- The table's regclass is added outside the grouped query: Citus would compute it on its
+        -- workers and send back their OIDs.
         RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, %s, %s, count(%I), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s
-              WHERE %I IS NOT NULL GROUP BY 2, 3',
+            'SELECT %L::regclass, s.* FROM (SELECT %s, %s, count(%I), count(*) FILTER (WHERE %I), avg(%I)::float8 FROM %s
+              WHERE %I IS NOT NULL GROUP BY 1, 2) AS s',
             a.tab, COALESCE(day_expr, 'NULL::date'),
             CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
             a.score_column, a.flag_column, a.score_column, a.tab, a.score_column);
     END LOOP;
 END
 $$;
+
+-- 0.3.0: the feature that contributed most to a row's score (by the given version, or the
+-- active one when NULL): a function, not a correlated subquery, so that Citus computes it on
+-- the shards.
+CREATE FUNCTION @extschema@.fraud_top_feature(tx jsonb, model text, version integer) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF version IS NULL THEN
+        RETURN (SELECT e.feature FROM @extschema@.fraud_explain(tx, model) AS e
+                 WHERE e.contribution > 0 AND e.feature <> '(intercept)' ORDER BY e.contribution DESC LIMIT 1);
+    END IF;
+    RETURN (SELECT e.feature FROM @extschema@.fraud_explain(tx, model, version) AS e
+             WHERE e.contribution > 0 AND e.feature <> '(intercept)' ORDER BY e.contribution DESC LIMIT 1);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_top_feature(jsonb, text, integer) IS
+    'pg_fraud internal: the feature with the largest positive contribution to a transaction''s score (fraud_flag_reasons)';
+CREATE FUNCTION @extschema@.fraud_top_feature(tx anyelement, model text, version integer) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF version IS NULL THEN
+        RETURN (SELECT e.feature FROM @extschema@.fraud_explain(tx, model) AS e
+                 WHERE e.contribution > 0 AND e.feature <> '(intercept)' ORDER BY e.contribution DESC LIMIT 1);
+    END IF;
+    RETURN (SELECT e.feature FROM @extschema@.fraud_explain(tx, model, version) AS e
+             WHERE e.contribution > 0 AND e.feature <> '(intercept)' ORDER BY e.contribution DESC LIMIT 1);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_top_feature(anyelement, text, integer) IS
+    'pg_fraud internal: the feature with the largest positive contribution to a row''s score, its history as of its time (fraud_flag_reasons)';
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
     RETURNS TABLE(table_name regclass, reason text, flagged bigint)
@@ -832,24 +866,24 @@ BEGIN
                           ELSE 'to_jsonb(t)' END;
         -- A detached table's model may have no active version left to explain with.
         -- The version that flagged the row explains it when the table keeps versions and that
-        -- version still exists; else the active one.
-        top := '(SELECT e.feature FROM @extschema@.fraud_explain(%s) AS e
-                  WHERE e.contribution > 0 AND e.feature <> ''(intercept)'' ORDER BY e.contribution DESC LIMIT 1)';
+        -- version still exists; else the active one. (The versions are listed here, and the
+        -- explanation is a function call: on Citus both then run on the shards.)
+        top := '@extschema@.fraud_top_feature(%s, %L, %s)';
         explained := CASE WHEN NOT EXISTS (SELECT FROM @extschema@.fraud_models AS m
                                             WHERE m.name OPERATOR(pg_catalog.=) a.model AND m.active)
                           THEN '''(model has no active version)'''
                           WHEN a.version_column = ''
-                          THEN format(top, format('%s, %L', explained, a.model)) || ', ''(no positive contribution)'''
-                          ELSE format('CASE WHEN EXISTS (SELECT FROM @extschema@.fraud_models AS m WHERE m.name = %L
-                                                           AND m.version = t.%I) THEN %s ELSE %s END',
-                                      a.model, a.version_column,
-                                      format(top, format('%s, %L, t.%I', explained, a.model, a.version_column)),
-                                      format(top, format('%s, %L', explained, a.model)))
+                          THEN format(top, explained, a.model, 'NULL') || ', ''(no positive contribution)'''
+                          ELSE format('CASE WHEN t.%I = ANY (%L::integer[]) THEN %s ELSE %s END', a.version_column,
+                                      (SELECT pg_catalog.array_agg(m.version) FROM @extschema@.fraud_models AS m
+                                        WHERE m.name OPERATOR(pg_catalog.=) a.model),
+                                      format(top, explained, a.model, format('t.%I', a.version_column)),
+                                      format(top, explained, a.model, 'NULL'))
                                || ', ''(no positive contribution)''' END;
         RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, r, count(*) FROM (
+            'SELECT %L::regclass, s.* FROM (SELECT r, count(*) FROM (
                SELECT COALESCE(%s, %s) AS r FROM %s AS t WHERE %I) AS s
-              GROUP BY r',
+              GROUP BY r) AS s',
             a.tab,
             CASE WHEN a.rules_column = '' THEN 'NULL::text' ELSE format('''rule: '' || (%I)[1]', a.rules_column) END,
             explained, a.tab, a.flag_column);
@@ -1109,9 +1143,9 @@ BEGIN
     FOR a IN SELECT * FROM @extschema@.fraud_reporting_tables() AS x  -- detached ones too
               WHERE EXISTS (SELECT FROM pg_class AS c WHERE c.oid = x.tab) ORDER BY x.tab::text LOOP
         RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, d, v, b, CASE WHEN b = 0 THEN 0 ELSE ($1)[b] END, COALESCE(($1)[b + 1], 1), n
+            'SELECT %L::regclass, s.* FROM (SELECT d, v, b, CASE WHEN b = 0 THEN 0 ELSE ($1)[b] END, COALESCE(($1)[b + 1], 1), n
                FROM (SELECT %s AS d, %s AS v, pg_catalog.width_bucket(%I::float8, $1) AS b, count(*) AS n
-                       FROM %s WHERE %I IS NOT NULL GROUP BY 1, 2, 3) AS g',
+                       FROM %s WHERE %I IS NOT NULL GROUP BY 1, 2, 3) AS g) AS s',
             a.tab, @extschema@.fraud_day_expression(a.tab, a.time_column),
             CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
             a.score_column, a.tab, a.score_column) USING edges;
@@ -1198,7 +1232,8 @@ BEGIN
     IF NOT EXISTS (SELECT FROM @extschema@.fraud_reporting_tables() AS r WHERE r.tab OPERATOR(pg_catalog.=) fraud_record_outcome.tab) THEN
         RAISE EXCEPTION 'table % is not attached to a model', tab USING ERRCODE = 'undefined_object';
     END IF;
-    EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I::text = $1)', tab, key) INTO found USING row_key::text;
+    -- SELECT 1: Citus cannot plan an empty target list over a distributed table.
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', tab, key) INTO found USING row_key::text;
     IF NOT found THEN
         RAISE EXCEPTION 'table % has no row with that key', tab USING ERRCODE = 'no_data_found';
     END IF;
@@ -1236,15 +1271,16 @@ BEGIN
         -- Alerts are the rows flagged (by the model or a rule) when stored; precision is of the
         -- reviewed alerts; recall is of the rows known to be fraud, flagged or not.
         RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, d, v, count(*) FILTER (WHERE f), count(o.outcome) FILTER (WHERE f),
+            'SELECT %L::regclass, s.* FROM (SELECT d, v, count(*) FILTER (WHERE f), count(o.outcome) FILTER (WHERE f),
                     count(*) FILTER (WHERE f AND o.outcome),
                     (count(*) FILTER (WHERE f AND o.outcome))::float8 / NULLIF(count(o.outcome) FILTER (WHERE f), 0),
                     count(*) FILTER (WHERE o.outcome), count(*) FILTER (WHERE o.outcome AND f),
                     (count(*) FILTER (WHERE o.outcome AND f))::float8 / NULLIF(count(*) FILTER (WHERE o.outcome), 0),
                     avg(extract(epoch FROM o.labelled_at - ts) / 3600)::float8
                FROM (SELECT %s AS d, %s AS v, %I AS f, %I::text AS k, %s AS ts FROM %s WHERE %I IS NOT NULL) AS t
-               LEFT JOIN @extschema@.fraud_outcomes AS o ON o.tab = %L::regclass AND o.row_key = t.k
-              GROUP BY d, v',
+               LEFT JOIN (SELECT x.row_key, x.outcome, x.labelled_at FROM @extschema@.fraud_outcomes AS x
+                           WHERE x.tab = %L::regclass) AS o ON o.row_key = t.k
+              GROUP BY d, v) AS s',
             a.tab, @extschema@.fraud_day_expression(a.tab, a.time_column),
             CASE WHEN a.version_column = '' THEN 'NULL::integer' ELSE format('%I::integer', a.version_column) END,
             a.flag_column, key,
@@ -1279,7 +1315,7 @@ BEGIN
         -- An override: an allow rule fired on a row whose score reached the threshold live at
         -- the row's time (fraud_model_timeline; without a time column, today's threshold).
         RETURN QUERY EXECUTE format(
-            'SELECT %L::regclass, h.d, h.rule, COALESCE(r.action, ''(deleted)''),
+            'SELECT %L::regclass, s.* FROM (SELECT h.d, h.rule, COALESCE(r.action, ''(deleted)''),
                     count(*) FILTER (WHERE h.fired), count(*) FILTER (WHERE h.fired AND r.action = ''allow''
                         AND h.score >= COALESCE((SELECT l.threshold FROM @extschema@.fraud_model_timeline AS l
                                                   WHERE l.model = %L AND l.valid_from <= h.ts AND (l.valid_to IS NULL OR h.ts < l.valid_to)
@@ -1287,12 +1323,15 @@ BEGIN
                                                  (SELECT m.threshold FROM @extschema@.fraud_models AS m WHERE m.name = %L AND m.active))),
                     count(*) FILTER (WHERE NOT h.fired)
                FROM (SELECT %s AS d, %s AS ts, t.%I::float8 AS score, u.rule, u.fired
-                       FROM %s AS t, LATERAL (SELECT f, true FROM pg_catalog.unnest(%s) AS f
-                                              UNION ALL SELECT e, false FROM pg_catalog.unnest(%s) AS e) AS u(rule, fired)
+                       FROM %s AS t, LATERAL ROWS FROM (pg_catalog.unnest(COALESCE(%s, ''{}'') || COALESCE(%s, ''{}'')),
+                                                     pg_catalog.unnest(pg_catalog.array_fill(true, ARRAY[COALESCE(pg_catalog.cardinality(%s), 0)])
+                                                                       || pg_catalog.array_fill(false, ARRAY[COALESCE(pg_catalog.cardinality(%s), 0)]))) AS u(rule, fired)
                       WHERE t.%I IS NOT NULL AND (pg_catalog.cardinality(%s) > 0 OR pg_catalog.cardinality(%s) > 0)) AS h
                LEFT JOIN @extschema@.fraud_rules AS r ON r.model = %L AND r.name = h.rule
-              GROUP BY h.d, h.rule, r.action',
+              GROUP BY h.d, h.rule, r.action) AS s',
             a.tab, a.model, a.model, @extschema@.fraud_day_expression(a.tab, a.time_column), ts, a.score_column, a.tab,
+            CASE WHEN a.rules_column = '' THEN 'NULL::text[]' ELSE format('t.%I', a.rules_column) END,
+            CASE WHEN errors_column = '' THEN 'NULL::text[]' ELSE format('t.%I', errors_column) END,
             CASE WHEN a.rules_column = '' THEN 'NULL::text[]' ELSE format('t.%I', a.rules_column) END,
             CASE WHEN errors_column = '' THEN 'NULL::text[]' ELSE format('t.%I', errors_column) END,
             a.score_column,
@@ -1531,8 +1570,11 @@ BEGIN
             WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'fraud_outcomes') THEN
         RETURN base;
     END IF;
-    RETURN format('(SELECT h.*, o.outcome AS fraud_outcomes FROM %s AS h JOIN @extschema@.fraud_outcomes AS o '
-                  'ON o.tab OPERATOR(pg_catalog.=) %L::regclass AND o.row_key OPERATOR(pg_catalog.=) (h.%I)::text)',
+    -- The outcomes are filtered by table in a subquery of their own: on Citus it runs on the
+    -- coordinator (a regclass compared on a worker would be the worker's OID).
+    RETURN format('(SELECT h.*, o.outcome AS fraud_outcomes FROM %s AS h JOIN (SELECT x.row_key, x.outcome '
+                  'FROM @extschema@.fraud_outcomes AS x WHERE x.tab OPERATOR(pg_catalog.=) %L::regclass) AS o '
+                  'ON o.row_key OPERATOR(pg_catalog.=) (h.%I)::text)',
                   base, source, @extschema@.fraud_key_column(source));
 END
 $$;

@@ -16,8 +16,10 @@ local copy local_tx). Prints "ok ..." / "FAIL ..." lines.
   history by another column than the distribution column are refused.
 """
 import json
+import select
 import subprocess
 import sys
+import time
 
 import psycopg2
 
@@ -152,9 +154,10 @@ listener.connection.poll()
 check("a rolled-back relay sends nothing and keeps the alerts",
       not listener.connection.notifies and one(coordinator, "SELECT count(*) FROM live_fraud_alerts") == queued)
 sent = one(coordinator, "SELECT fraud_relay_alerts()")
-import select
-select.select([listener.connection], [], [], 5)
-listener.connection.poll()
+deadline = time.monotonic() + 10  # the notifications may come in several reads
+while len(listener.connection.notifies) < sent and time.monotonic() < deadline:
+    select.select([listener.connection], [], [], 1)
+    listener.connection.poll()
 payloads = [json.loads(n.payload) for n in listener.connection.notifies]
 tables = {p["table"] for p in payloads}
 check(f"fraud_relay_alerts sends them to the coordinator's listeners, naming the distributed table ({sent} sent, "
@@ -162,6 +165,54 @@ check(f"fraud_relay_alerts sends them to the coordinator's listeners, naming the
       sent == len(payloads) == queued and tables == {"public.live"}
       and one(coordinator, "SELECT count(*) FROM live_fraud_alerts") == 0 and all(p["key"] for p in payloads))
 del listener.connection.notifies[:]
+
+# The BI views and the monitoring functions over the distributed table give what they give over
+# a local table holding the same rows, scored the same way, and name the distributed table.
+coordinator.execute("CREATE TABLE live_local (LIKE live INCLUDING ALL)")
+coordinator.execute("""SELECT fraud_attach('live_local', 'dist', '{"add_columns": true, "rules_column": "fired"}')""")
+coordinator.execute("INSERT INTO live_local SELECT * FROM local_tx WHERE id <= 3000")
+coordinator.execute("CREATE TABLE byid (LIKE local_tx)")
+coordinator.execute("ALTER TABLE byid ADD PRIMARY KEY (id)")
+coordinator.execute("SELECT create_distributed_table('byid', 'id')")
+coordinator.execute("CREATE TABLE byid_local (LIKE byid INCLUDING ALL)")
+for table in ("byid", "byid_local"):
+    coordinator.execute(f"""SELECT fraud_attach('{table}', 'dist', '{{"add_columns": true}}')""")
+    coordinator.execute(f"INSERT INTO {table} SELECT * FROM local_tx WHERE id <= 3000")
+    coordinator.execute(f"SELECT count(fraud_record_outcome('{table}', id, is_fraud)) FROM local_tx WHERE id <= 3000 AND (is_fraud OR id % 7 = 0)")
+VIEWS = {  # view: (the distributed table, its local twin, the columns compared, rounded where sums of floats)
+    "fraud_daily_activity": ("live", "day, model_version, scored, flagged, round(mean_score::numeric, 12)"),
+    "fraud_flag_reasons": ("live", "reason, flagged"),
+    "fraud_daily_score_histogram": ("live", "day, model_version, bucket, lower_score, upper_score, rows"),
+    "fraud_daily_rule_hits": ("live", "day, rule, action, hits, overrides, errors"),
+    "fraud_alert_outcomes_daily": ("byid", "day, model_version, alerts, reviewed, confirmed, \"precision\", known_frauds, caught, recall"),
+}
+for view, (table, columns) in VIEWS.items():
+    got = {}
+    for name in (table, table + "_local"):
+        coordinator.execute(f"SELECT {columns} FROM {view} WHERE table_name::text = %s ORDER BY {columns}", (name,))
+        got[name] = coordinator.fetchall()
+    names = one(coordinator, f"SELECT string_agg(DISTINCT table_name::text, ',') FROM {view}")
+    check(f"{view} over the distributed table equals its local twin's ({len(got[table])} rows) and names it ({names})",
+          len(got[table]) > 0 and got[table] == got[table + "_local"] and table in names.split(","))
+monitors = ["(fraud_evaluate('{t}', 'is_fraud', 'dist')) - 'model'",
+            "to_jsonb(fraud_choose_threshold('{t}', '{{\"strategy\": \"f1\"}}', 'is_fraud', 'dist'))",
+            "(SELECT jsonb_agg(d ORDER BY d.feature) FROM fraud_drift('{t}', 'dist') AS d)"]
+
+
+def close(a, b):
+    """Equal, numbers to 1e-9 relative (sums over shards add in another order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+same = [close(one(coordinator, "SELECT " + m.format(t="live")), one(coordinator, "SELECT " + m.format(t="live_local")))
+        for m in monitors]
+check(f"fraud_evaluate, fraud_choose_threshold and fraud_drift over it equal its local twin's, to 1e-9 ({same})", all(same))
 
 # Attached before create_distributed_table: scoring goes on, alerts ask for fraud_attach again.
 coordinator.execute("CREATE TABLE early (LIKE local_tx)")
