@@ -583,8 +583,8 @@ DECLARE
     cycle interval;
 BEGIN
     PERFORM @extschema@.fraud_check_source(source, '', model);  -- drift reads no label
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, '', '{"mode": "drift"}', @extschema@.fraud_history_source(source, model))
-       INTO result;
+    result := @extschema@.fraud_monitor_over(source, @extschema@.fraud_history_source(source, model), model, '',
+                                             '{"mode": "drift"}');
     -- Calendar features are compared like with like only over a full cycle: a window shorter
     -- than a week (day_of_week) or a day (hour_of_day) holds only part of the cycle and would
     -- always read as a shift, so its band says so and its PSI is NULL.
@@ -741,8 +741,8 @@ DECLARE
 BEGIN
     label := COALESCE(label, @extschema@.fraud_model_label(model));
     PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t',
-                   model, label, '{"mode": "evaluate"}', @extschema@.fraud_labelled_source(source, label, model)) INTO result;
+    result := @extschema@.fraud_monitor_over(source, @extschema@.fraud_labelled_source(source, label, model), model, label,
+                                             '{"mode": "evaluate"}');
     IF result IS NULL THEN
         RAISE NOTICE 'fraud_evaluate: % has no rows%', source,
             CASE WHEN label = 'fraud_outcomes' THEN ' with a recorded outcome' ELSE '' END;
@@ -1089,9 +1089,8 @@ BEGIN
         label := '';
     END IF;
     PERFORM @extschema@.fraud_check_source(source, CASE WHEN label = 'fraud_outcomes' THEN '' ELSE label END, model);
-    EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label,
-                   jsonb_build_object('mode', 'threshold', 'strategy', strategy),
-                   @extschema@.fraud_labelled_source(source, label, model)) INTO result;
+    result := @extschema@.fraud_monitor_over(source, @extschema@.fraud_labelled_source(source, label, model), model, label,
+                                             jsonb_build_object('mode', 'threshold', 'strategy', strategy));
     RETURN result;  -- NULL: no rows
 END
 $$;
@@ -1760,3 +1759,58 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_relay_alerts() IS
     'pg_fraud on Citus: sends the alerts queued on the shards of attached distributed tables as NOTIFYs on the coordinator; returns how many';
 REVOKE ALL ON FUNCTION @extschema@.fraud_relay_alerts() FROM PUBLIC;
+
+-- 0.3.0: monitoring over the shards of a Citus table. Each shard's pass returns its
+-- serialised counts (fraud_monitor_partial), which the coordinator merges
+-- (fraud_monitor_merge), as training's passes do: counts cross the network, not rows.
+CREATE FUNCTION @extschema@.fraud_monitor_merge_step(internal, boolean, text) RETURNS internal
+    LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_monitor_merge_step';
+COMMENT ON FUNCTION @extschema@.fraud_monitor_merge_step(internal, boolean, text) IS
+    'pg_fraud internal: transition of fraud_monitor_merge (one shard''s counts merged in)';
+CREATE AGGREGATE @extschema@.fraud_monitor_partial(anyelement, text, text, jsonb) (
+    SFUNC = @extschema@.fraud_monitor_step,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fraud_monitor_serialize
+);
+COMMENT ON AGGREGATE @extschema@.fraud_monitor_partial(anyelement, text, text, jsonb) IS
+    'pg_fraud internal: fraud_monitor''s counts over one shard, serialised';
+CREATE AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) (
+    SFUNC = @extschema@.fraud_monitor_merge_step,
+    STYPE = internal,
+    FINALFUNC = @extschema@.fraud_monitor_final
+);
+COMMENT ON AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) IS
+    'pg_fraud internal: fraud_monitor over a Citus table, merged from the counts of its shards';
+
+-- The monitoring pass of a request over a FROM item: over the shards when the item is a Citus
+-- distributed table itself (not a history or outcomes query over it) and every node holds the
+-- models (fraud_distribute_models); else fraud_monitor over the rows.
+CREATE FUNCTION @extschema@.fraud_monitor_over(source regclass, from_item text, model text, label text, request jsonb)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result jsonb;
+    on_shards boolean := false;
+BEGIN
+    IF from_item OPERATOR(pg_catalog.=) source::text
+       AND EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        EXECUTE 'SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 2 FROM pg_catalog.pg_dist_partition AS p
+                  WHERE p.logicalrelid OPERATOR(pg_catalog.=) ANY ($1) AND p.partmethod OPERATOR(pg_catalog.=) ANY (''{h,n}'')'
+           INTO on_shards USING ARRAY[source, '@extschema@.fraud_models'::regclass];
+    END IF;
+    IF on_shards THEN
+        -- run_command_on_shards puts each shard's name at %s: every other % is doubled.
+        EXECUTE 'SELECT @extschema@.fraud_monitor_merge(r.success, r.result) FROM pg_catalog.run_command_on_shards($1, $2) AS r'
+           INTO result
+          USING source, pg_catalog.replace(format('SELECT @extschema@.fraud_monitor_partial(t, %L, %L, %L) FROM ',
+                                                  model, label, request), '%', '%%') OPERATOR(pg_catalog.||) '%s AS t';
+    ELSE
+        EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label, request, from_item)
+           INTO result;
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_monitor_over(regclass, text, text, text, jsonb) IS
+    'pg_fraud internal: a monitoring request over a source: over the shards of a Citus table, else over its rows';

@@ -93,6 +93,22 @@ std::string Answer(FunctionCallInfo fcinfo, const MonitorState& state) {
   return out.dump();
 }
 
+// A state serialised by fraud_monitor_serialize ('M', header size, CBOR header, counts).
+MonitorState* DeserializeMonitor(MemoryContext cxt, bytea* bytes) {
+  const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)) + 1;
+  const size_t size = VARSIZE_ANY_EXHDR(bytes) - 1;
+  uint32_t head_size;
+  if (VARSIZE_ANY_EXHDR(bytes) < 5) throw Error(ErrorCode::kInternal, "truncated monitoring state");
+  memcpy(&head_size, data, 4);
+  if (size < 4 + static_cast<size_t>(head_size)) throw Error(ErrorCode::kInternal, "truncated monitoring state");
+  nlohmann::json header = nlohmann::json::from_cbor(data + 4, data + 4 + head_size);
+  MonitorState* state = NewAggregateState<MonitorState>(cxt);
+  state->model_name = header.at("model").get<std::string>();
+  state->request = header.at("request").get<std::string>();
+  state->monitor = Monitor::Deserialize(data + 4 + head_size, size - 4 - head_size);
+  return state;
+}
+
 }  // namespace
 }  // namespace glue
 }  // namespace pgfraud
@@ -163,17 +179,36 @@ Datum fraud_monitor_deserialize(PG_FUNCTION_ARGS) {
   return Guard([&] {
     MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
     bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const auto* data = reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)) + 1;
-    const size_t size = VARSIZE_ANY_EXHDR(bytes) - 1;
-    uint32_t head_size;
-    if (size < 4) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "truncated monitoring state");
-    memcpy(&head_size, data, 4);
-    if (size < 4 + head_size) throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "truncated monitoring state");
-    nlohmann::json header = nlohmann::json::from_cbor(data + 4, data + 4 + head_size);
-    MonitorState* state = pgfraud::glue::NewAggregateState<MonitorState>(cxt);
-    state->model_name = header.at("model").get<std::string>();
-    state->request = header.at("request").get<std::string>();
-    state->monitor = pgfraud::Monitor::Deserialize(data + 4 + head_size, size - 4 - head_size);
+    return PointerGetDatum(pgfraud::glue::DeserializeMonitor(cxt, bytes));
+  });
+}
+
+PG_FUNCTION_INFO_V1(fraud_monitor_merge_step);
+// Transition of fraud_monitor_merge(success, result): merges the partial state one shard's
+// fraud_monitor_partial returned (run_command_on_shards: the bytea's text, '\x' and hex) into
+// the state; a shard's failure is raised with the worker's message.
+Datum fraud_monitor_merge_step(PG_FUNCTION_ARGS) {
+  CHECK_FOR_INTERRUPTS();
+  return Guard([&] {
+    MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(0));
+    const std::string result =
+        PG_ARGISNULL(2) ? std::string()
+                        : pgfraud::glue::PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
+    if (PG_ARGISNULL(1) || !PG_GETARG_BOOL(1)) {
+      throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "a monitoring pass failed on a shard: " + result,
+                           "pg_fraud must be installed, at the same version, on every node.");
+    }
+    if (result.empty()) {  // a shard without rows
+      if (state != nullptr) return PointerGetDatum(state);
+      fcinfo->isnull = true;
+      return Datum(0);
+    }
+    bytea* bytes = pgfraud::glue::PgCall(
+        [&] { return DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(result.c_str()))); });
+    MonitorState* other = pgfraud::glue::DeserializeMonitor(cxt, bytes);
+    if (state == nullptr) return PointerGetDatum(other);
+    state->monitor.Merge(other->monitor);
     return PointerGetDatum(state);
   });
 }

@@ -15,6 +15,7 @@ local copy local_tx). Prints "ok ..." / "FAIL ..." lines.
   them to the coordinator's listeners naming the distributed table; reference tables and
   history by another column than the distribution column are refused.
 """
+import collections
 import json
 import select
 import subprocess
@@ -210,9 +211,16 @@ def close(a, b):
     return a == b
 
 
-same = [close(one(coordinator, "SELECT " + m.format(t="live")), one(coordinator, "SELECT " + m.format(t="live_local")))
-        for m in monitors]
-check(f"fraud_evaluate, fraud_choose_threshold and fraud_drift over it equal its local twin's, to 1e-9 ({same})", all(same))
+coordinator.connection.notices = collections.deque(maxlen=100000)  # a list would keep the last 50
+coordinator.execute("SET citus.log_remote_commands = on")
+over_shards = [one(coordinator, "SELECT " + m.format(t="live")) for m in monitors]
+coordinator.execute("RESET citus.log_remote_commands")
+remote = [n for n in coordinator.connection.notices if "fraud_monitor_partial" in n]
+gathered = [n for n in coordinator.connection.notices if "fraud_monitor(" in n]
+same = [close(a, one(coordinator, "SELECT " + m.format(t="live_local"))) for a, m in zip(over_shards, monitors)]
+check(f"fraud_evaluate, fraud_choose_threshold and fraud_drift over it run on its shards ({len(remote)} shard commands, "
+      f"{len(gathered)} gathering) and equal its local twin's, to 1e-9 ({same})",
+      all(same) and len(remote) >= 3 * 32 and not gathered)
 
 # Attached before create_distributed_table: scoring goes on, alerts ask for fraud_attach again.
 coordinator.execute("CREATE TABLE early (LIKE local_tx)")
