@@ -1,11 +1,15 @@
-"""Training over a Citus distributed table against the same work on a local table.
+"""Training, scoring and evaluation over a Citus distributed table against the same work on a
+local table.
 
 Run by bench/citus.sh inside a throwaway Citus cluster (a coordinator and 2 workers on this
 machine, sharing its cores). --rows generated rows are loaded into a local table and into a
 table distributed by account (32 shards, the coordinator's shell emptied); each is trained
 with the same options, passes over the table (the distributed table is always trained by
 passes over its shards). Reports the time ratio, the bytes of state the coordinator received
-per pass (they must not grow with the rows), and that both give the same model.
+per pass (they must not grow with the rows), and that both give the same model. Then, after
+fraud_distribute_models(), on the largest table: bulk scoring (SELECT sum(fraud_score(t)),
+which runs on the workers) and fraud_evaluate (its passes on the shards), against the same
+queries over the local table, with the results compared.
 """
 import argparse
 import json
@@ -38,6 +42,37 @@ def load(cur, rows):
     cur.execute("RESET citus.enable_ddl_propagation")
 
 
+def timed_value(cur, sql):
+    start = time.perf_counter()
+    cur.execute(sql)
+    value = cur.fetchone()[0]
+    return time.perf_counter() - start, value
+
+
+def scoring(cur, args):
+    """Scoring and evaluation of the last loaded table, distributed / local (models on every node)."""
+    cur.execute("SELECT fraud_distribute_models()")
+    cur.execute("SELECT count(*) FROM bc_local")
+    rows = cur.fetchone()[0]
+    out = []
+    for label, sql in (("bulk scoring, SELECT sum(fraud_score(t))", "SELECT sum(fraud_score(t, 'bc_dist')) FROM {} AS t"),
+                       ("fraud_evaluate", "SELECT fraud_evaluate('{}', 'is_fraud', 'bc_dist') ->> 'roc_auc'")):
+        local, dist = [], []
+        for _ in range(args.runs):
+            t, local_value = timed_value(cur, sql.format("bc_local"))
+            local.append(t)
+            t, dist_value = timed_value(cur, sql.format("bc_dist"))
+            dist.append(t)
+        lt, dt = statistics.median(local), statistics.median(dist)
+        a, b = float(local_value), float(dist_value)
+        agree = abs(a - b) <= 1e-9 * max(1.0, abs(a))
+        out.append((f"{label}, {rows} rows, distributed / local", f"{dt:.2f} s", f"{lt:.2f} s", f"{dt / lt:.2f}", "<= 1.5",
+                    "yes" if dt / lt <= 1.5 else "no"))
+        out.append((f"  same result (distributed {b:.10g}, local {a:.10g})", "-", "-", "-", "1e-9",
+                    "yes" if agree else "no"))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -66,6 +101,7 @@ def main():
                     f"{newton_bytes[rows]}", "-", "-", "-"))
         out.append((f"  max coefficient difference, distributed vs local, {rows} rows", f"{diff:.1e}", "-", "-", "< 1e-9",
                     "yes" if diff < 1e-9 else "no"))
+    out.extend(scoring(cur, args))
     small, large = sorted(newton_bytes)
     growth = newton_bytes[large] / newton_bytes[small]
     out.append((f"Newton pass bytes, {large} / {small} rows", f"{growth:.2f}x", f"{large // small}x rows", "-", "~1 (bounded)",

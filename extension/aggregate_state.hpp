@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "common/errors.hpp"
 #include "guard.hpp"
@@ -61,6 +62,20 @@ inline bytea* ToBytea(char kind, const std::vector<uint8_t>& bytes) {
     memcpy(VARDATA(out) + 1, bytes.data(), bytes.size());
     return out;
   });
+}
+
+// Arguments 1 and 2 of a merge over run_command_on_shards (success, result: the state's bytea
+// as text, '\x' and hex) as the bytea, read by bytea's own input function; nullptr for a shard
+// without rows. A shard's failure is raised with the worker's message; `pass` names the pass.
+inline bytea* ShardState(FunctionCallInfo fcinfo, const char* pass) {
+  const std::string result =
+      PG_ARGISNULL(2) ? std::string() : PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
+  if (PG_ARGISNULL(1) || !PG_GETARG_BOOL(1)) {
+    throw Error(ErrorCode::kInternal, std::string(pass) + " failed on a shard: " + result,
+                "pg_fraud must be installed, at the same version, on every node.");
+  }
+  if (result.empty()) return nullptr;
+  return PgCall([&] { return DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(result.c_str()))); });
 }
 
 }  // namespace glue

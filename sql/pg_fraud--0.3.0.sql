@@ -890,22 +890,74 @@ COMMENT ON FUNCTION @extschema@.fraud_check_columns(regclass, text, jsonb) IS
 -- (Re)creates the triggers of an attached table from its fraud_attachments row: fraud_flag
 -- (BEFORE INSERT OR UPDATE: scores), and with a notify channel fraud_alert (AFTER INSERT of a
 -- flagged row) and fraud_alert_update (AFTER UPDATE that flags a row not flagged before).
+-- An attached Citus distributed table. Its triggers go to every shard (Citus needs
+-- citus.enable_unsafe_triggers for that); a model with history features needs the table
+-- distributed by its entity column (each entity's history is then on one shard); alerts
+-- cannot be NOTIFYs on the workers, so with a notify channel they queue in an outbox, a
+-- distributed table colocated with the attached one (<table>_fraud_alerts in its schema),
+-- which fraud_relay_alerts() empties on the coordinator into NOTIFYs.
 CREATE FUNCTION @extschema@.fraud_install_triggers(tab regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     a @extschema@.fraud_attachments;
     args text;
+    method "char";
+    distribution text := '';
+    outbox text := '';
+    entities jsonb;
 BEGIN
     SELECT * INTO a FROM @extschema@.fraud_attachments AS x WHERE x.tab OPERATOR(pg_catalog.=) fraud_install_triggers.tab;
     IF a.tab IS NULL THEN
         RAISE EXCEPTION 'table % is not attached', tab USING ERRCODE = 'undefined_object';
     END IF;
-    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        EXECUTE 'SELECT p.partmethod, CASE WHEN p.partmethod OPERATOR(pg_catalog.=) ''h'' '
+                'THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END '
+                'FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1'
+            INTO method, distribution USING tab;
+    END IF;
+    IF method IS NOT NULL AND method OPERATOR(pg_catalog.<>) 'h' THEN
+        RAISE EXCEPTION 'fraud_attach supports Citus distributed tables, not reference or Citus-local tables: %', tab
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'A reference table''s trigger would score each row once per node.';
+    END IF;
+    IF method IS NOT NULL THEN
+        SELECT m.document -> 'history' -> 'by' INTO entities FROM @extschema@.fraud_models AS m
+         WHERE m.name OPERATOR(pg_catalog.=) a.model AND m.active;
+        IF entities IS NOT NULL AND entities OPERATOR(pg_catalog.<>) pg_catalog.jsonb_build_array(distribution) THEN
+            RAISE EXCEPTION 'model "%" reads the history of % by %, but % is distributed by %', a.model, tab, entities, tab, distribution
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Distribute the table by the history''s one entity column: each entity''s rows are then on one shard, where the trigger reads them.';
+        END IF;
+        IF COALESCE(a.options ->> 'history_relation', '') OPERATOR(pg_catalog.<>) '' THEN
+            RAISE EXCEPTION 'history_relation is not supported on the Citus distributed table %', tab
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+        PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+        IF a.notify OPERATOR(pg_catalog.<>) '' THEN
+            SELECT format('%I.%I', n.nspname, pg_catalog.left(c.relname, 50) || '_fraud_alerts') INTO outbox
+              FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+             WHERE c.oid OPERATOR(pg_catalog.=) tab;
+            IF pg_catalog.to_regclass(outbox) IS NULL THEN
+                EXECUTE format('CREATE TABLE %s (distribution_value %s, channel text NOT NULL, payload text NOT NULL, '
+                               'queued_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp())', outbox,
+                               (SELECT pg_catalog.format_type(t.atttypid, t.atttypmod) FROM pg_catalog.pg_attribute AS t
+                                 WHERE t.attrelid OPERATOR(pg_catalog.=) tab AND t.attname OPERATOR(pg_catalog.=) distribution));
+                EXECUTE format('COMMENT ON TABLE %s IS %L', outbox,
+                               format('pg_fraud: alerts of %s queued on its shards until fraud_relay_alerts() sends them', tab));
+                EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''distribution_value'', colocate_with => $2)'
+                    USING outbox::regclass, tab::text;
+            END IF;
+        END IF;
+        UPDATE @extschema@.fraud_attachments AS x SET options = x.options OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('outbox', outbox)
+         WHERE x.tab OPERATOR(pg_catalog.=) fraud_install_triggers.tab;
+    END IF;
+    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
                    a.rules_column, a.notify, COALESCE(a.options ->> 'history_column', ''),
                    COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'),
                    COALESCE(a.options -> 'columns', '{}')::text, COALESCE(a.options ->> 'on_error', 'fail'),
-                   COALESCE(a.options ->> 'rule_errors_column', ''));
+                   COALESCE(a.options ->> 'rule_errors_column', ''), outbox, COALESCE(distribution, ''));
     IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_flag') THEN  -- no NOTICE
         EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
     END IF;
@@ -2396,94 +2448,6 @@ COMMENT ON FUNCTION @extschema@.fraud_distribute_models() IS
     'pg_fraud on Citus: makes fraud_models and fraud_rules reference tables (every node scores with the current models and rules); run it on the coordinator, again after adding nodes';
 REVOKE ALL ON FUNCTION @extschema@.fraud_distribute_models() FROM PUBLIC;
 
--- 0.3.0: an attached Citus distributed table. Its triggers go to every shard (Citus needs
--- citus.enable_unsafe_triggers for that); a model with history features needs the table
--- distributed by its entity column (each entity's history is then on one shard); alerts
--- cannot be NOTIFYs on the workers, so with a notify channel they queue in an outbox, a
--- distributed table colocated with the attached one (<table>_fraud_alerts in its schema),
--- which fraud_relay_alerts() empties on the coordinator into NOTIFYs.
-CREATE OR REPLACE FUNCTION @extschema@.fraud_install_triggers(tab regclass) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    a @extschema@.fraud_attachments;
-    args text;
-    method "char";
-    distribution text := '';
-    outbox text := '';
-    entities jsonb;
-BEGIN
-    SELECT * INTO a FROM @extschema@.fraud_attachments AS x WHERE x.tab OPERATOR(pg_catalog.=) fraud_install_triggers.tab;
-    IF a.tab IS NULL THEN
-        RAISE EXCEPTION 'table % is not attached', tab USING ERRCODE = 'undefined_object';
-    END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
-        EXECUTE 'SELECT p.partmethod, CASE WHEN p.partmethod OPERATOR(pg_catalog.=) ''h'' '
-                'THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END '
-                'FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1'
-            INTO method, distribution USING tab;
-    END IF;
-    IF method IS NOT NULL AND method OPERATOR(pg_catalog.<>) 'h' THEN
-        RAISE EXCEPTION 'fraud_attach supports Citus distributed tables, not reference or Citus-local tables: %', tab
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'A reference table''s trigger would score each row once per node.';
-    END IF;
-    IF method IS NOT NULL THEN
-        SELECT m.document -> 'history' -> 'by' INTO entities FROM @extschema@.fraud_models AS m
-         WHERE m.name OPERATOR(pg_catalog.=) a.model AND m.active;
-        IF entities IS NOT NULL AND entities OPERATOR(pg_catalog.<>) pg_catalog.jsonb_build_array(distribution) THEN
-            RAISE EXCEPTION 'model "%" reads the history of % by %, but % is distributed by %', a.model, tab, entities, tab, distribution
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Distribute the table by the history''s one entity column: each entity''s rows are then on one shard, where the trigger reads them.';
-        END IF;
-        IF COALESCE(a.options ->> 'history_relation', '') OPERATOR(pg_catalog.<>) '' THEN
-            RAISE EXCEPTION 'history_relation is not supported on the Citus distributed table %', tab
-                USING ERRCODE = 'feature_not_supported';
-        END IF;
-        PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
-        IF a.notify OPERATOR(pg_catalog.<>) '' THEN
-            SELECT format('%I.%I', n.nspname, pg_catalog.left(c.relname, 50) || '_fraud_alerts') INTO outbox
-              FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-             WHERE c.oid OPERATOR(pg_catalog.=) tab;
-            IF pg_catalog.to_regclass(outbox) IS NULL THEN
-                EXECUTE format('CREATE TABLE %s (distribution_value %s, channel text NOT NULL, payload text NOT NULL, '
-                               'queued_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp())', outbox,
-                               (SELECT pg_catalog.format_type(t.atttypid, t.atttypmod) FROM pg_catalog.pg_attribute AS t
-                                 WHERE t.attrelid OPERATOR(pg_catalog.=) tab AND t.attname OPERATOR(pg_catalog.=) distribution));
-                EXECUTE format('COMMENT ON TABLE %s IS %L', outbox,
-                               format('pg_fraud: alerts of %s queued on its shards until fraud_relay_alerts() sends them', tab));
-                EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''distribution_value'', colocate_with => $2)'
-                    USING outbox::regclass, tab::text;
-            END IF;
-        END IF;
-        UPDATE @extschema@.fraud_attachments AS x SET options = x.options OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('outbox', outbox)
-         WHERE x.tab OPERATOR(pg_catalog.=) fraud_install_triggers.tab;
-    END IF;
-    args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L', a.model, a.flag_column, a.score_column, a.version_column,
-                   a.rules_column, a.notify, COALESCE(a.options ->> 'history_column', ''),
-                   COALESCE(a.options ->> 'history_relation', ''), COALESCE(a.options ->> 'on_update', 'rescore'),
-                   COALESCE(a.options -> 'columns', '{}')::text, COALESCE(a.options ->> 'on_error', 'fail'),
-                   COALESCE(a.options ->> 'rule_errors_column', ''), outbox, COALESCE(distribution, ''));
-    IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_flag') THEN  -- no NOTICE
-        EXECUTE format('DROP TRIGGER fraud_flag ON %s', tab);
-    END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_alert') THEN  -- no NOTICE
-        EXECUTE format('DROP TRIGGER fraud_alert ON %s', tab);
-    END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_trigger AS g WHERE g.tgrelid = tab AND g.tgname = 'fraud_alert_update') THEN  -- no NOTICE
-        EXECUTE format('DROP TRIGGER fraud_alert_update ON %s', tab);
-    END IF;
-    EXECUTE format('CREATE TRIGGER fraud_flag BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
-                   'EXECUTE FUNCTION @extschema@.fraud_flag_trigger(%s)', tab, args);
-    IF a.notify <> '' THEN
-        EXECUTE format('CREATE TRIGGER fraud_alert AFTER INSERT ON %s FOR EACH ROW WHEN (NEW.%I IS TRUE) '
-                       'EXECUTE FUNCTION @extschema@.fraud_alert_trigger(%s)', tab, a.flag_column, args);
-        EXECUTE format('CREATE TRIGGER fraud_alert_update AFTER UPDATE ON %s FOR EACH ROW '
-                       'WHEN (NEW.%I IS TRUE AND OLD.%I IS NOT TRUE) '
-                       'EXECUTE FUNCTION @extschema@.fraud_alert_trigger(%s)', tab, a.flag_column, a.flag_column, args);
-    END IF;
-END
-$$;
 
 -- 0.3.0: the alerts of attached Citus tables, queued on their shards, sent as NOTIFYs from the
 -- coordinator: each outbox is emptied (DELETE ... RETURNING, in Citus's distributed

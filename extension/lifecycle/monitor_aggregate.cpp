@@ -192,20 +192,12 @@ Datum fraud_monitor_merge_step(PG_FUNCTION_ARGS) {
   return Guard([&] {
     MemoryContext cxt = pgfraud::glue::AggregateContext(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<MonitorState*>(PG_GETARG_POINTER(0));
-    const std::string result =
-        PG_ARGISNULL(2) ? std::string()
-                        : pgfraud::glue::PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
-    if (PG_ARGISNULL(1) || !PG_GETARG_BOOL(1)) {
-      throw pgfraud::Error(pgfraud::ErrorCode::kInternal, "a monitoring pass failed on a shard: " + result,
-                           "pg_fraud must be installed, at the same version, on every node.");
-    }
-    if (result.empty()) {  // a shard without rows
+    bytea* bytes = pgfraud::glue::ShardState(fcinfo, "a monitoring pass");
+    if (bytes == nullptr) {  // a shard without rows
       if (state != nullptr) return PointerGetDatum(state);
       fcinfo->isnull = true;
       return Datum(0);
     }
-    bytea* bytes = pgfraud::glue::PgCall(
-        [&] { return DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(result.c_str()))); });
     MonitorState* other = pgfraud::glue::DeserializeMonitor(cxt, bytes);
     if (state == nullptr) return PointerGetDatum(other);
     state->monitor.Merge(other->monitor);
