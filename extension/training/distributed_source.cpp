@@ -13,8 +13,6 @@ extern "C" {
 namespace pgfraud {
 namespace glue {
 
-
-
 std::string PerShardTemplate(const std::string& query, const std::string& spec_marker, const std::string& from_marker) {
   std::string escaped;
   for (char c : query) {

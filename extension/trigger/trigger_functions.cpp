@@ -53,8 +53,8 @@ struct TriggerTarget {
   AttrNumber flag_att = 0, score_att = 0, version_att = 0, rules_att = 0, history_att = 0, rule_errors_att = 0;
   Oid score_type = InvalidOid, version_type = InvalidOid;
   std::vector<AttrNumber> key_atts;
-  std::vector<Oid> key_output;     // output functions of the key columns
-  std::string table;               // schema-qualified, for notifications (a shard's: its distributed table's)
+  std::vector<Oid> key_output;  // output functions of the key columns
+  std::string table;            // schema-qualified, for notifications (a shard's: its distributed table's)
   // On a Citus shard: alerts go to the attachment's outbox (argument 13), into this node's
   // placement of it colocated with the shard, with the row's distribution column (argument 14).
   std::string outbox, distribution_column;
@@ -127,10 +127,11 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
     t.outbox_placement = InvalidOid;
     t.owner = rel->rd_rel->relowner;
     if (t.shard) {
-      t.table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(shard.table)), get_rel_name(shard.table));
+      t.table =
+          quote_qualified_identifier(get_namespace_name(get_rel_namespace(shard.table)), get_rel_name(shard.table));
       if (!t.outbox.empty()) {
-        const Oid outbox = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(t.outbox.c_str())),
-                                            NoLock, true);
+        const Oid outbox =
+            RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(t.outbox.c_str())), NoLock, true);
         if (OidIsValid(outbox)) t.outbox_placement = ColocatedPlacement(outbox, shard.shard);
       }
     }
@@ -154,7 +155,8 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
     fmgr_info_set_expr(reinterpret_cast<Node*>(call), &t.to_jsonb);
     MemoryContextSwitchTo(old);
   });
-  t.distribution_att = t.shard && !t.distribution_column.empty() ? FindColumn(desc, t.distribution_column, "distribution") : 0;
+  t.distribution_att =
+      t.shard && !t.distribution_column.empty() ? FindColumn(desc, t.distribution_column, "distribution") : 0;
   t.history_relid = RelationGetRelid(rel);
   if (!t.history_relation.empty()) {
     t.history_relid = RelationByName(t.history_relation);
@@ -450,9 +452,9 @@ void QueueAlert(const TriggerTarget& t, HeapTuple tuple, TupleDesc desc, const c
     (void)set_config_option("citus.enable_manual_changes_to_shards", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
                             true, 0, false);
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
-    const char* query = psprintf(
-        "INSERT INTO %s (distribution_value, channel, payload) VALUES ($1, $2, $3)",
-        quote_qualified_identifier(get_namespace_name(get_rel_namespace(t.outbox_placement)), get_rel_name(t.outbox_placement)));
+    const char* query = psprintf("INSERT INTO %s (distribution_value, channel, payload) VALUES ($1, $2, $3)",
+                                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(t.outbox_placement)),
+                                                            get_rel_name(t.outbox_placement)));
     Oid types[3] = {t.distribution_att ? TupleDescAttr(desc, t.distribution_att - 1)->atttypid : TEXTOID, TEXTOID,
                     TEXTOID};
     Datum values[3] = {value, CStringGetTextDatum(t.channel.c_str()), CStringGetTextDatum(payload)};
