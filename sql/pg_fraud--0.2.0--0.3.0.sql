@@ -1747,23 +1747,33 @@ COMMENT ON AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) IS
     'pg_fraud internal: fraud_monitor over a Citus table, merged from the counts of its shards';
 
 -- The monitoring pass of a request over a FROM item: over the shards when the item is a Citus
--- distributed table itself (not a history or outcomes query over it) and every node holds the
--- models (fraud_distribute_models); else fraud_monitor over the rows.
+-- distributed table itself and every node holds the models (fraud_distribute_models); a query
+-- over a Citus table (history, outcomes) is first copied into a temporary table, as Citus
+-- cannot gather the whole rows of a query (an anonymous record type); else fraud_monitor over
+-- the rows. (VOLATILE: it may create that table.)
 CREATE FUNCTION @extschema@.fraud_monitor_over(source regclass, from_item text, model text, label text, request jsonb)
     RETURNS jsonb
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     result jsonb;
     on_shards boolean := false;
+    citus_table boolean := false;
 BEGIN
-    IF from_item OPERATOR(pg_catalog.=) source::text
-       AND EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
         EXECUTE 'SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 2 FROM pg_catalog.pg_dist_partition AS p
                   WHERE p.logicalrelid OPERATOR(pg_catalog.=) ANY ($1) AND p.partmethod OPERATOR(pg_catalog.=) ANY (''{h,n}'')'
            INTO on_shards USING ARRAY[source, '@extschema@.fraud_models'::regclass];
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
+           INTO citus_table USING source;
+        on_shards := on_shards AND from_item OPERATOR(pg_catalog.=) source::text;
     END IF;
-    IF on_shards THEN
+    IF citus_table AND NOT on_shards AND from_item OPERATOR(pg_catalog.<>) source::text THEN
+        EXECUTE format('CREATE TEMPORARY TABLE pg_fraud_monitor_rows ON COMMIT DROP AS SELECT * FROM %s AS t', from_item);
+        EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM pg_temp.pg_fraud_monitor_rows AS t',
+                       model, label, request) INTO result;
+        DROP TABLE pg_temp.pg_fraud_monitor_rows;
+    ELSIF on_shards THEN
         -- run_command_on_shards puts each shard's name at %s: every other % is doubled.
         EXECUTE 'SELECT @extschema@.fraud_monitor_merge(r.success, r.result) FROM pg_catalog.run_command_on_shards($1, $2) AS r'
            INTO result

@@ -222,6 +222,10 @@ check(f"fraud_evaluate, fraud_choose_threshold and fraud_drift over it run on it
       f"{len(gathered)} gathering) and equal its local twin's, to 1e-9 ({same})",
       all(same) and len(remote) >= 3 * 32 and not gathered)
 
+outcomes = [one(coordinator, f"SELECT fraud_evaluate('{t}', 'fraud_outcomes', 'dist') - 'model'") for t in ("byid", "byid_local")]
+check(f"fraud_evaluate with the recorded outcomes as labels over the distributed table equals its local twin's "
+      f"({outcomes[0]['rows']} rows with an outcome)", close(*outcomes) and outcomes[0]["rows"] > 0)
+
 # Attached before create_distributed_table: scoring goes on, alerts ask for fraud_attach again.
 coordinator.execute("CREATE TABLE early (LIKE local_tx)")
 coordinator.execute("""SELECT fraud_attach('early', 'dist', '{"add_columns": true, "notify": "fraud_alerts"}')""")
@@ -290,6 +294,11 @@ coordinator.execute("""SELECT count(*), count(*) FILTER (WHERE d.hist IS DISTINC
 n_hist, differ_hist, with_history = coordinator.fetchone()
 check(f"history features on a table distributed by the entity equal a local table's ({n_hist} rows, {differ_hist} differ, "
       f"{with_history} with earlier rows within a day)", n_hist > 1000 and differ_hist == 0 and with_history > 0)
+
+history_eval = [one(coordinator, f"SELECT fraud_evaluate('{t}', 'is_fraud', 'by_account') - 'model'")
+                for t in ("hist_dist", "hist_local")]
+check(f"fraud_evaluate of the history model over the distributed table equals its local twin's "
+      f"({history_eval[0]['rows']} rows, ROC AUC {history_eval[0]['roc_auc']:.4f})", close(*history_eval))
 
 # A node added later: Citus adds it; fraud_distribute_models() places the tables there.
 added = subprocess.run(["scripts/citus-cluster.sh", "add", DIR, str(BASE)], capture_output=True, text=True)
