@@ -1627,20 +1627,6 @@ $$;
 -- 0.3.0: the feature that contributed most to a row's score (by the given version, or the
 -- active one when NULL): a function, not a correlated subquery, so that Citus computes it on
 -- the shards.
-CREATE FUNCTION @extschema@.fraud_top_feature(tx jsonb, model text, version integer) RETURNS text
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF version IS NULL THEN
-        RETURN (SELECT e.feature FROM @extschema@.fraud_explain(tx, model) AS e
-                 WHERE e.contribution > 0 AND e.feature <> '(intercept)' ORDER BY e.contribution DESC LIMIT 1);
-    END IF;
-    RETURN (SELECT e.feature FROM @extschema@.fraud_explain(tx, model, version) AS e
-             WHERE e.contribution > 0 AND e.feature <> '(intercept)' ORDER BY e.contribution DESC LIMIT 1);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.fraud_top_feature(jsonb, text, integer) IS
-    'pg_fraud internal: the feature with the largest positive contribution to a transaction''s score (fraud_flag_reasons)';
 CREATE FUNCTION @extschema@.fraud_top_feature(tx anyelement, model text, version integer) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1654,7 +1640,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.fraud_top_feature(anyelement, text, integer) IS
-    'pg_fraud internal: the feature with the largest positive contribution to a row''s score, its history as of its time (fraud_flag_reasons)';
+    'pg_fraud internal: the feature with the largest positive contribution to the score of a row (its history as of its time) or a jsonb transaction (fraud_flag_reasons)';
 
 CREATE OR REPLACE FUNCTION @extschema@.fraud_reasons()
     RETURNS TABLE(table_name regclass, reason text, flagged bigint)
