@@ -139,6 +139,33 @@ std::vector<double> Numbers(const nlohmann::json& tree, const char* key, size_t 
   return out;
 }
 
+// Places `node` (of t) at position `at` of the complete layout `level` levels down, and its
+// subtree below it; a leaf above the last level fills every position below it.
+void Place(Tree& t, size_t node, size_t at, int level) {
+  const size_t splits = t.splits.size();
+  if (level == t.depth) {
+    t.leaves[at - splits] = t.value[node];
+    return;
+  }
+  if (t.IsLeaf(node)) {  // a split of input 0 that leads to the same value either way
+    t.splits[at] = {0.0f, 0u};
+    Place(t, node, 2 * at + 1, level + 1);
+    Place(t, node, 2 * at + 2, level + 1);
+    return;
+  }
+  t.splits[at] = {t.threshold[node], t.packed[node].input_default};
+  Place(t, static_cast<size_t>(t.left[node]), 2 * at + 1, level + 1);
+  Place(t, static_cast<size_t>(t.right[node]), 2 * at + 2, level + 1);
+}
+
+// The complete layout of a tree at most kCompleteDepth deep (a padded split reads input 0:
+// a tree with a split has an input 0).
+void Complete(Tree& t) {
+  t.splits.assign((size_t{1} << t.depth) - 1, Tree::Split{0.0f, 0u});
+  t.leaves.assign(size_t{1} << t.depth, 0.0f);
+  Place(t, 0, 0, 0);
+}
+
 }  // namespace
 
 void TreeEnsemble::Prepare() {
@@ -174,6 +201,10 @@ void TreeEnsemble::Prepare() {
                      static_cast<uint32_t>(leaf ? 0 : t.input[i]) | (t.default_left[i] ? 0x80000000u : 0u), t.left[i],
                      t.right[i]};
     }
+    if (t.depth <= Tree::kCompleteDepth) {
+      Complete(t);
+      std::vector<Tree::Packed>().swap(t.packed);  // walked on the complete layout only
+    }
   }
 }
 
@@ -198,6 +229,34 @@ inline float LeafValue(const Tree::Packed* p, const float* x) {
   return p[n].threshold_or_value;
 }
 
+// The value of the leaf a row ends in, on a tree's complete layout. The next position is
+// 2n+1 or 2n+2 by the comparison alone: when the branch is predicted (on transactions most
+// rows take the same side of most splits) the processor goes on to the next level's and the
+// next tree's nodes before this node has loaded, so the loads of a tree's levels and of
+// several trees overlap; on the packed nodes each level waits for the child index to load.
+// The branch is kept a branch (the empty asm stops the compiler from making it a
+// conditional move, which would make every level wait again).
+inline float CompleteLeaf(const Tree& t, const float* x) {
+  const Tree::Split* s = t.splits.data();
+  size_t n = 0;
+  for (int level = 0; level < t.depth; ++level) {
+    const Tree::Split d = s[n];
+    const float v = x[d.input_default & 0x7fffffffu];
+    const bool left = std::isnan(v) ? (d.input_default >> 31) != 0 : v < d.threshold;
+    if (left) {
+      n = 2 * n + 1;
+    } else {
+      n = 2 * n + 2;
+      __asm__ volatile("");
+    }
+  }
+  return t.leaves[n - t.splits.size()];
+}
+
+inline float TreeLeaf(const Tree& t, const float* x) {
+  return t.leaves.empty() ? LeafValue(t.packed.data(), x) : CompleteLeaf(t, x);
+}
+
 }  // namespace
 
 void TreeEnsemble::Margins(const float* x, size_t rows, float* out) const {
@@ -207,15 +266,18 @@ void TreeEnsemble::Margins(const float* x, size_t rows, float* out) const {
     const size_t end = std::min(rows, begin + kBlock);
     for (size_t r = begin; r < end; ++r) out[r] = base_margin;
     for (const Tree& t : trees) {  // the same order of float32 additions as Margin
-      const Tree::Packed* p = t.packed.data();
-      for (size_t r = begin; r < end; ++r) out[r] += LeafValue(p, x + r * width);
+      for (size_t r = begin; r < end; ++r) out[r] += TreeLeaf(t, x + r * width);
     }
   }
 }
 
 float TreeEnsemble::Margin(const float* x) const {
   float margin = base_margin;
-  for (const Tree& t : trees) margin += LeafValue(t.packed.data(), x);
+  const size_t n = trees.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 4 < n) __builtin_prefetch(trees[i + 4].splits.data());
+    margin += TreeLeaf(trees[i], x);
+  }
   return margin;
 }
 

@@ -28,13 +28,25 @@ struct Tree {
   int depth = 0;                      // derived
   // Derived: each node in 16 bytes, read once per level when scoring: a split's threshold, or
   // a leaf's value; the input it reads (the top bit: missing values go left); the children
-  // (left -1 at a leaf).
+  // (left -1 at a leaf). Only for a tree deeper than kCompleteDepth.
   struct Packed {
     float threshold_or_value;
     uint32_t input_default;
     int32_t left, right;
   };
   std::vector<Packed> packed;
+  // Derived, for a tree at most kCompleteDepth deep: the tree padded to a complete one of
+  // `depth` levels of splits, node i's children at 2i+1 and 2i+2, its leaves after them in
+  // `leaves` (a leaf above the last level becomes splits whose every leaf below holds its
+  // value). A walk then finds the next node from the comparison alone, without waiting for a
+  // node's child index to load: see CompleteLeaf in tree_ensemble.cpp. Empty for deeper trees.
+  struct Split {
+    float threshold;
+    uint32_t input_default;  // as in Packed
+  };
+  static constexpr int kCompleteDepth = 8;
+  std::vector<Split> splits;  // 2^depth - 1
+  std::vector<float> leaves;  // 2^depth
 
   bool IsLeaf(size_t node) const { return left[node] < 0; }
   size_t Nodes() const { return left.size(); }

@@ -95,6 +95,75 @@ TEST(Trees, ScoresLikeXGBoost) {
   EXPECT_FLOAT_EQ(missing.Logit(v), -1.5f + 0.3f + 0.5f);
 }
 
+// A random tree of uneven shape up to `max_depth` levels deep (children after their parent).
+void GrowRandom(Tree& t, std::mt19937& rng, size_t inputs, int depth, int max_depth) {
+  const size_t node = t.left.size();
+  const bool leaf = depth == max_depth || (depth > 0 && rng() % 4 == 0);
+  t.left.push_back(-1);
+  t.right.push_back(-1);
+  t.input.push_back(static_cast<int32_t>(rng() % inputs));
+  t.threshold.push_back(std::uniform_real_distribution<float>(-1, 1)(rng));
+  t.default_left.push_back(rng() % 2);
+  t.value.push_back(leaf ? std::uniform_real_distribution<float>(-1, 1)(rng) : 0.0f);
+  t.cover.push_back(1.0);
+  if (leaf) return;
+  t.left[node] = static_cast<int32_t>(t.left.size());
+  GrowRandom(t, rng, inputs, depth + 1, max_depth);
+  t.right[node] = static_cast<int32_t>(t.left.size());
+  GrowRandom(t, rng, inputs, depth + 1, max_depth);
+}
+
+// The margin by following each tree's own child indices, in the same float32 order.
+float ReferenceMargin(const TreeEnsemble& e, const float* x) {
+  float margin = e.base_margin;
+  for (const Tree& t : e.trees) {
+    size_t n = 0;
+    while (!t.IsLeaf(n)) {
+      const float v = x[t.input[n]];
+      const bool left = std::isnan(v) ? t.default_left[n] != 0 : v < t.threshold[n];
+      n = static_cast<size_t>(left ? t.left[n] : t.right[n]);
+    }
+    margin += t.value[n];
+  }
+  return margin;
+}
+
+// Trees up to kCompleteDepth deep are walked on their padded complete layout, deeper ones on
+// their child indices; both give the leaf the tree's own indices lead to, missing values and
+// infinities included, one row at a time and in blocks.
+TEST(Trees, BothLayoutsReachTheSameLeaves) {
+  std::mt19937 rng(11);
+  TreeEnsemble e;
+  e.base_margin = 0.25f;
+  for (int i = 0; i < 5; ++i) e.inputs.push_back(TreeInput{0, std::nullopt, false});
+  for (int i = 0; i < 60; ++i) {
+    Tree t;
+    GrowRandom(t, rng, e.inputs.size(), 0, i % 12);  // 0 (a single leaf) to 11 levels
+    e.trees.push_back(std::move(t));
+  }
+  e.Prepare();
+  int complete = 0;
+  for (const Tree& t : e.trees) {
+    EXPECT_EQ(!t.leaves.empty(), t.depth <= Tree::kCompleteDepth);
+    complete += !t.leaves.empty();
+  }
+  EXPECT_GT(complete, 0);
+  EXPECT_LT(complete, 60);
+  const size_t rows = 500, w = e.inputs.size();
+  std::vector<float> x(rows * w);
+  for (float& v : x) {
+    const unsigned pick = rng() % 20;
+    v = pick == 0 ? NAN : pick == 1 ? INFINITY : pick == 2 ? -INFINITY : std::uniform_real_distribution<float>(-1.2f, 1.2f)(rng);
+  }
+  std::vector<float> block(rows);
+  e.Margins(x.data(), rows, block.data());
+  for (size_t r = 0; r < rows; ++r) {
+    const float expected = ReferenceMargin(e, &x[r * w]);
+    EXPECT_EQ(e.Margin(&x[r * w]), expected) << "row " << r;
+    EXPECT_EQ(block[r], expected) << "row " << r;
+  }
+}
+
 TEST(Trees, ShapEqualsBruteForceShapleyAndAddsUpToTheMargin) {
   const Model m = ModelFromJson(Document());
   std::mt19937 rng(7);
