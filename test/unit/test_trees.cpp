@@ -153,7 +153,10 @@ TEST(Trees, BothLayoutsReachTheSameLeaves) {
   std::vector<float> x(rows * w);
   for (float& v : x) {
     const unsigned pick = rng() % 20;
-    v = pick == 0 ? NAN : pick == 1 ? INFINITY : pick == 2 ? -INFINITY : std::uniform_real_distribution<float>(-1.2f, 1.2f)(rng);
+    v = pick == 0   ? NAN
+        : pick == 1 ? INFINITY
+        : pick == 2 ? -INFINITY
+                    : std::uniform_real_distribution<float>(-1.2f, 1.2f)(rng);
   }
   std::vector<float> block(rows);
   e.Margins(x.data(), rows, block.data());
