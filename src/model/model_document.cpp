@@ -9,8 +9,7 @@
 #include <string>
 
 #include "common/errors.hpp"
-#include "trees/tree_ensemble.hpp"
-#include "trees/xgboost_import.hpp"
+#include "model/algorithm.hpp"
 
 namespace pgfraud {
 namespace {
@@ -97,10 +96,10 @@ Feature FeatureHead(const json& f, size_t index, std::string* where) {
   return out;
 }
 
-// A feature of a gradient_boosting document: its name and kind (numeric, boolean,
-// categorical, hour_of_day, day_of_week or history; "transform" for numbers); the trees hold
-// the rest. An hour or weekday is read by the trees as its number (0-23, 0-6).
-Feature ParseTreeFeature(const json& f, size_t index) {
+// A feature of another algorithm's document (gradient_boosting): its name and kind (numeric,
+// boolean, categorical, hour_of_day, day_of_week or history; "transform" for numbers); the
+// algorithm's section holds the rest. An hour or weekday is read as its number (0-23, 0-6).
+Feature ParseScoredFeature(const json& f, size_t index) {
   std::string where;
   Feature out = FeatureHead(f, index, &where);
   if (f.contains("transform")) {
@@ -112,24 +111,6 @@ Feature ParseTreeFeature(const json& f, size_t index) {
     if (it.key() != "name" && it.key() != "kind" && it.key() != "transform") out.extra[it.key()] = it.value();
   }
   return out;
-}
-
-// The trees of a gradient_boosting document, checked against its features.
-void ParseTrees(const json& doc, Model* m) {
-  auto trees = doc.find("trees");
-  if (trees == doc.end()) Invalid("a gradient_boosting document has no \"trees\"");
-  std::vector<std::string> names;
-  for (const Feature& f : m->features) names.push_back(f.name);
-  auto ensemble = std::make_shared<TreeEnsemble>(TreeEnsemble::FromJson(*trees, names));
-  for (const TreeInput& in : ensemble->inputs) {
-    const Feature& f = m->features[in.feature];
-    if ((f.kind == FeatureKind::kCategorical) != in.equals.has_value()) {
-      Invalid("tree inputs of feature \"" + f.name +
-              "\": a categorical feature is read by one-hot inputs (\"equals\"), others directly");
-    }
-  }
-  m->intercept = ensemble->BaseLogit();
-  m->scorer = std::move(ensemble);
 }
 
 Feature ParseFeature(const json& f, size_t index) {
@@ -188,19 +169,27 @@ void ResolveHistory(const json& doc, Model* m) {
 
 Model ModelFromJson(const json& doc) {
   if (!doc.is_object()) Invalid("not a JSON object");
-  if (std::optional<json> converted = XGBoostToDocument(doc)) return ModelFromJson(*converted);
+  for (const AlgorithmFormat& f : AlgorithmFormats()) {
+    if (!f.convert) continue;
+    if (std::optional<json> converted = f.convert(doc)) return ModelFromJson(*converted);
+  }
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_string())
     Invalid("no \"format\" string", "Expected \"format\": \"pg_fraud.model/1\".");
   if (*format != kModelFormat) Invalid("unknown format", "This version of pg_fraud reads \"pg_fraud.model/1\".");
   Model m;
   auto algorithm = doc.find("algorithm");
-  if (algorithm == doc.end() || (*algorithm != "logistic_regression" && *algorithm != "gradient_boosting")) {
-    Invalid("\"algorithm\" must be \"logistic_regression\" or \"gradient_boosting\"");
+  const AlgorithmFormat* format_of = nullptr;
+  if (algorithm != doc.end() && algorithm->is_string() && *algorithm != "logistic_regression") {
+    format_of = FindAlgorithmFormat(algorithm->get<std::string>());
+  }
+  if (algorithm == doc.end() || (*algorithm != "logistic_regression" && !format_of)) {
+    std::string names = "\"logistic_regression\"";
+    for (const AlgorithmFormat& f : AlgorithmFormats()) names += " or \"" + f.name + "\"";
+    Invalid("\"algorithm\" must be " + names);
   }
   m.algorithm = algorithm->get<std::string>();
-  const bool boosted = m.algorithm == "gradient_boosting";
-  if (!boosted) m.intercept = Required(doc, "intercept", "the document");
+  if (!format_of) m.intercept = Required(doc, "intercept", "the document");
   m.threshold = Optional(doc, "threshold", "the document", 0.5);
   if (m.threshold < 0.0 || m.threshold > 1.0) Invalid("\"threshold\" must be between 0 and 1");
   if (doc.contains("threshold_logit")) {
@@ -217,13 +206,16 @@ Model ModelFromJson(const json& doc) {
   if (features == doc.end() || !features->is_array()) Invalid("\"features\" is not an array");
   std::set<std::pair<std::string, FeatureKind>> seen;
   for (size_t i = 0; i < features->size(); ++i) {
-    Feature f = boosted ? ParseTreeFeature((*features)[i], i) : ParseFeature((*features)[i], i);
+    Feature f = format_of ? ParseScoredFeature((*features)[i], i) : ParseFeature((*features)[i], i);
     // A column may feed both hour_of_day and day_of_week, but no feature may appear twice.
     if (!seen.emplace(f.name, f.kind).second) Invalid("feature \"" + f.name + "\" appears twice");
     m.features.push_back(std::move(f));
   }
   ResolveHistory(doc, &m);
-  if (boosted) ParseTrees(doc, &m);
+  if (format_of) {
+    m.scorer = format_of->read(doc, m);
+    m.intercept = m.scorer->BaseLogit();
+  }
   if (auto mv = doc.find("missing_values"); mv != doc.end()) {
     if (!mv->is_array() || mv->size() > 100) Invalid("\"missing_values\" must be an array of at most 100 texts");
     std::vector<std::string> texts;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/errors.hpp"
+#include "trees/xgboost_import.hpp"
 
 namespace pgfraud {
 namespace {
@@ -429,5 +430,29 @@ void TreeEnsemble::Contributions(const Model& model, const FeatureValue* values,
   Shap(RowInputs(*this, model, values), phi.data());
   for (size_t i = 0; i < phi.size(); ++i) out[inputs[i].feature] += phi[i];
 }
+
+namespace {
+
+// The trees of a gradient_boosting document, checked against its features.
+std::shared_ptr<const Algorithm> ReadTrees(const nlohmann::json& doc, const Model& m) {
+  auto trees = doc.find("trees");
+  if (trees == doc.end()) Invalid("a gradient_boosting document has no \"trees\"");
+  std::vector<std::string> names;
+  for (const Feature& f : m.features) names.push_back(f.name);
+  auto ensemble = std::make_shared<TreeEnsemble>(TreeEnsemble::FromJson(*trees, names));
+  for (const TreeInput& in : ensemble->inputs) {
+    const Feature& f = m.features[in.feature];
+    if ((f.kind == FeatureKind::kCategorical) != in.equals.has_value()) {
+      Invalid("tree inputs of feature \"" + f.name +
+              "\": a categorical feature is read by one-hot inputs (\"equals\"), others directly");
+    }
+  }
+  return ensemble;
+}
+
+// Documents of "algorithm": "gradient_boosting", and XGBoost's own JSON converted to them.
+const AlgorithmRegistration kTrees({"gradient_boosting", ReadTrees, XGBoostToDocument});
+
+}  // namespace
 
 }  // namespace pgfraud
