@@ -7,6 +7,7 @@
 extern "C" {
 #include "access/genam.h"
 #include "catalog/pg_namespace.h"
+#include "executor/spi.h"
 #include "utils/fmgroids.h"
 }
 
@@ -37,6 +38,26 @@ std::string ShardPassQuery(const std::string& schema, Oid relid, const std::stri
          "::pg_catalog.oid::pg_catalog.regclass, "
          "pg_catalog.format(" +
          literal + ", $1)) AS r";
+}
+
+double ShardRowEstimate(Oid relid) {
+  const std::string query =
+      "SELECT pg_catalog.sum(c.rows), pg_catalog.bool_and(c.rows >= 0) FROM (SELECT CASE WHEN r.success "
+      "THEN r.result::pg_catalog.float8 ELSE -1 END AS rows FROM pg_catalog.run_command_on_shards(" +
+      std::to_string(relid) +
+      "::pg_catalog.oid::pg_catalog.regclass, "
+      "'SELECT reltuples FROM pg_catalog.pg_class WHERE oid = ''%s''::pg_catalog.regclass') AS r) AS c";
+  return PgCall([&query] {
+    double rows = 0.0;
+    if (SPI_execute(query.c_str(), true, 1) == SPI_OK_SELECT && SPI_processed == 1) {
+      bool null_sum, null_counted;
+      const Datum sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null_sum);
+      const Datum counted = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_counted);
+      if (!null_sum && !null_counted && DatumGetBool(counted)) rows = DatumGetFloat8(sum);
+      SPI_freetuptable(SPI_tuptable);
+    }
+    return rows;
+  });
 }
 
 }  // namespace glue

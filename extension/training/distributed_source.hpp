@@ -20,5 +20,11 @@ std::string ShardPassQuery(const std::string& schema, Oid relid, const std::stri
 // `query` with every '%' doubled, then `spec_marker` made "%L" and `from_marker` "%%s".
 std::string PerShardTemplate(const std::string& query, const std::string& spec_marker, const std::string& from_marker);
 
+// The rows of `relid`'s shards as their workers last counted them (the sum of the shards'
+// pg_class.reltuples, from VACUUM, ANALYZE or CREATE INDEX), or 0 when a shard was never
+// counted. It sizes the warm start's per-shard sample as EstimatedRows does a local table's.
+// Runs SPI (connected by the caller).
+double ShardRowEstimate(Oid relid);
+
 }  // namespace glue
 }  // namespace pgfraud

@@ -656,8 +656,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     const std::string per_shard = PassQuery(schema_oid, schema, shard, label, &no_positions);
     query = ShardPassQuery(schema, relid, PerShardTemplate(per_shard, "$1", shard.qualified_name));
   }
-  SpiRunner runner(query, shards ? 0.0 : EstimatedRows(relid), relid, label, !history && !by_column && !shards,
-                   positions, shards);
+  SpiRunner runner(query, shards ? ShardRowEstimate(relid) : EstimatedRows(relid), relid, label,
+                   !history && !by_column && !shards, positions, shards);
   // Trees read the rows through a cursor here (over a Citus table too: the rows come to
   // this node; docs/trees.md).
   runner.SetStreamQuery(StreamQuery(source, label, positions), positions);
@@ -665,7 +665,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
                                            : Train(source.columns, label, train_options, runner);
   if (shards) {
     result.training["distributed"] = {{"passes_over_shards", runner.ShardBytes().size()},
-                                      {"bytes_received_per_pass", runner.ShardBytes()}};
+                                      {"bytes_received_per_pass", runner.ShardBytes()},
+                                      {"estimated_rows", runner.EstimatedRows()}};
   }
   if (by_column) RecordColumnHoldout(held_out, options, label, runner, &result);
   if (history) {

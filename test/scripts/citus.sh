@@ -60,6 +60,16 @@ echo "bytes of state received from the shards per pass (statistics, then Newton)
 newton=$(sql -c "SELECT max(p.b::bigint) FROM fraud_models m, jsonb_array_elements_text(m.document -> 'training' -> 'distributed' -> 'bytes_received_per_pass') WITH ORDINALITY AS p(b, i) WHERE p.i > 1 AND m.name = 'dist'")
 check "every pass ran on the shards ($passes passes), each Newton pass received less than the rows' bytes ($newton < $rowbytes)" \
   "[ '$passes' -ge 2 ] && [ '$newton' -lt '$rowbytes' ]"
+# With the shards counted (VACUUM ANALYZE on the workers), their rows size the warm start's
+# sample per shard as a local table's estimate does: the statistics pass receives about the
+# sample the merge keeps rather than that many rows from every shard, and the model is the same.
+sql -c "VACUUM ANALYZE dist_tx" -c "SET client_min_messages = warning" \
+  -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist_counted', '$opts')" >/dev/null
+estimate=$(sql -c "SELECT round((document -> 'training' -> 'distributed' ->> 'estimated_rows')::numeric) FROM fraud_models WHERE name = 'dist_counted'")
+cdiff=$(sql -c "SELECT max(abs(a - b)) FROM (SELECT unnest(fraud_document_coefficients(l.document)) AS a, unnest(fraud_document_coefficients(d.document)) AS b
+               FROM fraud_models l, fraud_models d WHERE l.name = 'local' AND d.name = 'dist_counted') AS x")
+check "counted shards give the row estimate ($estimate of 70000) and the same model (max difference $cdiff)" \
+  "[ -n '$estimate' ] && [ '$estimate' -gt 63000 ] && [ '$estimate' -lt 77000 ] && awk -v d='$cdiff' 'BEGIN {exit !(d < 1e-9)}'"
 # The coordinator's plan of a pass gathers no rows: it calls run_command_on_shards once.
 plan=$(sql -c "SET client_min_messages = notice" -c "SET citus.log_remote_commands = on" \
   -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist2', '$opts')" 2>&1 | grep -c "fraud_train_columns" || true)
