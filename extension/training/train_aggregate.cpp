@@ -65,6 +65,7 @@ void EnsureContext(PassState& state, text* spec, MemoryContext cxt) {
   const Model& reading = state.context->reading();
   if (state.newton) {
     state.newton_sums = NewtonAccumulator(state.context->spec().encoding.dim, state.context->spec().with_hessian);
+    state.newton_sums.scores = state.context->spec().scores;
   } else if (!state.context->spec().pipeline || !StartPipeline(state)) {
     state.stats = state.context->NewStatistics();
   }

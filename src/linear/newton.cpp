@@ -24,7 +24,7 @@ void NewtonAccumulator::AddTraining(const double* x, bool label, double weight, 
   const double y = label ? 1.0 : 0.0;
   training_rows += 1;
   loss += weight * (Softplus(logit) - y * logit);
-  training_scores.Add(logit, label);
+  if (scores) training_scores.Add(logit, label);
   Eigen::Map<const Eigen::VectorXd> row(x, static_cast<long>(dim));
   gradient.noalias() += (weight * (p - y)) * row;
   if (!with_hessian) return;
@@ -63,7 +63,7 @@ void NewtonAccumulator::AddTrainingBlock(const Block& x, const Eigen::ArrayXd& y
 void NewtonAccumulator::AddEvaluation(bool label, double logit) {
   evaluation_rows += 1;
   evaluation_loss += Softplus(logit) - (label ? logit : 0.0);
-  evaluation.Add(logit, label);
+  if (scores) evaluation.Add(logit, label);
 }
 
 void NewtonAccumulator::Flush() {

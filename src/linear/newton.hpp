@@ -43,6 +43,9 @@ class NewtonAccumulator {
 
   size_t dim = 0;
   bool with_hessian = true;
+  // Whether AddTraining and AddEvaluation fill the score histograms (the sums are kept either
+  // way): a pass over a table that cannot be the last skips them (PassSpec::scores).
+  bool scores = true;
   double training_rows = 0;
   double loss = 0;           // weighted sum of log-loss over training rows
   Eigen::VectorXd gradient;  // of the summed weighted log-loss

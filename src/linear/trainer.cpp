@@ -192,6 +192,7 @@ nlohmann::json PassSpec::ToJson() const {
     j["weights"] = {negative_weight, positive_weight};
     j["with_hessian"] = with_hessian;
     j["evaluate_all"] = evaluate_all;
+    j["scores"] = scores;
   }
   return j;
 }
@@ -220,6 +221,7 @@ PassSpec PassSpec::FromJson(const nlohmann::json& j) {
     s.positive_weight = j.at("weights")[1].get<double>();
     s.with_hessian = j.at("with_hessian").get<bool>();
     s.evaluate_all = j.at("evaluate_all").get<bool>();
+    s.scores = j.value("scores", true);
     if (s.beta.size() != s.encoding.dim) throw Error(ErrorCode::kInternal, "training spec beta does not fit");
   }
   return s;
@@ -449,10 +451,18 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
 
   // A Newton iteration's sums: over the rows in memory, or a pass over the table.
   // In memory the evaluation waits for the final beta and reads the logits of its iteration.
+  // Over a table, only a pass that may be the last fills the score histograms the evaluation
+  // reads (over shards they are most of a pass's bytes): one after an iteration whose
+  // decrement was within sqrt(tol) of the objective, where Newton's quadratic convergence
+  // expects the next to meet tol, or the first when the warm start was fitted on every
+  // training row (it starts at the optimum). A pass that converged without them is followed
+  // by one that fills them, at the same beta.
   std::vector<double> logits;
   const int threads = in_memory ? runner.Threads() : 1;
+  bool scores_wanted = warm && static_cast<double>(warm->rows) >= stats.training_rows, last_scored = false;
   const auto sums_at = [&](const Eigen::VectorXd& at) {
     spec.beta.assign(at.data(), at.data() + dim);
+    spec.scores = last_scored = scores_wanted;
     if (!in_memory) return runner.Newton(spec);
     const StoredPassSpec stored{&spec.encoding,
                                 spec.negative_weight,
@@ -468,6 +478,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                                      " rows in memory)"
                                : "pass " + std::to_string(passes + 1) + " (Newton " + std::to_string(iteration) + ")") +
                     ": objective " + Fixed(objective, 6) + ", decrement " + Fixed(decrement, 9));
+    scores_wanted = decrement / 2 <= std::sqrt(options.tol) * std::max(1.0, std::fabs(objective));
   };
   NewtonRun run = Minimise(beta, options.l2, options.tol, options.max_iter, sums_at, report);
   if (!run.finite) throw Error(ErrorCode::kDataException, "training diverged", "Increase the \"l2\" option.");
@@ -491,9 +502,11 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     }
     evaluation = StoredEvaluation(stats.store, logits, spec.encoding.dim, spec.evaluate_all);
     spec.beta.assign(beta.data(), beta.data() + dim);
-  } else if (!converged) {
-    // The last step moved beta after the last pass: one more pass, without the Hessian.
+  } else if (!converged || !last_scored) {
+    // The last step moved beta after the last pass, or the last pass left the scores out:
+    // one more pass at beta, without the Hessian.
     spec.with_hessian = false;
+    scores_wanted = true;
     evaluation = sums_at(beta);
     ++passes;
   }

@@ -51,6 +51,7 @@ struct PassSpec {
   double negative_weight = 1.0;
   bool with_hessian = true;
   bool evaluate_all = false;  // in-sample metrics: every row is an evaluation row
+  bool scores = true;         // fill the score histograms (NewtonAccumulator::scores)
 
   nlohmann::json ToJson() const;
   static PassSpec FromJson(const nlohmann::json& j);

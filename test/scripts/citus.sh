@@ -53,6 +53,12 @@ diff=$(sql -c "SELECT max(abs(a - b)) FROM (SELECT unnest(fraud_document_coeffic
 check "its coefficients equal the local copy's to 1e-9 (max difference $diff)" "awk -v d='$diff' 'BEGIN {exit !(d < 1e-9)}'"
 sdiff=$(sql -c "SELECT max(abs(fraud_score(t, 'dist') - fraud_score(t, 'local'))) FROM local_tx t")
 check "so are its scores of every row (max difference $sdiff)" "awk -v d='$sdiff' 'BEGIN {exit !(d < 1e-9)}'"
+# The evaluation's figures come from the last pass only (earlier passes leave the score
+# histograms out): they equal the local copy's.
+mdiff=$(sql -c "SELECT max(abs((d.document -> 'metrics' ->> k)::float8 - (l.document -> 'metrics' ->> k)::float8))
+               FROM fraud_models l, fraud_models d, unnest(ARRAY['roc_auc', 'pr_auc', 'log_loss', 'threshold', 'tp', 'fp', 'fn']) AS k
+               WHERE l.name = 'local' AND d.name = 'dist'")
+check "its held-out metrics and threshold equal the local copy's (max difference $mdiff)" "awk -v d='$mdiff' 'BEGIN {exit !(d != \"\" && d < 1e-9)}'"
 passes=$(sql -c "SELECT document -> 'training' -> 'distributed' ->> 'passes_over_shards' FROM fraud_models WHERE name = 'dist'")
 bytes=$(sql -c "SELECT document -> 'training' -> 'distributed' ->> 'bytes_received_per_pass' FROM fraud_models WHERE name = 'dist'")
 rowbytes=$(sql -c "SELECT sum(pg_column_size(t)) FROM local_tx t")
