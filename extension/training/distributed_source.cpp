@@ -29,24 +29,29 @@ std::string PerShardTemplate(const std::string& query, const std::string& spec_m
   return escaped;
 }
 
+namespace {
+
+// Citus's run_command_on_shards over `relid`, `command` an SQL expression of the command text.
+std::string RunOnShards(Oid relid, const std::string& command) {
+  return "pg_catalog.run_command_on_shards(" + std::to_string(relid) + "::pg_catalog.oid::pg_catalog.regclass, " +
+         command + ")";
+}
+
+}  // namespace
+
 std::string ShardPassQuery(const std::string& schema, Oid relid, const std::string& per_shard) {
   const std::string literal = PgCall([&] { return std::string(quote_literal_cstr(per_shard.c_str())); });
   return "SELECT " + schema +
-         ".fraud_train_merge(r.success, r.result), pg_catalog.sum(pg_catalog.octet_length(r.result))"
-         " FROM pg_catalog.run_command_on_shards(" +
-         std::to_string(relid) +
-         "::pg_catalog.oid::pg_catalog.regclass, "
-         "pg_catalog.format(" +
-         literal + ", $1)) AS r";
+         ".fraud_train_merge(r.success, r.result), pg_catalog.sum(pg_catalog.octet_length(r.result)) FROM " +
+         RunOnShards(relid, "pg_catalog.format(" + literal + ", $1)") + " AS r";
 }
 
 double ShardRowEstimate(Oid relid) {
   const std::string query =
       "SELECT pg_catalog.sum(c.rows), pg_catalog.bool_and(c.rows >= 0) FROM (SELECT CASE WHEN r.success "
-      "THEN r.result::pg_catalog.float8 ELSE -1 END AS rows FROM pg_catalog.run_command_on_shards(" +
-      std::to_string(relid) +
-      "::pg_catalog.oid::pg_catalog.regclass, "
-      "'SELECT reltuples FROM pg_catalog.pg_class WHERE oid = ''%s''::pg_catalog.regclass') AS r) AS c";
+      "THEN r.result::pg_catalog.float8 ELSE -1 END AS rows FROM " +
+      RunOnShards(relid, "'SELECT reltuples FROM pg_catalog.pg_class WHERE oid = ''%s''::pg_catalog.regclass'") +
+      " AS r) AS c";
   return PgCall([&query] {
     double rows = 0.0;
     if (SPI_execute(query.c_str(), true, 1) == SPI_OK_SELECT && SPI_processed == 1) {

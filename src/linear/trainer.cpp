@@ -459,10 +459,10 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   // by one that fills them, at the same beta.
   std::vector<double> logits;
   const int threads = in_memory ? runner.Threads() : 1;
-  bool scores_wanted = warm && static_cast<double>(warm->rows) >= stats.training_rows, last_scored = false;
+  bool scores_wanted = warm && static_cast<double>(warm->rows) >= stats.training_rows;
   const auto sums_at = [&](const Eigen::VectorXd& at) {
     spec.beta.assign(at.data(), at.data() + dim);
-    spec.scores = last_scored = scores_wanted;
+    spec.scores = scores_wanted;
     if (!in_memory) return runner.Newton(spec);
     const StoredPassSpec stored{&spec.encoding,
                                 spec.negative_weight,
@@ -502,7 +502,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     }
     evaluation = StoredEvaluation(stats.store, logits, spec.encoding.dim, spec.evaluate_all);
     spec.beta.assign(beta.data(), beta.data() + dim);
-  } else if (!converged || !last_scored) {
+  } else if (!converged || !spec.scores) {  // spec.scores: the last pass's
     // The last step moved beta after the last pass, or the last pass left the scores out:
     // one more pass at beta, without the Hessian.
     spec.with_hessian = false;

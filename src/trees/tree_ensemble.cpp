@@ -148,8 +148,7 @@ void Place(Tree& t, size_t node, size_t at, int level) {
     t.leaves[at - splits] = t.value[node];
     return;
   }
-  if (t.IsLeaf(node)) {  // a split of input 0 that leads to the same value either way
-    t.splits[at] = {0.0f, 0u};
+  if (t.IsLeaf(node)) {  // the split left as Complete made it (input 0) leads to the same value either way
     Place(t, node, 2 * at + 1, level + 1);
     Place(t, node, 2 * at + 2, level + 1);
     return;
@@ -258,6 +257,11 @@ inline float TreeLeaf(const Tree& t, const float* x) {
   return t.leaves.empty() ? LeafValue(t.packed.data(), x) : CompleteLeaf(t, x);
 }
 
+// Where a walk of the tree starts: the first node of the layout it is walked on.
+inline const void* Root(const Tree& t) {
+  return t.leaves.empty() ? static_cast<const void*>(t.packed.data()) : static_cast<const void*>(t.splits.data());
+}
+
 }  // namespace
 
 void TreeEnsemble::Margins(const float* x, size_t rows, float* out) const {
@@ -267,7 +271,11 @@ void TreeEnsemble::Margins(const float* x, size_t rows, float* out) const {
     const size_t end = std::min(rows, begin + kBlock);
     for (size_t r = begin; r < end; ++r) out[r] = base_margin;
     for (const Tree& t : trees) {  // the same order of float32 additions as Margin
-      for (size_t r = begin; r < end; ++r) out[r] += TreeLeaf(t, x + r * width);
+      if (t.leaves.empty()) {
+        for (size_t r = begin; r < end; ++r) out[r] += LeafValue(t.packed.data(), x + r * width);
+      } else {
+        for (size_t r = begin; r < end; ++r) out[r] += CompleteLeaf(t, x + r * width);
+      }
     }
   }
 }
@@ -276,7 +284,7 @@ float TreeEnsemble::Margin(const float* x) const {
   float margin = base_margin;
   const size_t n = trees.size();
   for (size_t i = 0; i < n; ++i) {
-    if (i + 4 < n) __builtin_prefetch(trees[i + 4].splits.data());
+    if (i + 4 < n) __builtin_prefetch(Root(trees[i + 4]));
     margin += TreeLeaf(trees[i], x);
   }
   return margin;
