@@ -1619,8 +1619,44 @@ COMMENT ON FUNCTION @extschema@.fraud_labelled_source(regclass, name, text) IS
     'pg_fraud internal: the FROM item of an evaluation: the source through its history, joined with its recorded outcomes when the label is ''fraud_outcomes''';
 
 
--- 0.3.0: training over the shards of a Citus table merges the states each shard's pass
--- returned (run_command_on_shards gives each as the bytea's text).
+-- 0.3.0: the commands that run a pass over the shards of a Citus table, for Citus's
+-- master_run_on_worker: one per node holding shards, each the format() of `command` with the
+-- spec (%1$L), the node's shards as one relation (%2$s: the shard's name when it holds one,
+-- else a UNION ALL of them, which the node's planner may scan in parallel) and their names as
+-- quoted literals (%3$s). Each shard is read at its first active placement, as
+-- run_command_on_shards does; but that opens a new connection per shard and per call, so a
+-- pass would pay one for each of 32 shards, not one for each of 2 workers.
+CREATE FUNCTION @extschema@.fraud_node_commands(source regclass, command text, spec text,
+    OUT nodes text[], OUT ports integer[], OUT commands text[])
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Citus's catalogs exist only with Citus: read through EXECUTE.
+    EXECUTE 'SELECT pg_catalog.array_agg(g.nodename), pg_catalog.array_agg(g.nodeport),
+                    pg_catalog.array_agg(pg_catalog.format($2, $3, g.relation, g.shards))
+               FROM (SELECT s.nodename, s.nodeport,
+                            CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 1 THEN pg_catalog.min(s.shard)
+                                 ELSE ''('' OPERATOR(pg_catalog.||) pg_catalog.string_agg(''SELECT * FROM ''
+                                      OPERATOR(pg_catalog.||) s.shard, '' UNION ALL '' ORDER BY s.shardid)
+                                      OPERATOR(pg_catalog.||) '')'' END AS relation,
+                            pg_catalog.string_agg(pg_catalog.quote_literal(s.shard), '','' ORDER BY s.shardid) AS shards
+                       FROM (SELECT DISTINCT ON (ds.shardid) ds.shardid, n.nodename, n.nodeport,
+                                    pg_catalog.shard_name(ds.logicalrelid, ds.shardid) AS shard
+                               FROM pg_catalog.pg_dist_shard AS ds
+                               JOIN pg_catalog.pg_dist_placement AS p ON p.shardid OPERATOR(pg_catalog.=) ds.shardid
+                               JOIN pg_catalog.pg_dist_node AS n ON n.groupid OPERATOR(pg_catalog.=) p.groupid
+                              WHERE ds.logicalrelid OPERATOR(pg_catalog.=) $1 AND p.shardstate OPERATOR(pg_catalog.=) 1
+                                AND n.isactive
+                              ORDER BY ds.shardid, p.placementid) AS s
+                      GROUP BY s.nodename, s.nodeport) AS g'
+       INTO nodes, ports, commands USING source, command, spec;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_node_commands(regclass, text, text) IS
+    'pg_fraud internal: one command per Citus node over its shards of a table, for master_run_on_worker';
+
+-- 0.3.0: training over the shards of a Citus table merges the states each node's pass
+-- returned (master_run_on_worker gives each as the bytea's text).
 CREATE FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) RETURNS internal
     LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_merge_step';
 COMMENT ON FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) IS
@@ -1760,11 +1796,14 @@ BEGIN
                        model, label, request) INTO result;
         DROP TABLE pg_temp.pg_fraud_monitor_rows;
     ELSIF on_shards THEN
-        -- run_command_on_shards puts each shard's name at %s: every other % is doubled.
-        EXECUTE 'SELECT @extschema@.fraud_monitor_merge(r.success, r.result) FROM pg_catalog.run_command_on_shards($1, $2) AS r'
+        -- One command per node over its shards (fraud_node_commands): every % but the
+        -- relation's is doubled.
+        EXECUTE 'SELECT @extschema@.fraud_monitor_merge(r.success, r.result)
+                   FROM @extschema@.fraud_node_commands($1, $2, NULL) AS a,
+                        pg_catalog.master_run_on_worker(a.nodes, a.ports, a.commands, true) AS r'
            INTO result
           USING source, pg_catalog.replace(format('SELECT @extschema@.fraud_monitor_partial(t, %L, %L, %L) FROM ',
-                                                  model, label, request), '%', '%%') OPERATOR(pg_catalog.||) '%s AS t';
+                                                  model, label, request), '%', '%%') OPERATOR(pg_catalog.||) '%2$s AS t';
     ELSE
         EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label, request, from_item)
            INTO result;

@@ -14,7 +14,7 @@ extern "C" {
 namespace pgfraud {
 namespace glue {
 
-std::string PerShardTemplate(const std::string& query, const std::string& spec_marker, const std::string& from_marker) {
+std::string NodeTemplate(const std::string& query, const std::string& spec_marker, const std::string& from_marker) {
   std::string escaped;
   for (char c : query) {
     escaped += c;
@@ -24,34 +24,40 @@ std::string PerShardTemplate(const std::string& query, const std::string& spec_m
     const size_t at = escaped.find(marker);
     if (at != std::string::npos) escaped.replace(at, marker.size(), by);
   };
-  replace(spec_marker, "%L");
-  replace(from_marker, "%%s");
+  replace(spec_marker, "%1$L");
+  replace(from_marker, "%2$s");
   return escaped;
 }
 
 namespace {
 
-// Citus's run_command_on_shards over `relid`, `command` an SQL expression of the command text.
-std::string RunOnShards(Oid relid, const std::string& command) {
-  return "pg_catalog.run_command_on_shards(" + std::to_string(relid) + "::pg_catalog.oid::pg_catalog.regclass, " +
-         command + ")";
+// The FROM items that run `command` (an SQL expression of a format() template) once per node
+// holding shards of `relid` (fraud_node_commands) and give r(success, result).
+std::string RunOnNodes(const std::string& schema, Oid relid, const std::string& command, const std::string& spec) {
+  return schema + ".fraud_node_commands(" + std::to_string(relid) + "::pg_catalog.oid::pg_catalog.regclass, " +
+         command + ", " + spec + ") AS a, pg_catalog.master_run_on_worker(a.nodes, a.ports, a.commands, true) AS r";
+}
+
+std::string Literal(const std::string& text) {
+  return PgCall([&] { return std::string(quote_literal_cstr(text.c_str())); });
 }
 
 }  // namespace
 
-std::string ShardPassQuery(const std::string& schema, Oid relid, const std::string& per_shard) {
-  const std::string literal = PgCall([&] { return std::string(quote_literal_cstr(per_shard.c_str())); });
+std::string ShardPassQuery(const std::string& schema, Oid relid, const std::string& per_node) {
   return "SELECT " + schema +
          ".fraud_train_merge(r.success, r.result), pg_catalog.sum(pg_catalog.octet_length(r.result)) FROM " +
-         RunOnShards(relid, "pg_catalog.format(" + literal + ", $1)") + " AS r";
+         RunOnNodes(schema, relid, Literal(per_node), "$1");
 }
 
-double ShardRowEstimate(Oid relid) {
+double ShardRowEstimate(const std::string& schema, Oid relid) {
+  const std::string per_node =
+      "SELECT CASE WHEN pg_catalog.bool_and(c.reltuples >= 0) THEN pg_catalog.sum(c.reltuples) ELSE -1 END "
+      "FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[%3$s]::pg_catalog.regclass[])";
   const std::string query =
       "SELECT pg_catalog.sum(c.rows), pg_catalog.bool_and(c.rows >= 0) FROM (SELECT CASE WHEN r.success "
       "THEN r.result::pg_catalog.float8 ELSE -1 END AS rows FROM " +
-      RunOnShards(relid, "'SELECT reltuples FROM pg_catalog.pg_class WHERE oid = ''%s''::pg_catalog.regclass'") +
-      " AS r) AS c";
+      RunOnNodes(schema, relid, Literal(per_node), "NULL") + ") AS c";
   return PgCall([&query] {
     double rows = 0.0;
     if (SPI_execute(query.c_str(), true, 1) == SPI_OK_SELECT && SPI_processed == 1) {

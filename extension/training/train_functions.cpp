@@ -653,10 +653,10 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     Source shard = source;
     shard.qualified_name = "\x01shard\x01";
     bool no_positions = false;
-    const std::string per_shard = PassQuery(schema_oid, schema, shard, label, &no_positions);
-    query = ShardPassQuery(schema, relid, PerShardTemplate(per_shard, "$1", shard.qualified_name));
+    const std::string per_node = PassQuery(schema_oid, schema, shard, label, &no_positions);
+    query = ShardPassQuery(schema, relid, NodeTemplate(per_node, "$1", shard.qualified_name));
   }
-  SpiRunner runner(query, shards ? ShardRowEstimate(relid) : EstimatedRows(relid), relid, label,
+  SpiRunner runner(query, shards ? ShardRowEstimate(schema, relid) : EstimatedRows(relid), relid, label,
                    !history && !by_column && !shards, positions, shards);
   // Trees read the rows through a cursor here (over a Citus table too: the rows come to
   // this node; docs/trees.md).

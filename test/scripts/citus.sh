@@ -76,10 +76,15 @@ cdiff=$(sql -c "SELECT max(abs(a - b)) FROM (SELECT unnest(fraud_document_coeffi
                FROM fraud_models l, fraud_models d WHERE l.name = 'local' AND d.name = 'dist_counted') AS x")
 check "counted shards give the row estimate ($estimate of 70000) and the same model (max difference $cdiff)" \
   "[ -n '$estimate' ] && [ '$estimate' -gt 63000 ] && [ '$estimate' -lt 77000 ] && awk -v d='$cdiff' 'BEGIN {exit !(d < 1e-9)}'"
-# The coordinator's plan of a pass gathers no rows: it calls run_command_on_shards once.
-plan=$(sql -c "SET client_min_messages = notice" -c "SET citus.log_remote_commands = on" \
-  -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist2', '$opts')" 2>&1 | grep -c "fraud_train_columns" || true)
-check "the workers ran the pass aggregate on their shards (remote commands naming fraud_train_columns: $plan)" "[ '$plan' -ge 32 ]"
+# The coordinator's plan of a pass gathers no rows: each pass sends one command to each worker
+# (not one per shard: a connection each), which reads all the worker's shards.
+remote=$(sql -c "SET client_min_messages = notice" -c "SET citus.log_remote_commands = on" \
+  -c "SELECT version FROM train_fraud_model('dist_tx', 'is_fraud', 'dist2', '$opts')" 2>&1 | grep "fraud_train_columns" || true)
+plan=$(printf '%s\n' "$remote" | grep -c "fraud_train_columns" || true)
+named=$(printf '%s\n' "$remote" | grep -o "dist_tx_[0-9]*" | sort -u | wc -l)
+passes2=$(sql -c "SELECT document -> 'training' -> 'distributed' ->> 'passes_over_shards' FROM fraud_models WHERE name = 'dist2'")
+check "the workers ran the pass aggregate on their shards ($plan remote commands for $passes2 passes, naming $named shards)" \
+  "[ '$plan' -eq \$((2 * $passes2)) ] && [ '$named' -eq 32 ]"
 
 # A reference table (one shard, a placement on every node) is read once, not once a placement.
 sql >/dev/null <<'SQL'
