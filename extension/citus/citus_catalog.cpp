@@ -4,6 +4,7 @@
 extern "C" {
 #include "access/genam.h"
 #include "catalog/pg_namespace.h"
+#include "executor/spi.h"
 #include "utils/fmgroids.h"
 }
 
@@ -73,6 +74,25 @@ bool IsCitusTable(Oid relid) {
   systable_endscan(scan);
   table_close(rel, AccessShareLock);
   return found;
+}
+
+bool HistoryIsShardLocal(Oid relid, const std::vector<std::string>& by) {
+  const char* query =
+      "SELECT p.partmethod OPERATOR(pg_catalog.=) 'n', CASE WHEN p.partmethod OPERATOR(pg_catalog.=) 'h' THEN "
+      "pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END FROM pg_catalog.pg_dist_partition AS p "
+      "WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1";
+  Oid types[1] = {OIDOID};
+  Datum values[1] = {ObjectIdGetDatum(relid)};
+  if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1) {
+    return false;
+  }
+  bool null_single, null_column;
+  const bool single = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null_single));
+  (void)SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_column);
+  const std::string column =
+      null_column ? std::string() : SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+  SPI_freetuptable(SPI_tuptable);
+  return (!null_single && single) || (by.size() == 1 && !column.empty() && column == by[0]);
 }
 
 Oid LocalPlacement(Oid relid) {

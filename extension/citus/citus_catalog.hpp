@@ -4,6 +4,9 @@
 // not installed. All of them are PostgreSQL code: call them inside PgCall.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "pg_headers.hpp"
 
 namespace pgfraud {
@@ -12,6 +15,11 @@ namespace glue {
 // Whether `relid` is a Citus table (distributed, reference or Citus-local: in
 // pg_dist_partition).
 bool IsCitusTable(Oid relid);
+
+// Whether every entity's rows of `relid` are on one shard: a reference table (one shard), or a
+// hash-distributed table whose distribution column is the only entity in `by`. Then each
+// node can compute its rows' history from its own shards. Runs SPI (connected by the caller).
+bool HistoryIsShardLocal(Oid relid, const std::vector<std::string>& by);
 
 // This node's placement of a Citus table with one shard (a reference table): the local table
 // holding its rows, or InvalidOid when this node holds none.

@@ -57,16 +57,18 @@ HistoryPlan PlanHistoryTraining(Oid relid, const std::string& source, const std:
     plan.columns.push_back({f.name, ColumnKind::kNumeric});
   }
   plan.featurised = FeaturisingQuery(schema, source, plan.spec);
-  plan.training_from = "(" + plan.featurised + ")";
   if (options.holdout_by_time && options.holdout > 0) {
     plan.by_time = Cutoff(source, plan.spec, label, options.holdout, &plan.cutoff, &plan.cutoff_text);
-    if (plan.by_time) {
-      plan.training_from = "(SELECT * FROM (" + plan.featurised + ") AS f WHERE NOT COALESCE(" +
-                           MicrosExpr("f." + Ident(plan.spec.time)) + " OPERATOR(pg_catalog.>=) " +
-                           std::to_string(plan.cutoff) + ", false))";
-    }
   }
+  plan.training_from = HistoryTrainingFrom(plan, schema, source);
   return plan;
+}
+
+std::string HistoryTrainingFrom(const HistoryPlan& plan, const std::string& schema, const std::string& relation) {
+  const std::string featurised = FeaturisingQuery(schema, relation, plan.spec);
+  if (!plan.by_time) return "(" + featurised + ")";
+  return "(SELECT * FROM (" + featurised + ") AS f WHERE NOT COALESCE(" + MicrosExpr("f." + Ident(plan.spec.time)) +
+         " OPERATOR(pg_catalog.>=) " + std::to_string(plan.cutoff) + ", false))";
 }
 
 void AdoptHistory(const HistoryPlan& plan, Model* model) {

@@ -521,6 +521,7 @@ void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const s
   result->training["holdout_by"] = by;
   result->training[key] = detail;
   result->training["holdout_rows"] = static_cast<int64_t>(rows);
+  result->training["holdout_positives"] = static_cast<int64_t>(m.positives);  // not the stats' (no row held out there)
   if (rows == 0) {
     result->notices.push_back("the holdout has no labelled row: the metrics are undefined (NULL)");
     result->training["notices"] = result->notices;
@@ -646,15 +647,19 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   const std::string held_out = by_column ? ReadAroundHoldoutColumn(options, &source, &train_options) : std::string();
   // The exact holdout by row position needs the table itself, read whole by this user.
   bool positions = !history && !by_column && CanScanDirectly(relid);
-  // A Citus table read as it is: each pass on its shards, on the workers.
-  const bool shards = !history && !by_column && PgCall([relid] { return IsCitusTable(relid); });
+  // A Citus table: each pass on its shards, on the workers; with history features only when
+  // every entity's history is on one shard (else Citus gathers the featurising query's rows).
+  const bool shards = !by_column && PgCall([&] {
+    return IsCitusTable(relid) && (!history || HistoryIsShardLocal(relid, history->spec.by));
+  });
   std::string query = PassQuery(schema_oid, schema, source, label, &positions);
   if (shards) {
+    const std::string relation = "\x01shard\x01";  // where a node's shards go
     Source shard = source;
-    shard.qualified_name = "\x01shard\x01";
+    shard.qualified_name = history ? HistoryTrainingFrom(*history, schema, relation) : relation;
     bool no_positions = false;
     const std::string per_node = PassQuery(schema_oid, schema, shard, label, &no_positions);
-    query = ShardPassQuery(schema, relid, NodeTemplate(per_node, "$1", shard.qualified_name));
+    query = ShardPassQuery(schema, relid, NodeTemplate(per_node, "$1", relation));
   }
   SpiRunner runner(query, shards ? ShardRowEstimate(schema, relid) : EstimatedRows(relid), relid, label,
                    !history && !by_column && !shards, positions, shards);

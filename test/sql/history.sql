@@ -24,7 +24,8 @@ SELECT f ->> 'name' AS feature, f ->> 'kind' AS kind
   FROM fraud_models m, jsonb_array_elements(m.document -> 'features') f WHERE m.name = 'hh' ORDER BY 1, 2;
 -- The latest 20% of labelled rows (by t) are held out: the holdout starts at the 80th percentile time.
 SELECT m.metrics ->> 'holdout_from' = (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)::text AS holdout_from_ok,
-       (m.document -> 'training' ->> 'holdout_rows')::int = (SELECT count(*) FROM tx WHERE t >= (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)) AS holdout_rows_ok
+       (m.document -> 'training' ->> 'holdout_rows')::int = (SELECT count(*) FROM tx WHERE t >= (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)) AS holdout_rows_ok,
+       (m.document -> 'training' ->> 'holdout_positives')::int = (SELECT count(*) FROM tx WHERE is_fraud AND t >= (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)) AS holdout_positives_ok
   FROM fraud_models m WHERE m.name = 'hh';
 
 -- Hand-worked: at 10:06 the 10-minute window [09:56, 10:06) holds rows 1-3 (amounts 10, 20, 30;

@@ -44,6 +44,7 @@ SELECT (metrics ->> 'rows')::int = (SELECT count(*) FROM split_rows WHERE held) 
        (metrics ->> 'positives')::int = (SELECT count(*) FROM split_rows WHERE held AND is_fraud) AS held_positives,
        metrics ->> 'holdout_by' AS holdout_by, metrics ->> 'threshold_chosen_on' AS chosen_on,
        (document -> 'training' ->> 'training_rows')::int = (SELECT count(*) FROM split_rows WHERE held IS NOT TRUE) AS trained_on,
+       (document -> 'training' ->> 'holdout_positives')::int = (SELECT count(*) FROM split_rows WHERE held AND is_fraud) AS recorded_held_positives,
        NOT (document -> 'features') @> '[{"name": "held"}]' AS not_a_feature
   FROM train_fraud_model('split_rows', 'is_fraud', 'split', '{"holdout_column": "held"}');
 -- Its metrics are the model's own on those rows, as fraud_evaluate gives them.
