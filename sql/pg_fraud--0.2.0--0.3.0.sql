@@ -1655,6 +1655,11 @@ $$;
 COMMENT ON FUNCTION @extschema@.fraud_node_commands(regclass, text, text) IS
     'pg_fraud internal: one command per Citus node over its shards of a table, for master_run_on_worker';
 
+CREATE FUNCTION @extschema@.fraud_history_node_source(source regclass, model text) RETURNS text
+    LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'fraud_history_node_source';
+COMMENT ON FUNCTION @extschema@.fraud_history_node_source(regclass, text) IS
+    'pg_fraud internal: for a history model over a Citus table whose entities are each on one shard, its featurising query as a fraud_node_commands template (else NULL)';
+
 -- 0.3.0: training over the shards of a Citus table merges the states each node's pass
 -- returned (master_run_on_worker gives each as the bytea's text).
 CREATE FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) RETURNS internal
@@ -1768,11 +1773,12 @@ CREATE AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) (
 COMMENT ON AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) IS
     'pg_fraud internal: fraud_monitor over a Citus table, merged from the counts of its shards';
 
--- The monitoring pass of a request over a FROM item: over the shards when the item is a Citus
--- distributed table itself and every node holds the models (fraud_distribute_models); a query
--- over a Citus table (history, outcomes) is first copied into a temporary table, as Citus
--- cannot gather the whole rows of a query (an anonymous record type); else fraud_monitor over
--- the rows. (VOLATILE: it may create that table.)
+-- The monitoring pass of a request over a FROM item: over the shards when every node holds the
+-- models (fraud_distribute_models) and the item is a Citus table itself, or its history query
+-- when each entity's rows are on one shard (fraud_history_node_source); another query over a
+-- Citus table (history by another column, outcomes) is first copied into a temporary table, as
+-- Citus cannot gather the whole rows of a query (an anonymous record type); else fraud_monitor
+-- over the rows. (VOLATILE: it may create that table.)
 CREATE FUNCTION @extschema@.fraud_monitor_over(source regclass, from_item text, model text, label text, request jsonb)
     RETURNS jsonb
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -1781,6 +1787,8 @@ DECLARE
     result jsonb;
     on_shards boolean := false;
     citus_table boolean := false;
+    node_item text := '%2$s';  -- what each node reads its shards through (fraud_node_commands)
+    history_item text;
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
         EXECUTE 'SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 2 FROM pg_catalog.pg_dist_partition AS p
@@ -1788,7 +1796,14 @@ BEGIN
            INTO on_shards USING ARRAY[source, '@extschema@.fraud_models'::regclass];
         EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
            INTO citus_table USING source;
-        on_shards := on_shards AND from_item OPERATOR(pg_catalog.=) source::text;
+        IF on_shards AND from_item OPERATOR(pg_catalog.<>) source::text THEN
+            -- A history model's rows with their history: on the nodes when each entity's rows
+            -- are on one shard, else (below) gathered.
+            history_item := @extschema@.fraud_history_node_source(source, model);
+            on_shards := history_item IS NOT NULL
+                         AND from_item OPERATOR(pg_catalog.=) @extschema@.fraud_history_source(source, model);
+            node_item := COALESCE(history_item, node_item);
+        END IF;
     END IF;
     IF citus_table AND NOT on_shards AND from_item OPERATOR(pg_catalog.<>) source::text THEN
         EXECUTE format('CREATE TEMPORARY TABLE pg_fraud_monitor_rows ON COMMIT DROP AS SELECT * FROM %s AS t', from_item);
@@ -1803,7 +1818,7 @@ BEGIN
                         pg_catalog.master_run_on_worker(a.nodes, a.ports, a.commands, true) AS r'
            INTO result
           USING source, pg_catalog.replace(format('SELECT @extschema@.fraud_monitor_partial(t, %L, %L, %L) FROM ',
-                                                  model, label, request), '%', '%%') OPERATOR(pg_catalog.||) '%2$s AS t';
+                                                  model, label, request), '%', '%%') OPERATOR(pg_catalog.||) node_item OPERATOR(pg_catalog.||) ' AS t';
     ELSE
         EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label, request, from_item)
            INTO result;

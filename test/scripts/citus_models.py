@@ -298,10 +298,37 @@ n_hist, differ_hist, with_history = coordinator.fetchone()
 check(f"history features on a table distributed by the entity equal a local table's ({n_hist} rows, {differ_hist} differ, "
       f"{with_history} with earlier rows within a day)", n_hist > 1000 and differ_hist == 0 and with_history > 0)
 
-history_eval = [one(coordinator, f"SELECT fraud_evaluate('{t}', 'is_fraud', 'by_account') - 'model'")
-                for t in ("hist_dist", "hist_local")]
-check(f"fraud_evaluate of the history model over the distributed table equals its local twin's "
-      f"({history_eval[0]['rows']} rows, ROC AUC {history_eval[0]['roc_auc']:.4f})", close(*history_eval))
+# Monitoring the history model: each worker computes its shards' rows' history (an account's
+# rows are on one shard) in one command; a model with history by another column than the
+# distribution column gathers the rows to the coordinator instead. Both equal the local twin's.
+def monitored(model, table):
+    """The three monitors of `model` over `table`, and the remote commands they sent."""
+    coordinator.connection.notices.clear()
+    coordinator.execute("SET client_min_messages = notice")
+    coordinator.execute("SET citus.log_remote_commands = on")
+    got = [one(coordinator, "SELECT " + m.format(t=table).replace("'dist'", f"'{model}'")) for m in monitors]
+    coordinator.execute("RESET citus.log_remote_commands")
+    coordinator.execute("SET client_min_messages = warning")
+    return got, list(coordinator.connection.notices)
+
+
+for model in ("by_account", "by_device"):
+    on_dist, notices = monitored(model, "hist_dist")
+    on_local, _ = monitored(model, "hist_local")
+    node_passes = [n for n in notices if "fraud_monitor_partial" in n and "fraud_history_window" in n]
+    # Shard queries returning rows (not the time span's max/min, an aggregate on the shards).
+    gathering = [n for n in notices if re.search(r"hist_dist_[0-9]+", n) and "fraud_monitor_partial" not in n
+                 and "max(created_at)" not in n]
+    same = [close(a, b) for a, b in zip(on_dist, on_local)]
+    if model == "by_account":
+        check(f"fraud_evaluate, fraud_choose_threshold and fraud_drift of the history model run on the workers "
+              f"({len(node_passes)} worker commands computing history, {len(gathering)} gathering) and equal its local "
+              f"twin's ({same}; {on_dist[0]['rows']} rows, ROC AUC {on_dist[0]['roc_auc']:.4f})",
+              all(same) and len(node_passes) == 3 * 2 and not gathering)
+    else:
+        check(f"with history by another column they gather the rows ({len(gathering)} shard queries, "
+              f"{len(node_passes)} worker passes) and still equal the local twin's ({same})",
+              all(same) and gathering and not node_passes)
 
 # A node added later: Citus adds it; fraud_distribute_models() places the tables there.
 added = subprocess.run(["scripts/citus-cluster.sh", "add", DIR, str(BASE)], capture_output=True, text=True)
