@@ -1665,7 +1665,7 @@ COMMENT ON FUNCTION @extschema@.fraud_history_node_source(regclass, text) IS
 CREATE FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) RETURNS internal
     LANGUAGE C PARALLEL SAFE AS 'MODULE_PATHNAME', 'fraud_train_merge_step';
 COMMENT ON FUNCTION @extschema@.fraud_train_merge_step(internal, boolean, text) IS
-    'pg_fraud internal: transition of fraud_train_merge (one shard''s state merged in)';
+    'pg_fraud internal: transition of fraud_train_merge (one node''s state merged in)';
 CREATE AGGREGATE @extschema@.fraud_train_merge(boolean, text) (
     SFUNC = @extschema@.fraud_train_merge_step,
     STYPE = internal,

@@ -86,13 +86,11 @@ bool HistoryIsShardLocal(Oid relid, const std::vector<std::string>& by) {
   if (SPI_execute_with_args(query, 1, types, values, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1) {
     return false;
   }
-  bool null_single, null_column;
+  bool null_single;
   const bool single = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null_single));
-  (void)SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_column);
-  const std::string column =
-      null_column ? std::string() : SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+  const char* column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);  // palloc'd; NULL for none
   SPI_freetuptable(SPI_tuptable);
-  return (!null_single && single) || (by.size() == 1 && !column.empty() && column == by[0]);
+  return (!null_single && single) || (by.size() == 1 && column != nullptr && by[0] == column);
 }
 
 Oid LocalPlacement(Oid relid) {

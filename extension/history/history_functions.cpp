@@ -63,7 +63,7 @@ Datum HistoryNodeSource(FunctionCallInfo fcinfo) {
   const std::string schema = PgCall(
       [&] { return std::string(quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)))); });
   const std::string relation = "\x01shards\x01";
-  const std::string out = NodeTemplate("(" + FeaturisingQuery(schema, relation, spec) + ")", "\x01none\x01", relation);
+  const std::string out = NodeTemplate("(" + FeaturisingQuery(schema, relation, spec) + ")", "", relation);
   return PgCall([&] { return PointerGetDatum(cstring_to_text(out.c_str())); });
 }
 

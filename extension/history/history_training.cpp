@@ -60,12 +60,11 @@ HistoryPlan PlanHistoryTraining(Oid relid, const std::string& source, const std:
   if (options.holdout_by_time && options.holdout > 0) {
     plan.by_time = Cutoff(source, plan.spec, label, options.holdout, &plan.cutoff, &plan.cutoff_text);
   }
-  plan.training_from = HistoryTrainingFrom(plan, schema, source);
+  plan.training_from = HistoryTrainingFrom(plan, plan.featurised);
   return plan;
 }
 
-std::string HistoryTrainingFrom(const HistoryPlan& plan, const std::string& schema, const std::string& relation) {
-  const std::string featurised = FeaturisingQuery(schema, relation, plan.spec);
+std::string HistoryTrainingFrom(const HistoryPlan& plan, const std::string& featurised) {
   if (!plan.by_time) return "(" + featurised + ")";
   return "(SELECT * FROM (" + featurised + ") AS f WHERE NOT COALESCE(" + MicrosExpr("f." + Ident(plan.spec.time)) +
          " OPERATOR(pg_catalog.>=) " + std::to_string(plan.cutoff) + ", false))";

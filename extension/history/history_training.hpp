@@ -31,9 +31,9 @@ struct HistoryPlan {
 HistoryPlan PlanHistoryTraining(Oid relid, const std::string& source, const std::string& schema,
                                 const std::string& label, const TrainingOptions& options);
 
-// The FROM item of the rows trained on, read from `relation` (the source, or on a Citus worker
-// the relation of its shards): the featurising query, without the held-out latest rows.
-std::string HistoryTrainingFrom(const HistoryPlan& plan, const std::string& schema, const std::string& relation);
+// The FROM item of the rows trained on: `featurised` (FeaturisingQuery over the source, or on a
+// Citus worker over the relation of its shards) without the held-out latest rows.
+std::string HistoryTrainingFrom(const HistoryPlan& plan, const std::string& featurised);
 
 // Marks the model's history features and records the declaration in it.
 void AdoptHistory(const HistoryPlan& plan, Model* model);

@@ -21,6 +21,7 @@ std::string NodeTemplate(const std::string& query, const std::string& spec_marke
     if (c == '%') escaped += '%';
   }
   auto replace = [&escaped](const std::string& marker, const std::string& by) {
+    if (marker.empty()) return;
     const size_t at = escaped.find(marker);
     if (at != std::string::npos) escaped.replace(at, marker.size(), by);
   };

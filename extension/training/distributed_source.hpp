@@ -19,12 +19,13 @@ namespace glue {
 // and the bytes received.
 std::string ShardPassQuery(const std::string& schema, Oid relid, const std::string& per_node);
 
-// `query` with every '%' doubled, then `spec_marker` made "%1$L" and `from_marker` "%2$s".
+// `query` with every '%' doubled, then `spec_marker` (unless empty) made "%1$L" and
+// `from_marker` "%2$s".
 std::string NodeTemplate(const std::string& query, const std::string& spec_marker, const std::string& from_marker);
 
 // The rows of `relid`'s shards as their workers last counted them (the sum of the shards'
 // pg_class.reltuples, from VACUUM, ANALYZE or CREATE INDEX), or 0 when a shard was never
-// counted. It sizes the warm start's per-shard sample as EstimatedRows does a local table's.
+// counted. It sizes the warm start's sample on the workers as EstimatedRows does a local table's.
 // Runs SPI (connected by the caller).
 double ShardRowEstimate(const std::string& schema, Oid relid);
 

@@ -656,7 +656,8 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   if (shards) {
     const std::string relation = "\x01shard\x01";  // where a node's shards go
     Source shard = source;
-    shard.qualified_name = history ? HistoryTrainingFrom(*history, schema, relation) : relation;
+    shard.qualified_name =
+        history ? HistoryTrainingFrom(*history, FeaturisingQuery(schema, relation, history->spec)) : relation;
     bool no_positions = false;
     const std::string per_node = PassQuery(schema_oid, schema, shard, label, &no_positions);
     query = ShardPassQuery(schema, relid, NodeTemplate(per_node, "$1", relation));
