@@ -2529,12 +2529,60 @@ CREATE AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) (
 COMMENT ON AGGREGATE @extschema@.fraud_monitor_merge(boolean, text) IS
     'pg_fraud internal: fraud_monitor over a Citus table, merged from the counts of its shards';
 
+-- Whether a Citus table's recorded outcomes can be sent each to the node of its row's shard:
+-- the table is hash-distributed by its key column (a distributed table's single-column primary
+-- key must be its distribution column) or has one shard (a reference table).
+CREATE FUNCTION @extschema@.fraud_outcomes_by_shard(source regclass) RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    by_shard boolean;
+BEGIN
+    EXECUTE 'SELECT p.partmethod OPERATOR(pg_catalog.=) ''n''
+                    OR pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) OPERATOR(pg_catalog.=) $2
+               FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1'
+       INTO by_shard USING source, @extschema@.fraud_key_column(source)::text;
+    RETURN COALESCE(by_shard, false);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_outcomes_by_shard(regclass) IS
+    'pg_fraud internal: whether the recorded outcomes of a Citus table can go each to its row''s shard';
+
+-- The recorded outcomes of a Citus table's rows, per node: the node holding the first active
+-- placement of the row's shard (as fraud_node_commands reads it), the keys and the outcomes.
+CREATE FUNCTION @extschema@.fraud_node_outcomes(source regclass, OUT node text, OUT port integer,
+                                                OUT keys text[], OUT outcomes boolean[])
+    RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY EXECUTE
+        'SELECT n.nodename::text, n.nodeport, pg_catalog.array_agg(o.row_key ORDER BY o.row_key),
+                pg_catalog.array_agg(o.outcome ORDER BY o.row_key)
+           FROM @extschema@.fraud_outcomes AS o
+           JOIN (SELECT DISTINCT ON (ds.shardid) ds.shardid, n.nodename, n.nodeport
+                   FROM pg_catalog.pg_dist_shard AS ds
+                   JOIN pg_catalog.pg_dist_placement AS p ON p.shardid OPERATOR(pg_catalog.=) ds.shardid
+                   JOIN pg_catalog.pg_dist_node AS n ON n.groupid OPERATOR(pg_catalog.=) p.groupid
+                  WHERE ds.logicalrelid OPERATOR(pg_catalog.=) $1 AND p.shardstate OPERATOR(pg_catalog.=) 1 AND n.isactive
+                  ORDER BY ds.shardid, p.placementid) AS n
+             ON n.shardid OPERATOR(pg_catalog.=) pg_catalog.get_shard_id_for_distribution_column($1, o.row_key)
+          WHERE o.tab OPERATOR(pg_catalog.=) $1
+          GROUP BY n.nodename, n.nodeport'
+    USING source;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fraud_node_outcomes(regclass) IS
+    'pg_fraud internal: the recorded outcomes of a Citus table''s rows, grouped by the node of their shard';
+
 -- The monitoring pass of a request over a FROM item: over the shards when every node holds the
 -- models (fraud_distribute_models) and the item is a Citus table itself, or its history query
--- when each entity's rows are on one shard (fraud_history_node_source); another query over a
--- Citus table (history by another column, outcomes) is first copied into a temporary table, as
--- Citus cannot gather the whole rows of a query (an anonymous record type); else fraud_monitor
--- over the rows. (VOLATILE: it may create that table.)
+-- when each entity's rows are on one shard (fraud_history_node_source), either joined with the
+-- table's recorded outcomes (label => 'fraud_outcomes': each node is sent the outcomes of its
+-- own shards' rows, fraud_node_outcomes); another query over a Citus table (history by another
+-- column) is first copied into a temporary table, as Citus cannot gather the whole rows of a
+-- query (an anonymous record type); else fraud_monitor over the rows. (VOLATILE: it may create
+-- that table.)
 CREATE FUNCTION @extschema@.fraud_monitor_over(source regclass, from_item text, model text, label text, request jsonb)
     RETURNS jsonb
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -2543,8 +2591,11 @@ DECLARE
     result jsonb;
     on_shards boolean := false;
     citus_table boolean := false;
+    base text := @extschema@.fraud_history_source(source, model);
+    with_outcomes boolean := from_item OPERATOR(pg_catalog.<>) base;  -- fraud_labelled_source joined them
     node_item text := '%2$s';  -- what each node reads its shards through (fraud_node_commands)
     history_item text;
+    partial text;
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
         EXECUTE 'SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 2 FROM pg_catalog.pg_dist_partition AS p
@@ -2552,13 +2603,15 @@ BEGIN
            INTO on_shards USING ARRAY[source, '@extschema@.fraud_models'::regclass];
         EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
            INTO citus_table USING source;
-        IF on_shards AND from_item OPERATOR(pg_catalog.<>) source::text THEN
+        IF on_shards AND base OPERATOR(pg_catalog.<>) source::text THEN
             -- A history model's rows with their history: on the nodes when each entity's rows
             -- are on one shard, else (below) gathered.
             history_item := @extschema@.fraud_history_node_source(source, model);
-            on_shards := history_item IS NOT NULL
-                         AND from_item OPERATOR(pg_catalog.=) @extschema@.fraud_history_source(source, model);
+            on_shards := history_item IS NOT NULL;
             node_item := COALESCE(history_item, node_item);
+        END IF;
+        IF on_shards AND with_outcomes THEN
+            on_shards := label OPERATOR(pg_catalog.=) 'fraud_outcomes' AND @extschema@.fraud_outcomes_by_shard(source);
         END IF;
     END IF;
     IF citus_table AND NOT on_shards AND from_item OPERATOR(pg_catalog.<>) source::text THEN
@@ -2568,13 +2621,28 @@ BEGIN
         DROP TABLE pg_temp.pg_fraud_monitor_rows;
     ELSIF on_shards THEN
         -- One command per node over its shards (fraud_node_commands): every % but the
-        -- relation's is doubled.
+        -- relation's is doubled. With outcomes, each node's command ends with its own.
+        partial := pg_catalog.replace(format('SELECT @extschema@.fraud_monitor_partial(t, %L, %L, %L) FROM ',
+                                             model, label, request), '%', '%%');
+        IF with_outcomes THEN
+            partial := partial OPERATOR(pg_catalog.||) '(SELECT h.*, o.outcome AS fraud_outcomes FROM '
+                       OPERATOR(pg_catalog.||) node_item OPERATOR(pg_catalog.||) ' AS h JOIN ROWS FROM (pg_catalog.unnest(';
+        ELSE
+            partial := partial OPERATOR(pg_catalog.||) node_item OPERATOR(pg_catalog.||) ' AS t';
+        END IF;
         EXECUTE 'SELECT @extschema@.fraud_monitor_merge(r.success, r.result)
-                   FROM @extschema@.fraud_node_commands($1, $2, NULL) AS a,
-                        pg_catalog.master_run_on_worker(a.nodes, a.ports, a.commands, true) AS r'
-           INTO result
-          USING source, pg_catalog.replace(format('SELECT @extschema@.fraud_monitor_partial(t, %L, %L, %L) FROM ',
-                                                  model, label, request), '%', '%%') OPERATOR(pg_catalog.||) node_item OPERATOR(pg_catalog.||) ' AS t';
+                   FROM (SELECT pg_catalog.array_agg(c.node ORDER BY c.i) AS nodes, pg_catalog.array_agg(c.port ORDER BY c.i) AS ports,
+                                pg_catalog.array_agg(CASE WHEN $3 THEN c.command OPERATOR(pg_catalog.||)
+                                    pg_catalog.format(''%L::text[]), pg_catalog.unnest(%L::boolean[])) AS o(row_key, outcome) ON o.row_key OPERATOR(pg_catalog.=) (h.%I)::text) AS t'',
+                                                      COALESCE(o.keys, ''{}''), COALESCE(o.outcomes, ''{}''), $4)
+                                    ELSE c.command END ORDER BY c.i) AS commands
+                           FROM @extschema@.fraud_node_commands($1, $2, NULL) AS a,
+                                ROWS FROM (pg_catalog.unnest(a.nodes), pg_catalog.unnest(a.ports), pg_catalog.unnest(a.commands))
+                                    WITH ORDINALITY AS c(node, port, command, i)
+                           LEFT JOIN (SELECT * FROM @extschema@.fraud_node_outcomes($1) AS n WHERE $3) AS o
+                                  ON o.node OPERATOR(pg_catalog.=) c.node AND o.port OPERATOR(pg_catalog.=) c.port) AS x,
+                        pg_catalog.master_run_on_worker(x.nodes, x.ports, x.commands, true) AS r'
+           INTO result USING source, partial, with_outcomes, CASE WHEN with_outcomes THEN @extschema@.fraud_key_column(source) END;
     ELSE
         EXECUTE format('SELECT @extschema@.fraud_monitor(t, %L, %L, %L) FROM %s AS t', model, label, request, from_item)
            INTO result;

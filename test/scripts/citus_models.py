@@ -225,9 +225,23 @@ check(f"fraud_evaluate, fraud_choose_threshold and fraud_drift over it run on it
       f"naming {len(named)} shards, {len(gathered)} gathering) and equal its local twin's, to 1e-9 ({same})",
       all(same) and len(remote) == 3 * 2 and len(named) == 32 and not gathered)
 
-outcomes = [one(coordinator, f"SELECT fraud_evaluate('{t}', 'fraud_outcomes', 'dist') - 'model'") for t in ("byid", "byid_local")]
-check(f"fraud_evaluate with the recorded outcomes as labels over the distributed table equals its local twin's "
-      f"({outcomes[0]['rows']} rows with an outcome)", close(*outcomes) and outcomes[0]["rows"] > 0)
+# With the recorded outcomes as labels: each worker is sent the outcomes of its own shards' rows
+# (every recorded key once in all, none twice) and computes its counts there; nothing gathers.
+outcome_monitors = ["fraud_evaluate('{t}', 'fraud_outcomes', 'dist') - 'model'",
+                    "to_jsonb(fraud_choose_threshold('{t}', '{{\"strategy\": \"f1\"}}', 'fraud_outcomes', 'dist'))"]
+coordinator.connection.notices.clear()
+coordinator.execute("SET citus.log_remote_commands = on")
+outcomes = [one(coordinator, "SELECT " + m.format(t="byid")) for m in outcome_monitors]
+coordinator.execute("RESET citus.log_remote_commands")
+remote = [n for n in coordinator.connection.notices if "fraud_monitor_partial" in n]
+gathered = [n for n in coordinator.connection.notices if re.search(r"byid_[0-9]+", n) and "fraud_monitor_partial" not in n]
+sent = [k for n in remote[:len(remote) // 2] for k in re.findall(r"'\{([0-9,]*)\}'::text\[\]", n)[0].split(",") if k]
+recorded = sorted(str(k) for k in one(coordinator, "SELECT array_agg(row_key::bigint) FROM fraud_outcomes WHERE tab = 'byid'::regclass"))
+same = [close(a, one(coordinator, "SELECT " + m.format(t="byid_local"))) for a, m in zip(outcomes, outcome_monitors)]
+check(f"fraud_evaluate and fraud_choose_threshold with the recorded outcomes as labels run on the workers "
+      f"({len(remote)} worker commands, {len(gathered)} gathering; {len(sent)} keys sent for {len(recorded)} outcomes, "
+      f"{len(sent) - len(set(sent))} twice) and equal the local twin's ({same}; {outcomes[0]['rows']} rows with an outcome)",
+      all(same) and outcomes[0]["rows"] > 0 and len(remote) == 2 * 2 and not gathered and sorted(sent) == recorded)
 
 # Attached before create_distributed_table: scoring goes on, alerts ask for fraud_attach again.
 coordinator.execute("CREATE TABLE early (LIKE local_tx)")
