@@ -2030,6 +2030,17 @@ BEGIN
     IF outcome IS NULL OR row_key IS NULL THEN
         RAISE EXCEPTION 'an outcome needs a row key and true (fraud) or false' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- Citus runs a function of a distributed table's rows on the workers, where neither the
+    -- attachments nor the outcomes are: refused there, with the form that runs here.
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO found;
+        IF found THEN
+            RAISE EXCEPTION 'fraud_record_outcome records outcomes on the Citus coordinator, not on a worker'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Over a distributed table, Citus runs a function of its rows on the workers; read the keys first: '
+                             'WITH k AS MATERIALIZED (SELECT id FROM t WHERE ...) SELECT fraud_record_outcome(''t'', id, true) FROM k.';
+        END IF;
+    END IF;
     IF NOT EXISTS (SELECT FROM @extschema@.fraud_reporting_tables() AS r WHERE r.tab OPERATOR(pg_catalog.=) fraud_record_outcome.tab) THEN
         RAISE EXCEPTION 'table % is not attached to a model', tab USING ERRCODE = 'undefined_object';
     END IF;

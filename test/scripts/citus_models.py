@@ -181,6 +181,18 @@ for table in ("byid", "byid_local"):
     coordinator.execute(f"""SELECT fraud_attach('{table}', 'dist', '{{"add_columns": true}}')""")
     coordinator.execute(f"INSERT INTO {table} SELECT * FROM local_tx WHERE id <= 3000")
     coordinator.execute(f"SELECT count(fraud_record_outcome('{table}', id, is_fraud)) FROM local_tx WHERE id <= 3000 AND (is_fraud OR id % 7 = 0)")
+# Recording outcomes from a query over the distributed table: Citus would run the function on
+# the workers, where it is refused with a hint; the form of the hint records them here.
+try:
+    coordinator.execute("SELECT count(fraud_record_outcome('byid', id, is_fraud)) FROM byid WHERE id <= 10")
+    worker_record = "accepted"
+except psycopg2.Error as e:
+    worker_record = e.pgcode if "on the Citus coordinator, not on a worker" in e.pgerror else f"{e.pgcode}: {e.pgerror}"
+hinted = one(coordinator, "WITH k AS MATERIALIZED (SELECT id, is_fraud FROM byid WHERE id <= 3000 AND (is_fraud OR id % 7 = 0)) "
+                          "SELECT count(fraud_record_outcome('byid', id, is_fraud)) FROM k")
+check(f"fraud_record_outcome over the distributed table's rows is refused on the workers ({worker_record}); the hinted "
+      f"form records {hinted} outcomes again on the coordinator",
+      worker_record == "0A000" and hinted > 0 and hinted == one(coordinator, "SELECT count(*) FROM fraud_outcomes WHERE tab = 'byid'::regclass"))
 VIEWS = {  # view: (the distributed table, its local twin, the columns compared, rounded where sums of floats)
     "fraud_daily_activity": ("live", "day, model_version, scored, flagged, round(mean_score::numeric, 12)"),
     "fraud_flag_reasons": ("live", "reason, flagged"),
