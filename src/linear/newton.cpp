@@ -159,20 +159,33 @@ NewtonStep ComputeNewtonStep(const NewtonAccumulator& pass, const Eigen::VectorX
 
 NewtonRun Minimise(Eigen::VectorXd beta, double l2, double tol, int max_iter, const PassAt& pass,
                    const IterationReport& report) {
+  constexpr int kMaxHalvings = 30;  // per iteration: a step of 2^-30 of Newton's is no step
   NewtonRun run;
   Eigen::VectorXd previous_beta, previous_delta;
   double previous_objective = std::numeric_limits<double>::infinity(), step_length = 1.0;
+  int halvings_here = 0;
   while (run.iterations < max_iter) {
-    NewtonAccumulator sums = pass(beta);
+    NewtonAccumulator sums = pass(beta, run.exact);
     ++run.passes;
     run.objective = Objective(sums.loss, beta, l2);
-    if (!std::isfinite(run.objective)) {
+    if (!std::isfinite(run.objective) && previous_beta.size() != beta.size()) {
       run.finite = false;
       break;
     }
-    if (run.objective > previous_objective * (1 + 1e-12) && previous_beta.size() == beta.size() && run.halvings < 30) {
-      // The full step went uphill: retry from the previous point with half the step.
+    if (!(run.objective <= previous_objective * (1 + 1e-12)) && previous_beta.size() == beta.size()) {
+      // The step went uphill (or overflowed): the Hessian of a subsampled pass misled it, or
+      // the quadratic model does not hold that far. Retry from the previous point with half
+      // the step and, from now on, the exact Hessian. Never accept an uphill step: when no
+      // fraction of the step helps, stop at the previous point, the best one seen.
+      run.exact = true;
+      if (halvings_here == kMaxHalvings) {
+        beta = previous_beta;
+        run.objective = previous_objective;
+        run.stalled = true;
+        break;
+      }
       step_length /= 2;
+      ++halvings_here;
       ++run.halvings;
       beta = previous_beta + step_length * previous_delta;
       continue;
@@ -189,6 +202,7 @@ NewtonRun Minimise(Eigen::VectorXd beta, double l2, double tol, int max_iter, co
     previous_delta = step.delta;
     previous_objective = run.objective;
     step_length = 1.0;
+    halvings_here = 0;
     beta += step.delta;
   }
   run.beta = std::move(beta);

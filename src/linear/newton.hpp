@@ -74,19 +74,24 @@ struct NewtonStep {
 };
 NewtonStep ComputeNewtonStep(const NewtonAccumulator& pass, const Eigen::VectorXd& beta, double l2);
 
-// Damped Newton on the regularised objective. `pass(beta)` returns the sums at beta (a pass
-// over the table, or over rows in memory); a step that goes uphill is retried at half its
-// length, up to 30 times. Stops when decrement/2 <= tol * max(1, |objective|), after max_iter
-// accepted iterations, or at a non-finite objective. `report` hears each accepted iteration.
+// Damped Newton on the regularised objective. `pass(beta, exact)` returns the sums at beta (a
+// pass over the table, or over rows in memory; with `exact` false it may subsample the
+// Hessian). A step that goes uphill is retried at half its length, up to 30 times in one
+// iteration, and every later pass is exact; an uphill step is never taken. Stops when
+// decrement/2 <= tol * max(1, |objective|), after max_iter accepted iterations, when no
+// fraction of a step decreases the objective (stalled, at the best point seen), or at a
+// non-finite objective at the start. `report` hears each accepted iteration.
 struct NewtonRun {
   Eigen::VectorXd beta;    // converged: where the last pass ran; else after the last step
   NewtonAccumulator last;  // converged: the pass at beta (its evaluation sums hold)
   int passes = 0, iterations = 0, halvings = 0;
   bool converged = false;
-  bool finite = true;  // false: the objective overflowed (training diverged)
+  bool stalled = false;  // no fraction of the last Newton step decreased the objective
+  bool exact = false;    // the passes after a halving ask for the exact Hessian
+  bool finite = true;    // false: the objective at the starting point overflowed
   double objective = 0.0;
 };
-using PassAt = std::function<NewtonAccumulator(const Eigen::VectorXd& beta)>;
+using PassAt = std::function<NewtonAccumulator(const Eigen::VectorXd& beta, bool exact)>;
 using IterationReport = std::function<void(int passes, int iteration, double objective, double decrement)>;
 NewtonRun Minimise(Eigen::VectorXd beta, double l2, double tol, int max_iter, const PassAt& pass,
                    const IterationReport& report);

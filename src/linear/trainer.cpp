@@ -147,7 +147,7 @@ std::optional<Sample> SampleOfStoredRows(const PassSpec& spec, const TrainingSta
 // convergence, a singular system): training then starts at the base rate.
 std::optional<WarmStart> FitOnSample(const Sample& sample, double l2, Eigen::VectorXd beta) {
   const size_t dim = static_cast<size_t>(sample.x.cols());
-  const auto pass = [&](const Eigen::VectorXd& at) {
+  const auto pass = [&](const Eigen::VectorXd& at, bool) {
     NewtonAccumulator sums(dim, true);
     const Eigen::VectorXd logits = sample.x * at;
     for (size_t r = 0; r < sample.labels.size(); ++r) {
@@ -460,7 +460,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   std::vector<double> logits;
   const int threads = in_memory ? runner.Threads() : 1;
   bool scores_wanted = warm && static_cast<double>(warm->rows) >= stats.training_rows;
-  const auto sums_at = [&](const Eigen::VectorXd& at) {
+  const auto sums_at = [&](const Eigen::VectorXd& at, bool exact) {
     spec.beta.assign(at.data(), at.data() + dim);
     spec.scores = scores_wanted;
     if (!in_memory) return runner.Newton(spec);
@@ -468,7 +468,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
                                 spec.negative_weight,
                                 spec.positive_weight,
                                 spec.with_hessian,
-                                HessianStride(stats.store.Rows()),
+                                exact ? 1 : HessianStride(stats.store.Rows()),
                                 &logits,
                                 threads};
     return StoredPass(stats.store, stored, at);
@@ -488,7 +488,12 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
   const int iterations = run.iterations, halvings = run.halvings;
   const double objective = run.objective;
   NewtonAccumulator evaluation = std::move(run.last);  // the last pass, when it was run at the final beta
-  if (!converged) {
+  if (run.stalled) {
+    result.notices.push_back("training stopped after " + std::to_string(iterations) +
+                             " Newton iterations without converging: no step decreased the objective further; "
+                             "the model is the best point reached (a larger \"l2\" may help)");
+    runner.Progress(result.notices.back());
+  } else if (!converged) {
     result.notices.push_back("training stopped after max_iter = " + std::to_string(options.max_iter) +
                              " Newton iterations without converging");
     runner.Progress(result.notices.back());
@@ -507,7 +512,7 @@ TrainingResult Train(const std::vector<TrainingColumn>& columns, const std::stri
     // one more pass at beta, without the Hessian.
     spec.with_hessian = false;
     scores_wanted = true;
-    evaluation = sums_at(beta);
+    evaluation = sums_at(beta, true);
     ++passes;
   }
   // The threshold is chosen on the training rows and the metrics at it measured on the
