@@ -99,8 +99,15 @@ void AddRow(PassState& state, uint64_t position = RowSplit::kNoPosition) {
 // The position of the row whose values start at argument `first`: the tuple id passed after
 // them when the spec holds out by row position (PassQuery).
 uint64_t RowPosition(const PassState& state, FunctionCallInfo fcinfo, int first) {
-  if (!state.context->spec().row_split) return RowSplit::kNoPosition;
+  const std::optional<RowSplit>& split = state.context->spec().row_split;
+  if (!split) return RowSplit::kNoPosition;
   const int at = first + static_cast<int>(state.context->reading().features.size());
+  if (split->marked) {  // the row's side: a boolean after the columns (NULL: trains)
+    if (at >= PG_NARGS() || get_fn_expr_argtype(fcinfo->flinfo, at) != BOOLOID) {
+      throw Error(ErrorCode::kInternal, "a training pass held out by a marker has no marker");
+    }
+    return !PG_ARGISNULL(at) && PG_GETARG_BOOL(at) ? 1 : 0;
+  }
   if (at >= PG_NARGS() || PG_ARGISNULL(at) || get_fn_expr_argtype(fcinfo->flinfo, at) != TIDOID) {
     throw Error(ErrorCode::kInternal, "a training pass held out by row position has no tuple id");
   }

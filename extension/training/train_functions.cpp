@@ -418,9 +418,10 @@ class SpiRunner : public PassRunner {
 // ALTER EXTENSION UPDATE not yet run), which has no fraud_train_columns.
 // The pass query. With `positions` (a table read whole, held out by row position), each row's
 // tuple id follows its values; *positions says whether the query passes it (a source too wide
-// for the columns aggregate is passed as whole rows, without).
+// for the columns aggregate is passed as whole rows, without). A non-empty *marker (a boolean
+// expression over t: the row is held out) follows the values likewise, or is emptied.
 std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& source, const std::string& label,
-                      bool* positions) {
+                      bool* positions, std::string* marker = nullptr) {
   constexpr size_t kMaxColumnArguments = FUNC_MAX_ARGS - 2;  // the state and the spec come first
   const Model reading = ReadingModel(source.columns, label);
   const bool has_columns_aggregate = PgCall([schema_oid] {
@@ -429,8 +430,10 @@ std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& s
     return SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum("fraud_train_columns"), PointerGetDatum(arguments),
                                  ObjectIdGetDatum(schema_oid));
   });
-  if (!has_columns_aggregate || reading.features.size() + (*positions ? 1 : 0) > kMaxColumnArguments) {
+  const size_t trailing = (*positions ? 1 : 0) + (marker != nullptr && !marker->empty() ? 1 : 0);
+  if (!has_columns_aggregate || reading.features.size() + trailing > kMaxColumnArguments) {
     *positions = false;
+    if (marker != nullptr) marker->clear();
     return "SELECT " + schema + ".fraud_train_pass(t, $1) FROM " + source.qualified_name + " AS t";
   }
   std::string arguments;
@@ -438,6 +441,7 @@ std::string PassQuery(Oid schema_oid, const std::string& schema, const Source& s
     arguments += ", t." + PgCall([&] { return std::string(quote_identifier(f.name.c_str())); });
   }
   if (*positions) arguments += ", t.ctid";
+  if (marker != nullptr && !marker->empty()) arguments += ", " + *marker;
   return "SELECT " + schema + ".fraud_train_columns($1" + arguments + ") FROM " + source.qualified_name + " AS t";
 }
 
@@ -527,6 +531,31 @@ void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const s
     result->training["notices"] = result->notices;
     runner.Progress(result->notices.back());
   }
+}
+
+// A time holdout whose rows were marked in the training passes (TimeMarker): the trainer's
+// metrics are already the held-out rows'; they say so, as RecordHeldOut's do.
+void MarkTimeHoldout(const HistoryPlan& history, PassRunner& runner, TrainingResult* result) {
+  const double rows = result->training.value("holdout_rows", 0.0);
+  runner.Progress("holdout by time (rows from " + history.cutoff_text + "): " +
+                  std::to_string(static_cast<int64_t>(rows)) + " rows, read with the training rows");
+  nlohmann::json& metrics = result->model.metrics;
+  metrics["holdout_by"] = "time";
+  metrics["holdout_from"] = history.cutoff_text;
+  metrics["threshold_chosen_on"] = "training rows (before holdout_from)";
+  result->training["holdout_by"] = "time";
+  result->training["holdout_from"] = history.cutoff_text;
+  if (rows == 0) {
+    result->notices.push_back("the holdout has no labelled row: the metrics are undefined (NULL)");
+    result->training["notices"] = result->notices;
+    runner.Progress(result->notices.back());
+  }
+}
+
+// Whether a row of the featurised query is in the time holdout (at or after the cutoff).
+std::string TimeMarker(const HistoryPlan& history) {
+  return "COALESCE(" + MicrosExpr("t." + Ident(history.spec.time)) + " OPERATOR(pg_catalog.>=) " +
+         std::to_string(history.cutoff) + ", false)";
 }
 
 // The metrics of a time holdout: from the latest rows.
@@ -652,7 +681,17 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   const bool shards = !by_column && PgCall([&] {
     return IsCitusTable(relid) && (!history || HistoryIsShardLocal(relid, history->spec.by));
   });
-  std::string query = PassQuery(schema_oid, schema, source, label, &positions);
+  // A time holdout read in the same passes, each row marked with its side; else (trees, Citus
+  // shards, a source too wide for the columns aggregate) the training rows are read alone and
+  // the held-out ones evaluated after (RecordTimeHoldout).
+  std::string marker = history && history->by_time && !options.boosting && !shards ? TimeMarker(*history) : "";
+  if (!marker.empty()) source.qualified_name = "(" + history->featurised + ")";  // every row, marked
+  std::string query = PassQuery(schema_oid, schema, source, label, &positions, &marker);
+  train_options.marked_holdout = !marker.empty();
+  if (history && source.qualified_name != history->training_from && !train_options.marked_holdout) {
+    source.qualified_name = history->training_from;  // too wide to be marked: the training rows alone
+    query = PassQuery(schema_oid, schema, source, label, &positions);
+  }
   if (shards) {
     const std::string relation = "\x01shard\x01";  // where a node's shards go
     Source shard = source;
@@ -678,7 +717,11 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   if (history) {
     AdoptHistory(*history, &result.model);
     result.training["history_features"] = history->columns.size();
-    if (history->by_time) RecordTimeHoldout(*history, label, runner, &result);
+    if (train_options.marked_holdout) {
+      MarkTimeHoldout(*history, runner, &result);
+    } else if (history->by_time) {
+      RecordTimeHoldout(*history, label, runner, &result);
+    }
   }
 
   result.training["source"] = source_name;

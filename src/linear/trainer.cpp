@@ -316,8 +316,10 @@ void CheckHoldout(const TrainingOptions& options, const TrainingStats& stats, bo
 
 TrainingStats RunStatistics(PassSpec& spec, const TrainingOptions& options, PassRunner& runner,
                             TrainingResult* result) {
-  spec.row_split =
-      spec.holdout > 0 ? runner.DrawRowSplit(spec) : std::nullopt;  // an exact holdout where the rows have positions
+  // An exact holdout where the rows have positions, or the sides the rows come with.
+  spec.row_split = options.marked_holdout ? RowSplit::Marked()
+                   : spec.holdout > 0     ? runner.DrawRowSplit(spec)
+                                          : std::nullopt;
   TrainingStats stats = runner.Statistics(spec);
   stats.Settle();  // the moments' last batch, should the runner not have folded it in
   runner.Progress("pass 1 (statistics): " + Fixed(stats.rows, 0) + " rows, " + Fixed(stats.training_rows, 0) +

@@ -138,7 +138,7 @@ uint64_t RowSplit::Key(uint64_t position, uint64_t seed) noexcept {
 void ThrowNoPosition() { throw Error(ErrorCode::kInternal, "a row of a split holdout came without its position"); }
 
 nlohmann::json RowSplit::ToJson() const {
-  return {{"cut", {cut[0], cut[1]}}, {"held", {held[0], held[1]}}, {"rows", {rows[0], rows[1]}}};
+  return {{"cut", {cut[0], cut[1]}}, {"held", {held[0], held[1]}}, {"rows", {rows[0], rows[1]}}, {"marked", marked}};
 }
 
 RowSplit RowSplit::FromJson(const nlohmann::json& j) {
@@ -148,6 +148,7 @@ RowSplit RowSplit::FromJson(const nlohmann::json& j) {
     s.held[c] = j.at("held")[c].get<size_t>();
     s.rows[c] = j.at("rows")[c].get<size_t>();
   }
+  s.marked = j.value("marked", false);
   return s;
 }
 

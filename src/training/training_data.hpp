@@ -67,10 +67,18 @@ struct RowSplit {
   uint64_t cut[2] = {0, 0};                            // per class ([0] legitimate): keys below it are held out
   size_t held[2] = {0, 0};                             // rows held out per class
   size_t rows[2] = {0, 0};                             // labelled rows per class
+  // A split the pass reads with each row instead of drawing it: the position is the row's
+  // side (1: held out, 0: trains). A time holdout's rows come so, marked by their query.
+  bool marked = false;
 
   static uint64_t Key(uint64_t position, uint64_t seed) noexcept;
   // The split of rows whose keys are `keys[0]` (legitimate) and `keys[1]` (fraudulent).
   static RowSplit Choose(std::vector<uint64_t> keys[2], double fraction);
+  static RowSplit Marked() noexcept {
+    RowSplit s;
+    s.marked = true;
+    return s;
+  }
   // 1 when a row of this key and label is held out, else 0.
   int Side(uint64_t key, bool label) const noexcept { return key < cut[label ? 1 : 0] ? 1 : 0; }
   nlohmann::json ToJson() const;
@@ -83,6 +91,7 @@ template <typename Hash>
 bool HeldOut(const RowSplit* split, uint64_t position, bool label, uint64_t seed, double fraction, Hash&& hash) {
   if (split != nullptr) {
     if (position == RowSplit::kNoPosition) ThrowNoPosition();
+    if (split->marked) return position == 1;
     return split->Side(RowSplit::Key(position, seed), label) == 1;
   }
   return fraction > 0 && InHoldout(hash(), fraction);

@@ -60,6 +60,9 @@ struct TrainingOptions {
   // A boolean column naming the held-out rows (true: held out; NULL or false: trained on);
   // empty: the holdout is drawn (exact per class where the table is read directly).
   std::string holdout_column;
+  // Set by the glue, never by the user: each row comes with its side (RowSplit::Marked), so
+  // one pass reads the training rows and the held-out ones (a time holdout).
+  bool marked_holdout = false;
   // Numeric feature columns read as sign(x) * log1p(|x|) (heavy-tailed amounts, say).
   std::vector<std::string> log1p;
   // Texts read as missing values in every column, the label too (pandas' na_values).

@@ -27,6 +27,27 @@ SELECT m.metrics ->> 'holdout_from' = (SELECT percentile_disc(0.8) WITHIN GROUP 
        (m.document -> 'training' ->> 'holdout_rows')::int = (SELECT count(*) FROM tx WHERE t >= (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)) AS holdout_rows_ok,
        (m.document -> 'training' ->> 'holdout_positives')::int = (SELECT count(*) FROM tx WHERE is_fraud AND t >= (SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY t) FROM tx)) AS holdout_positives_ok
   FROM fraud_models m WHERE m.name = 'hh';
+-- The holdout's metrics are those of the held-out rows, each scored with its history as of its
+-- own time (fraud_score of the stored row), counted here apart from training.
+SELECT m.metrics -> 'confusion' = jsonb_build_object(
+         'tp', count(*) FILTER (WHERE s.is_fraud AND s.flagged), 'fp', count(*) FILTER (WHERE NOT s.is_fraud AND s.flagged),
+         'fn', count(*) FILTER (WHERE s.is_fraud AND NOT s.flagged), 'tn', count(*) FILTER (WHERE NOT s.is_fraud AND NOT s.flagged))
+         AS holdout_confusion_ok,
+       (m.metrics ->> 'rows')::int = count(*) AS holdout_metrics_rows_ok
+  FROM fraud_models m,
+       LATERAL (SELECT tx.is_fraud, fraud_score(tx, 'hh') >= m.threshold AS flagged FROM tx
+                 WHERE tx.t >= (m.metrics ->> 'holdout_from')::timestamptz) s
+ WHERE m.name = 'hh' AND m.active GROUP BY m.metrics;
+-- Passes over the table (rows not kept in memory) mark and hold out the same rows.
+SELECT p.metrics ->> 'holdout_from' = m.metrics ->> 'holdout_from' AS same_cutoff,
+       p.document -> 'training' -> 'holdout_rows' = m.document -> 'training' -> 'holdout_rows' AS same_holdout_rows,
+       (p.document -> 'training' ->> 'in_memory')::boolean AS passes_in_memory,
+       abs((p.metrics ->> 'roc_auc')::float8 - (m.metrics ->> 'roc_auc')::float8) < 1e-6 AS same_roc_auc
+  FROM fraud_models m,
+       train_fraud_model('tx', 'is_fraud', 'hh_passes', '{"exclude": ["id"], "in_memory": false, "history": {"by": "acct",
+         "time": "t", "windows": ["10 minutes", "1 hour"], "amounts": ["amount"], "distinct": ["country"], "new": ["device"]}}') p
+ WHERE m.name = 'hh' AND m.active;
+DELETE FROM fraud_models WHERE name = 'hh_passes';
 
 -- Hand-worked: at 10:06 the 10-minute window [09:56, 10:06) holds rows 1-3 (amounts 10, 20, 30;
 -- countries US, GB); the previous row was at 10:05 (60 s), the first at 10:00 (360 s); d2 was seen.
