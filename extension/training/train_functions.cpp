@@ -537,8 +537,8 @@ void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const s
 // metrics are already the held-out rows'; they say so, as RecordHeldOut's do.
 void MarkTimeHoldout(const HistoryPlan& history, PassRunner& runner, TrainingResult* result) {
   const double rows = result->training.value("holdout_rows", 0.0);
-  runner.Progress("holdout by time (rows from " + history.cutoff_text + "): " +
-                  std::to_string(static_cast<int64_t>(rows)) + " rows, read with the training rows");
+  runner.Progress("holdout by time (rows from " + history.cutoff_text +
+                  "): " + std::to_string(static_cast<int64_t>(rows)) + " rows, read with the training rows");
   nlohmann::json& metrics = result->model.metrics;
   metrics["holdout_by"] = "time";
   metrics["holdout_from"] = history.cutoff_text;

@@ -317,8 +317,8 @@ void ArgumentReader::Prepare(const Model& model, FunctionCallInfo fcinfo, int fi
   // A trailing tuple id (the row's position, for a holdout drawn by position) or boolean (the
   // row's side, for a holdout the query marks) is not a value.
   const int values = fcinfo->nargs - first;
-  const Oid last = values == static_cast<int>(features) + 1 ? get_fn_expr_argtype(fcinfo->flinfo, fcinfo->nargs - 1)
-                                                            : InvalidOid;
+  const Oid last =
+      values == static_cast<int>(features) + 1 ? get_fn_expr_argtype(fcinfo->flinfo, fcinfo->nargs - 1) : InvalidOid;
   const bool trailing = last == TIDOID || last == BOOLOID;
   if ((values != static_cast<int>(features) && !trailing) || model.features.size() != features) {
     throw Error(ErrorCode::kInternal, "training pass called with a column count that does not match its spec");
