@@ -505,25 +505,32 @@ void ReadThroughHistory(const HistoryPlan& history, const TrainingOptions& optio
   if (history.by_time) train_options->holdout = 0;  // held out by time instead (RecordTimeHoldout)
 }
 
-// Replaces the in-sample metrics of a model trained without its held-out rows by theirs:
-// `by` ("time" or "column") and its detail (key and text) go to the metrics and the record;
-// `which` says which rows they are in the progress line.
+// Says in the metrics and the training record that the metrics are the held-out rows':
+// `by` ("time" or "column") and its detail (key and text), and where the threshold was chosen.
+void LabelHeldOut(const std::string& by, const std::string& key, const std::string& detail,
+                  const std::string& chosen_on, TrainingResult* result) {
+  nlohmann::json& metrics = result->model.metrics;
+  metrics["in_sample"] = false;
+  metrics["holdout_by"] = by;
+  metrics[key] = detail;
+  metrics["threshold_chosen_on"] = chosen_on;
+  result->training["holdout_by"] = by;
+  result->training[key] = detail;
+}
+
+// Replaces the in-sample metrics of a model trained without its held-out rows by theirs
+// (LabelHeldOut); `which` says which rows they are in the progress line.
 void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const std::string& key,
                    const std::string& detail, const std::string& which, const std::string& chosen_on,
                    PassRunner& runner, TrainingResult* result) {
   runner.Progress("holdout by " + by + " (" + which + "): " + std::to_string(static_cast<int64_t>(rows)) + " rows" +
                   (m.roc_auc ? ", ROC AUC " + std::to_string(*m.roc_auc).substr(0, 6) : std::string()));
   nlohmann::json metrics = m.ToJson();
-  metrics["in_sample"] = false;
-  metrics["holdout_by"] = by;
-  metrics[key] = detail;
-  metrics["threshold_chosen_on"] = chosen_on;
   if (result->model.metrics.contains("threshold_strategy")) {
     metrics["threshold_strategy"] = result->model.metrics["threshold_strategy"];
   }
   result->model.metrics = metrics;
-  result->training["holdout_by"] = by;
-  result->training[key] = detail;
+  LabelHeldOut(by, key, detail, chosen_on, result);
   result->training["holdout_rows"] = static_cast<int64_t>(rows);
   result->training["holdout_positives"] = static_cast<int64_t>(m.positives);  // not the stats' (no row held out there)
   if (rows == 0) {
@@ -533,38 +540,30 @@ void RecordHeldOut(const Metrics& m, double rows, const std::string& by, const s
   }
 }
 
-// A time holdout whose rows were marked in the training passes (TimeMarker): the trainer's
-// metrics are already the held-out rows'; they say so, as RecordHeldOut's do.
-void MarkTimeHoldout(const HistoryPlan& history, PassRunner& runner, TrainingResult* result) {
-  const double rows = result->training.value("holdout_rows", 0.0);
-  runner.Progress("holdout by time (rows from " + history.cutoff_text +
-                  "): " + std::to_string(static_cast<int64_t>(rows)) + " rows, read with the training rows");
-  nlohmann::json& metrics = result->model.metrics;
-  metrics["holdout_by"] = "time";
-  metrics["holdout_from"] = history.cutoff_text;
-  metrics["threshold_chosen_on"] = "training rows (before holdout_from)";
-  result->training["holdout_by"] = "time";
-  result->training["holdout_from"] = history.cutoff_text;
-  if (rows == 0) {
-    result->notices.push_back("the holdout has no labelled row: the metrics are undefined (NULL)");
-    result->training["notices"] = result->notices;
-    runner.Progress(result->notices.back());
-  }
-}
-
-// Whether a row of the featurised query is in the time holdout (at or after the cutoff).
-std::string TimeMarker(const HistoryPlan& history) {
-  return "COALESCE(" + MicrosExpr("t." + Ident(history.spec.time)) + " OPERATOR(pg_catalog.>=) " +
-         std::to_string(history.cutoff) + ", false)";
-}
-
-// The metrics of a time holdout: from the latest rows.
+// The metrics of a time holdout: from the latest rows, evaluated after training.
 void RecordTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner,
                        TrainingResult* result) {
   double rows = 0;
   const Metrics m = EvaluateHeldOut(history, result->model, label, &rows);
   RecordHeldOut(m, rows, "time", "holdout_from", history.cutoff_text, "rows from " + history.cutoff_text,
                 "training rows (before holdout_from)", runner, result);
+}
+
+// A time holdout whose rows were marked in the training passes (TimeMarker): the trainer's
+// metrics are the held-out rows' already. With none held out they are in-sample, so the
+// evaluation after training gives the defined empty result instead.
+void MarkTimeHoldout(const HistoryPlan& history, const std::string& label, PassRunner& runner, TrainingResult* result) {
+  const int64_t rows = result->training.value("holdout_rows", int64_t{0});
+  if (rows == 0) return RecordTimeHoldout(history, label, runner, result);
+  runner.Progress("holdout by time (rows from " + history.cutoff_text + "): " + std::to_string(rows) +
+                  " rows, read with the training rows");
+  LabelHeldOut("time", "holdout_from", history.cutoff_text, "training rows (before holdout_from)", result);
+}
+
+// Whether a row of the featurised query is in the time holdout (at or after the cutoff).
+std::string TimeMarker(const HistoryPlan& history) {
+  return "COALESCE(" + MicrosExpr("t." + Ident(history.spec.time)) + " OPERATOR(pg_catalog.>=) " +
+         std::to_string(history.cutoff) + ", false)";
 }
 
 // The "log1p" option: each named numeric feature column (history features included) is read
@@ -684,12 +683,13 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
   // A time holdout read in the same passes, each row marked with its side; else (trees, Citus
   // shards, a source too wide for the columns aggregate) the training rows are read alone and
   // the held-out ones evaluated after (RecordTimeHoldout).
-  std::string marker = history && history->by_time && !options.boosting && !shards ? TimeMarker(*history) : "";
-  if (!marker.empty()) source.qualified_name = "(" + history->featurised + ")";  // every row, marked
+  const bool mark = history && history->by_time && !options.boosting && !shards;
+  std::string marker = mark ? TimeMarker(*history) : "";
+  if (mark) source.qualified_name = "(" + history->featurised + ")";  // every row, marked
   std::string query = PassQuery(schema_oid, schema, source, label, &positions, &marker);
   train_options.marked_holdout = !marker.empty();
-  if (history && source.qualified_name != history->training_from && !train_options.marked_holdout) {
-    source.qualified_name = history->training_from;  // too wide to be marked: the training rows alone
+  if (mark && marker.empty()) {  // too wide to be marked: the training rows alone
+    source.qualified_name = history->training_from;
     query = PassQuery(schema_oid, schema, source, label, &positions);
   }
   if (shards) {
@@ -718,7 +718,7 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     AdoptHistory(*history, &result.model);
     result.training["history_features"] = history->columns.size();
     if (train_options.marked_holdout) {
-      MarkTimeHoldout(*history, runner, &result);
+      MarkTimeHoldout(*history, label, runner, &result);
     } else if (history->by_time) {
       RecordTimeHoldout(*history, label, runner, &result);
     }
