@@ -11,11 +11,14 @@
 #include "values/row_values.hpp"
 
 extern "C" {
+#include "access/heapam.h"
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/visibilitymap.h"
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
+#include "pgstat.h"
+#include "storage/buf_internals.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 }
@@ -71,6 +74,7 @@ struct RowSource {
   TupleTableSlot* slot;
   const std::vector<int>* positions;  // per heap attribute number: its index column (1-based), 0 none
   bool from_index;
+  bool unchecked = false;  // an unchecked scan's tuple whose page is not all-visible (see Scan)
   // The index tuple's columns, deformed once per tuple on the first Get (index_getattr of
   // each column would walk the tuple from its start past every varlena before it).
   mutable bool deformed = false;
@@ -99,31 +103,134 @@ std::vector<int> IndexPositions(Relation heap, Relation index) {
   return out;
 }
 
-// One scan of `index` with `keys`, calling row(source) per visible tuple until it returns
-// false; `wanted` lists the heap attributes row reads.
-template <typename Row>
-void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snapshot snapshot, ScanKeyData* keys,
-          int nkeys, ScanDirection direction, TupleTableSlot* slot,
-          std::initializer_list<const std::vector<AttrNumber>*> wanted, Row&& row) {
+// Per backend, the buffer a heap page was last read into (direct-mapped by page): the history's
+// recent rows are spread one to a page over the table's newest pages, and ReadRecentBuffer
+// pins a remembered buffer without the shared buffer table's look-up. An entry is only a
+// hint: ReadRecentBuffer checks the buffer still holds that page.
+struct RecentPage {
+  RelFileNode node;
+  BlockNumber block;
+  Buffer buffer;
+};
+constexpr uint32 kRecentPages = 4096;
+RecentPage g_recent_pages[kRecentPages];
+
+uint32 RecentSlot(Relation heap, BlockNumber block) {
+  return (block ^ (heap->rd_node.relNode * 2654435761u)) % kRecentPages;
+}
+
+Buffer ReadHeapPage(Relation heap, BlockNumber block) {
+  if (RelationUsesLocalBuffers(heap)) return ReadBuffer(heap, block);
+  RecentPage& r = g_recent_pages[RecentSlot(heap, block)];
+  if (r.buffer != InvalidBuffer && r.block == block && RelFileNodeEquals(r.node, heap->rd_node) &&
+      ReadRecentBuffer(heap->rd_node, MAIN_FORKNUM, block, r.buffer))
+    return r.buffer;
+  const Buffer buffer = ReadBuffer(heap, block);
+  r = RecentPage{heap->rd_node, block, buffer};
+  return buffer;
+}
+
+// Whether the heap tuple an index-only row points at is visible to the snapshot, for a row
+// whose values come from the index tuple: the HOT-chain check of index_fetch_heap without
+// storing the tuple in a slot or pruning the page (the history's new rows sit on pages not yet
+// all-visible, one visit each). `buffer` keeps the last page pinned between rows. A chain
+// found dead marks the index entry killed, as index_fetch_heap does.
+bool VisibleInHeap(IndexScanDesc scan, Relation heap, ItemPointer tid, Snapshot snapshot, Buffer* buffer) {
+  const BlockNumber block = ItemPointerGetBlockNumber(tid);
+  if (*buffer == InvalidBuffer || BufferGetBlockNumber(*buffer) != block) {
+    if (*buffer != InvalidBuffer) ReleaseBuffer(*buffer);
+    *buffer = ReadHeapPage(heap, block);
+  }
+  LockBuffer(*buffer, BUFFER_LOCK_SHARE);
+  HeapTupleData tuple;
+  bool all_dead = false;
+  const bool visible = heap_hot_search_buffer(tid, heap, *buffer, snapshot, &tuple, &all_dead, true);
+  LockBuffer(*buffer, BUFFER_LOCK_UNLOCK);
+  if (visible) pgstat_count_heap_fetch(scan->indexRelation);
+  if (!visible && !scan->xactStartedInRecovery) scan->kill_prior_tuple = all_dead;
+  return visible;
+}
+
+// Whether the index holds every wanted heap attribute (the scan can be index-only).
+bool Covers(const std::vector<int>& positions, std::initializer_list<const std::vector<AttrNumber>*> wanted) {
   bool covered = true;
   for (const std::vector<AttrNumber>* list : wanted) {
     for (AttrNumber a : *list) covered = covered && positions[a] > 0;
   }
+  return covered;
+}
+
+// Which of `tids` (heap tuples on pages not all-visible) are visible to the snapshot, into
+// `visible`: VisibleInHeap's check for a batch at a time, with each step's memory fetched for
+// the whole batch before the step reads it (buffer headers and line pointers, then tuple
+// headers): the rows sit one to a page, and their cache misses overlap instead of following
+// each other. Dead chains are not marked killed here (the index scan has moved on).
+void VisibleRows(Relation heap, Snapshot snapshot, const ItemPointerData* tids, size_t n, uint8_t* visible) {
+  constexpr size_t kBatch = 32;
+  Buffer buffers[kBatch];
+  const bool shared = !RelationUsesLocalBuffers(heap);
+  for (size_t start = 0; start < n; start += kBatch) {
+    const size_t m = std::min(kBatch, n - start);
+    const ItemPointerData* batch = tids + start;
+    for (size_t i = 0; shared && i < m; ++i) {  // where the remembered buffers are
+      const BlockNumber block = ItemPointerGetBlockNumber(&batch[i]);
+      const RecentPage& r = g_recent_pages[RecentSlot(heap, block)];
+      if (r.buffer == InvalidBuffer || r.block != block) continue;
+      __builtin_prefetch(GetBufferDescriptor(r.buffer - 1));
+      const char* page = static_cast<const char*>(BufferGetBlock(r.buffer));
+      __builtin_prefetch(page);
+      __builtin_prefetch(page + offsetof(PageHeaderData, pd_linp) +
+                         (ItemPointerGetOffsetNumber(&batch[i]) - 1) * sizeof(ItemIdData));
+    }
+    for (size_t i = 0; i < m; ++i) buffers[i] = ReadHeapPage(heap, ItemPointerGetBlockNumber(&batch[i]));
+    for (size_t i = 0; i < m; ++i) {  // the tuple headers (a pinned page's items do not move)
+      const Page page = BufferGetPage(buffers[i]);
+      const OffsetNumber offset = ItemPointerGetOffsetNumber(&batch[i]);
+      if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page)) continue;
+      const ItemId item = PageGetItemId(page, offset);
+      if (ItemIdIsNormal(item)) __builtin_prefetch(PageGetItem(page, item));
+    }
+    for (size_t i = 0; i < m; ++i) {
+      ItemPointerData tid = batch[i];
+      HeapTupleData tuple;
+      bool all_dead = false;
+      LockBuffer(buffers[i], BUFFER_LOCK_SHARE);
+      visible[start + i] = heap_hot_search_buffer(&tid, heap, buffers[i], snapshot, &tuple, &all_dead, true);
+      LockBuffer(buffers[i], BUFFER_LOCK_UNLOCK);
+      ReleaseBuffer(buffers[i]);
+    }
+  }
+}
+
+// One scan of `index` with `keys`, calling row(source) per visible tuple until it returns
+// false; `wanted` lists the heap attributes row reads. With `unchecked` (an index-only scan
+// only), row gets every tuple the keys match and source.unchecked tells the ones whose page is
+// not all-visible: the caller checks those (VisibleRows) before using them.
+template <typename Row>
+void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snapshot snapshot, ScanKeyData* keys,
+          int nkeys, ScanDirection direction, TupleTableSlot* slot,
+          std::initializer_list<const std::vector<AttrNumber>*> wanted, Row&& row, bool unchecked = false) {
+  const bool covered = Covers(positions, wanted);
+  Assert(covered || !unchecked);
   IndexScanDesc scan = index_beginscan(heap, index, snapshot, nkeys, 0);
   scan->xs_want_itup = covered;
   index_rescan(scan, keys, nkeys, nullptr, 0);
-  Buffer vm = InvalidBuffer;
-  RowSource source{scan, slot, &positions, false};
+  Buffer vm = InvalidBuffer, page = InvalidBuffer;
+  RowSource source{scan, slot, &positions, covered};
   ItemPointer tid;
   while ((tid = index_getnext_tid(scan, direction)) != nullptr) {
-    source.from_index = covered && VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm);
-    if (!source.from_index && !index_fetch_heap(scan, slot)) continue;  // not visible to the snapshot
-    source.from_index = covered;  // a visible tuple's values are the index tuple's too
+    if (covered) {  // a visible tuple's values are the index tuple's too
+      source.unchecked = !VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm);
+      if (source.unchecked && !unchecked && !VisibleInHeap(scan, heap, tid, snapshot, &page)) continue;
+    } else if (!index_fetch_heap(scan, slot)) {
+      continue;  // not visible to the snapshot
+    }
     source.deformed = false;
     const bool more = row(source);
     if (!covered) ExecClearTuple(slot);
     if (!more) break;
   }
+  if (page != InvalidBuffer) ReleaseBuffer(page);
   if (vm != InvalidBuffer) ReleaseBuffer(vm);
   index_endscan(scan);
 }
@@ -275,64 +382,130 @@ bool RowTime(const ScanContext& c, const RowSource& s, int64_t* t) {
   return TimeMicros(c.plan.time_type, s.Get(c.plan.time_att, &isnull), t);
 }
 
-// The entity's rows of the longest window, [now - longest, now), newest first into scratch
-// (with no windows: the last earlier row only); sets last_time.
-// When the window index holds the new columns, a current value met there is marked seen.
-void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, const bool* fresh_nulls,
-                DirectScratch* scratch, EntityPast* past) {
-  const DirectEntityScan& plan = c.plan;
-  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
-  const bool fresh = plan.fresh_in_window && !spec.windows.empty();
-  static const std::vector<AttrNumber> kNone;
-  ScanKeyData keys[3];
-  ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
-  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
-  const bool windows = !spec.windows.empty();
-  // The window's lower bound is a scan key: nbtree stops at it instead of reading the
-  // entity's older rows on the leaf page.
-  if (windows)
-    ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge,
-                MicrosTime(plan.time_type, now - spec.LongestWindow()));
-  scratch->times.clear();
-  scratch->amounts.clear();
-  scratch->distinct.clear();
-  Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, windows ? 3 : 2, BackwardScanDirection, c.slot,
-       {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, fresh ? &plan.fresh_atts : &kNone},
-       [&](const RowSource& s) {
+// The entity's last earlier (finite) time under `keys` into `past`, if any.
+void LastEarlier(const ScanContext& c, ScanKeyData* keys, int nkeys, EntityPast* past) {
+  Scan(c.heap, c.index, c.plan.window_positions, c.snapshot, keys, nkeys, BackwardScanDirection, c.slot,
+       {&c.plan.time_atts}, [&](const RowSource& s) {
          int64_t t = 0;
          if (!RowTime(c, s, &t)) return true;  // +-infinity
-         if (!past->has_earlier) past->last_time = t;
-         past->has_earlier = true;
-         if (!windows) return false;
-         scratch->times.push_back(t);
-         bool isnull;
-         for (size_t a = 0; a < na; ++a) {
-           const Datum d = s.Get(plan.amount_atts[a], &isnull);
-           scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
-         }
-         for (size_t d = 0; d < nd; ++d) {
-           const Datum v = s.Get(plan.distinct_atts[d], &isnull);
-           scratch->distinct.emplace_back(isnull ? std::nullopt
-                                                 : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
-         }
-         for (size_t n = 0; fresh && n < nn; ++n) {
-           if (fresh_nulls[n] || past->seen[n] == 1) continue;
-           const Datum v = s.Get(plan.fresh_atts[n], &isnull);
-           if (!isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n])) past->seen[n] = 1;
-         }
-         return true;
-       });
-  if (!windows || past->has_earlier) return;
-  // Nothing in the window: the last earlier row is older than it.
-  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, keys[2].sk_argument);
-  Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, BackwardScanDirection, c.slot, {&plan.time_atts},
-       [&](const RowSource& s) {
-         int64_t t = 0;
-         if (!RowTime(c, s, &t)) return true;
          past->last_time = t;
          past->has_earlier = true;
          return false;
        });
+}
+
+// Drops the collected window rows whose heap tuple VisibleRows found invisible.
+void KeepVisible(const HistorySpec& spec, DirectScratch* scratch) {
+  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
+  const size_t rows = scratch->times.size();
+  scratch->keep.assign(rows, 1);
+  for (size_t i = 0; i < scratch->unchecked.size(); ++i) scratch->keep[scratch->unchecked[i]] = scratch->visible[i];
+  size_t w = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    if (!scratch->keep[r]) continue;
+    if (w == r) {  // nothing dropped yet: the row stays where it is (no self-move)
+      ++w;
+      continue;
+    }
+    scratch->times[w] = scratch->times[r];
+    for (size_t a = 0; a < na; ++a) scratch->amounts[w * na + a] = scratch->amounts[r * na + a];
+    for (size_t d = 0; d < nd; ++d) scratch->distinct[w * nd + d] = std::move(scratch->distinct[r * nd + d]);
+    for (size_t n = 0; n < nn; ++n) scratch->matches[w * nn + n] = scratch->matches[r * nn + n];
+    ++w;
+  }
+  scratch->times.resize(w);
+  scratch->amounts.resize(w * na);
+  scratch->distinct.resize(w * nd);
+  scratch->matches.resize(w * nn);
+}
+
+// The entity's rows matching `keys` (those of the longest window), newest first into scratch
+// with, per new column, whether the row holds the current value (when the window index holds
+// the new columns). An index-only scan leaves the rows on pages not all-visible to one
+// batched check (VisibleRows) after the scan.
+void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* keys, const bool* fresh_nulls,
+                   DirectScratch* scratch) {
+  const DirectEntityScan& plan = c.plan;
+  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
+  static const std::vector<AttrNumber> kNone;
+  const std::vector<AttrNumber>& fresh_atts = plan.fresh_in_window ? plan.fresh_atts : kNone;
+  scratch->times.clear();
+  scratch->amounts.clear();
+  scratch->distinct.clear();
+  scratch->matches.clear();
+  scratch->tids.clear();
+  scratch->unchecked.clear();
+  const bool batch =
+      Covers(plan.window_positions, {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, &fresh_atts});
+  Scan(
+      c.heap, c.index, plan.window_positions, c.snapshot, keys, 3, BackwardScanDirection, c.slot,
+      {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, &fresh_atts},
+      [&](const RowSource& s) {
+        int64_t t = 0;
+        if (!RowTime(c, s, &t)) return true;  // +-infinity
+        if (s.unchecked) {
+          scratch->unchecked.push_back(scratch->times.size());
+          scratch->tids.push_back(s.scan->xs_heaptid);
+        }
+        scratch->times.push_back(t);
+        bool isnull;
+        for (size_t a = 0; a < na; ++a) {
+          const Datum d = s.Get(plan.amount_atts[a], &isnull);
+          scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
+        }
+        for (size_t d = 0; d < nd; ++d) {
+          const Datum v = s.Get(plan.distinct_atts[d], &isnull);
+          scratch->distinct.emplace_back(isnull ? std::nullopt
+                                                : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
+        }
+        for (size_t n = 0; n < nn; ++n) {
+          bool match = false;
+          if (plan.fresh_in_window && !fresh_nulls[n]) {
+            const Datum v = s.Get(plan.fresh_atts[n], &isnull);
+            match = !isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n]);
+          }
+          scratch->matches.push_back(match);
+        }
+        return true;
+      },
+      batch);
+  if (scratch->tids.empty()) return;
+  scratch->visible.resize(scratch->tids.size());
+  VisibleRows(c.heap, c.snapshot, scratch->tids.data(), scratch->tids.size(), scratch->visible.data());
+  KeepVisible(spec, scratch);
+}
+
+// The entity's rows of the longest window, [now - longest, now), newest first into scratch
+// (with no windows: the last earlier row only); sets last_time, and marks seen a current
+// new-column value met in the window.
+void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, const bool* fresh_nulls,
+                DirectScratch* scratch, EntityPast* past) {
+  const DirectEntityScan& plan = c.plan;
+  const size_t nn = spec.fresh.size();
+  ScanKeyData keys[3];
+  ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
+  ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
+  scratch->times.clear();
+  scratch->amounts.clear();
+  scratch->distinct.clear();
+  if (spec.windows.empty()) return LastEarlier(c, keys, 2, past);
+  // The window's lower bound is a scan key: nbtree stops at it instead of reading the
+  // entity's older rows on the leaf page.
+  ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge,
+              MicrosTime(plan.time_type, now - spec.LongestWindow()));
+  CollectWindow(c, spec, keys, fresh_nulls, scratch);
+  if (scratch->times.empty()) {
+    // Nothing in the window: the last earlier row is older than it.
+    ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, keys[2].sk_argument);
+    return LastEarlier(c, keys, 2, past);
+  }
+  past->has_earlier = true;
+  past->last_time = scratch->times[0];
+  for (size_t r = 0; r < scratch->times.size(); ++r) {
+    for (size_t n = 0; n < nn; ++n) {
+      if (scratch->matches[r * nn + n] && past->seen[n] == 0) past->seen[n] = 1;
+    }
+  }
 }
 
 // The window rows into `past`, oldest first, as ComputeEntityFeatures reads them.

@@ -49,6 +49,11 @@ struct DirectScratch {
   std::vector<double> amounts;
   std::vector<std::optional<std::string>> distinct;
   std::vector<std::string> fresh_text;  // per new column: the current value's text
+  std::vector<uint8_t> matches;         // per window row x new column: it holds the current value
+  std::vector<ItemPointerData> tids;    // window rows on pages not all-visible: their heap tuples,
+  std::vector<size_t> unchecked;        // their rows,
+  std::vector<uint8_t> visible;         // and whether each is visible
+  std::vector<uint8_t> keep;
   std::string hint_key;
 };
 

@@ -110,6 +110,17 @@ INSERT INTO live (id, acct, t, amount, country, device) VALUES (27, 3, '2024-03-
 SELECT id, features -> 'acct:age_seconds' AS age, features -> 'acct:seconds_since_last' AS since_last,
        features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:new(device)' AS new_device
   FROM live WHERE acct = 3 ORDER BY id;
+-- Rows deleted from the window, on pages not yet all-visible, are in no later row's history:
+-- account 4 keeps 30, 32 and 33 of its four rows; row 34's window holds those three (count 3,
+-- 3 countries, amounts 5 + 9 + 11), and its device, last seen in the deleted row, is new.
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (30, 4, '2024-03-01 10:00:00+00', 5, 'US', 'e1'),
+  (31, 4, '2024-03-01 10:10:00+00', 7, 'GB', 'e2'), (32, 4, '2024-03-01 10:20:00+00', 9, 'FR', 'e3'),
+  (33, 4, '2024-03-01 10:30:00+00', 11, 'DE', 'e4');
+DELETE FROM live WHERE id = 31;
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (34, 4, '2024-03-01 10:40:00+00', 13, 'GB', 'e2');
+SELECT features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:distinct(country):1 hour' AS countries_1h,
+       features -> 'acct:sum(amount):1 hour' AS sum_1h, features -> 'acct:new(device)' AS new_device
+  FROM live WHERE id = 34;
 -- fraud_explain of a stored row: its history from its table as of its time (row 2, at the tie).
 SELECT feature, value FROM tx, fraud_explain(tx, 'hh') WHERE tx.id = 2 AND feature LIKE 'acct:count%' ORDER BY feature;
 -- History read from another relation: a view over the archive and the live table.
