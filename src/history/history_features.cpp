@@ -19,12 +19,21 @@ size_t WindowStart(const EntityPast& past, int64_t time, int64_t length) {
   return i;
 }
 
-// The distinct non-missing values of distinct column d in rows [start, end): sorted views,
-// counted once (a window holds tens of rows; hashing each cost more than sorting them).
+// The distinct non-missing values of distinct column d in rows [start, end). A window holds
+// tens of rows with a few distinct values (countries, devices): each row is looked up in the
+// short list of values met so far; past kShortList values, the views are sorted and counted
+// once instead (hashing each cost more than either).
 size_t CountDistinct(const EntityPast& past, size_t start, size_t d, size_t nd) {
+  constexpr size_t kShortList = 8;
   thread_local std::vector<std::string_view> values;
   values.clear();
-  for (size_t i = start; i < past.times.size(); ++i) {
+  size_t i = start;
+  for (; i < past.times.size() && values.size() <= kShortList; ++i) {
+    const std::optional<std::string>& v = past.distinct[i * nd + d];
+    if (v && std::find(values.begin(), values.end(), std::string_view(*v)) == values.end()) values.emplace_back(*v);
+  }
+  if (i == past.times.size()) return values.size();
+  for (; i < past.times.size(); ++i) {
     const std::optional<std::string>& v = past.distinct[i * nd + d];
     if (v) values.emplace_back(*v);
   }
