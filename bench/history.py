@@ -9,7 +9,9 @@ Model: 3 windows (10 minutes, 1 day, 30 days), 1 amount, 1 "distinct" (country) 
    same logit), and the per-insert overhead in microseconds (from the TPS: 1/tps - 1/tps0).
    The history is 100 rows per account of --accounts (2,000: 200,000 rows) over the last ~85 days (about 1.2 a day per
    account); every run starts from it alone (the rows a run inserted are deleted, the table
-   vacuumed).
+   vacuumed). Within a run of 10 s at ~10,000 inserts a second each account gets ~50 new
+   rows, not yet all-visible: bursts on every account, where each lookup also visits the heap
+   (see bench/results.md for the same tables over 20,000 accounts, without bursts).
 2. Training on --rows rows: train_fraud_model with the history option / pandas computing the
    same features (groupby, time-based rolling; distinct countries by a rolling apply) read
    from the table plus a scikit-learn fit; and / the same features written as SQL window

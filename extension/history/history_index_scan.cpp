@@ -220,8 +220,9 @@ void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snap
   ItemPointer tid;
   while ((tid = index_getnext_tid(scan, direction)) != nullptr) {
     if (covered) {  // a visible tuple's values are the index tuple's too
-      source.unchecked = !VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm);
-      if (source.unchecked && !unchecked && !VisibleInHeap(scan, heap, tid, snapshot, &page)) continue;
+      const bool all_visible = VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm);
+      source.unchecked = unchecked && !all_visible;
+      if (!all_visible && !unchecked && !VisibleInHeap(scan, heap, tid, snapshot, &page)) continue;
     } else if (!index_fetch_heap(scan, slot)) {
       continue;  // not visible to the snapshot
     }
