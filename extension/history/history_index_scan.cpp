@@ -17,7 +17,6 @@ extern "C" {
 #include "access/visibilitymap.h"
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
-#include "pgstat.h"
 #include "storage/buf_internals.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -130,34 +129,30 @@ Buffer ReadHeapPage(Relation heap, BlockNumber block) {
   return buffer;
 }
 
-// Whether the heap tuple an index-only row points at is visible to the snapshot, for a row
-// whose values come from the index tuple: the HOT-chain check of index_fetch_heap without
-// storing the tuple in a slot or pruning the page (the history's new rows sit on pages not yet
-// all-visible, one visit each). `buffer` keeps the last page pinned between rows. A chain
-// found dead marks the index entry killed, as index_fetch_heap does.
+// Whether the HOT chain at `tid` on the pinned page `buffer` has a tuple visible to the
+// snapshot: index_fetch_heap's check, without storing the tuple in a slot or pruning the page.
+bool HotVisible(Relation heap, Buffer buffer, ItemPointerData tid, Snapshot snapshot, bool* all_dead) {
+  HeapTupleData tuple;
+  LockBuffer(buffer, BUFFER_LOCK_SHARE);
+  const bool visible = heap_hot_search_buffer(&tid, heap, buffer, snapshot, &tuple, all_dead, true);
+  LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+  return visible;
+}
+
+// Whether the heap tuple an index-only row points at is visible, for a row whose values come
+// from the index tuple (the history's new rows sit on pages not yet all-visible, one visit
+// each). `buffer` keeps the last page pinned between rows. A chain found dead marks the index
+// entry killed, as index_fetch_heap does.
 bool VisibleInHeap(IndexScanDesc scan, Relation heap, ItemPointer tid, Snapshot snapshot, Buffer* buffer) {
   const BlockNumber block = ItemPointerGetBlockNumber(tid);
   if (*buffer == InvalidBuffer || BufferGetBlockNumber(*buffer) != block) {
     if (*buffer != InvalidBuffer) ReleaseBuffer(*buffer);
     *buffer = ReadHeapPage(heap, block);
   }
-  LockBuffer(*buffer, BUFFER_LOCK_SHARE);
-  HeapTupleData tuple;
   bool all_dead = false;
-  const bool visible = heap_hot_search_buffer(tid, heap, *buffer, snapshot, &tuple, &all_dead, true);
-  LockBuffer(*buffer, BUFFER_LOCK_UNLOCK);
-  if (visible) pgstat_count_heap_fetch(scan->indexRelation);
+  const bool visible = HotVisible(heap, *buffer, *tid, snapshot, &all_dead);
   if (!visible && !scan->xactStartedInRecovery) scan->kill_prior_tuple = all_dead;
   return visible;
-}
-
-// Whether the index holds every wanted heap attribute (the scan can be index-only).
-bool Covers(const std::vector<int>& positions, std::initializer_list<const std::vector<AttrNumber>*> wanted) {
-  bool covered = true;
-  for (const std::vector<AttrNumber>* list : wanted) {
-    for (AttrNumber a : *list) covered = covered && positions[a] > 0;
-  }
-  return covered;
 }
 
 // Which of `tids` (heap tuples on pages not all-visible) are visible to the snapshot, into
@@ -191,27 +186,26 @@ void VisibleRows(Relation heap, Snapshot snapshot, const ItemPointerData* tids, 
       if (ItemIdIsNormal(item)) __builtin_prefetch(PageGetItem(page, item));
     }
     for (size_t i = 0; i < m; ++i) {
-      ItemPointerData tid = batch[i];
-      HeapTupleData tuple;
       bool all_dead = false;
-      LockBuffer(buffers[i], BUFFER_LOCK_SHARE);
-      visible[start + i] = heap_hot_search_buffer(&tid, heap, buffers[i], snapshot, &tuple, &all_dead, true);
-      LockBuffer(buffers[i], BUFFER_LOCK_UNLOCK);
+      visible[start + i] = HotVisible(heap, buffers[i], batch[i], snapshot, &all_dead);
       ReleaseBuffer(buffers[i]);
     }
   }
 }
 
 // One scan of `index` with `keys`, calling row(source) per visible tuple until it returns
-// false; `wanted` lists the heap attributes row reads. With `unchecked` (an index-only scan
-// only), row gets every tuple the keys match and source.unchecked tells the ones whose page is
-// not all-visible: the caller checks those (VisibleRows) before using them.
+// false; `wanted` lists the heap attributes row reads. With `unchecked`, an index-only scan
+// (the index holds every wanted attribute) gives row every tuple the keys match, and
+// source.unchecked tells the ones whose page is not all-visible: the caller checks those
+// (VisibleRows) before using them. A scan that reads the heap checks each tuple as before.
 template <typename Row>
 void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snapshot snapshot, ScanKeyData* keys,
           int nkeys, ScanDirection direction, TupleTableSlot* slot,
           std::initializer_list<const std::vector<AttrNumber>*> wanted, Row&& row, bool unchecked = false) {
-  const bool covered = Covers(positions, wanted);
-  Assert(covered || !unchecked);
+  bool covered = true;
+  for (const std::vector<AttrNumber>* list : wanted) {
+    for (AttrNumber a : *list) covered = covered && positions[a] > 0;
+  }
   IndexScanDesc scan = index_beginscan(heap, index, snapshot, nkeys, 0);
   scan->xs_want_itup = covered;
   index_rescan(scan, keys, nkeys, nullptr, 0);
@@ -399,11 +393,10 @@ void LastEarlier(const ScanContext& c, ScanKeyData* keys, int nkeys, EntityPast*
 void KeepVisible(const HistorySpec& spec, DirectScratch* scratch) {
   const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
   const size_t rows = scratch->times.size();
-  scratch->keep.assign(rows, 1);
-  for (size_t i = 0; i < scratch->unchecked.size(); ++i) scratch->keep[scratch->unchecked[i]] = scratch->visible[i];
-  size_t w = 0;
+  size_t w = 0, next = 0;  // next: the first unchecked row not yet passed
   for (size_t r = 0; r < rows; ++r) {
-    if (!scratch->keep[r]) continue;
+    const bool checked = next < scratch->unchecked.size() && scratch->unchecked[next] == r;
+    if (checked && !scratch->visible[next++]) continue;
     if (w == r) {  // nothing dropped yet: the row stays where it is (no self-move)
       ++w;
       continue;
@@ -420,8 +413,8 @@ void KeepVisible(const HistorySpec& spec, DirectScratch* scratch) {
   scratch->matches.resize(w * nn);
 }
 
-// The entity's rows matching `keys` (those of the longest window), newest first into scratch
-// with, per new column, whether the row holds the current value (when the window index holds
+// The entity's rows matching `keys` (those of the longest window), newest first into the
+// (cleared) scratch with, per new column, whether the row holds the current value (when the window index holds
 // the new columns). An index-only scan leaves the rows on pages not all-visible to one
 // batched check (VisibleRows) after the scan.
 void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* keys, const bool* fresh_nulls,
@@ -430,14 +423,6 @@ void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* k
   const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
   static const std::vector<AttrNumber> kNone;
   const std::vector<AttrNumber>& fresh_atts = plan.fresh_in_window ? plan.fresh_atts : kNone;
-  scratch->times.clear();
-  scratch->amounts.clear();
-  scratch->distinct.clear();
-  scratch->matches.clear();
-  scratch->tids.clear();
-  scratch->unchecked.clear();
-  const bool batch =
-      Covers(plan.window_positions, {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, &fresh_atts});
   Scan(
       c.heap, c.index, plan.window_positions, c.snapshot, keys, 3, BackwardScanDirection, c.slot,
       {&plan.time_atts, &plan.amount_atts, &plan.distinct_atts, &fresh_atts},
@@ -469,7 +454,7 @@ void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* k
         }
         return true;
       },
-      batch);
+      true);
   if (scratch->tids.empty()) return;
   scratch->visible.resize(scratch->tids.size());
   VisibleRows(c.heap, c.snapshot, scratch->tids.data(), scratch->tids.size(), scratch->visible.data());
@@ -486,9 +471,12 @@ void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, cons
   ScanKeyData keys[3];
   ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
   ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, c.time);
+  scratch->matches.clear();
   scratch->times.clear();
   scratch->amounts.clear();
   scratch->distinct.clear();
+  scratch->tids.clear();
+  scratch->unchecked.clear();
   if (spec.windows.empty()) return LastEarlier(c, keys, 2, past);
   // The window's lower bound is a scan key: nbtree stops at it instead of reading the
   // entity's older rows on the leaf page.

@@ -53,7 +53,6 @@ struct DirectScratch {
   std::vector<ItemPointerData> tids;    // window rows on pages not all-visible: their heap tuples,
   std::vector<size_t> unchecked;        // their rows,
   std::vector<uint8_t> visible;         // and whether each is visible
-  std::vector<uint8_t> keep;
   std::string hint_key;
 };
 

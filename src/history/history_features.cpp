@@ -28,7 +28,7 @@ size_t CountDistinct(const EntityPast& past, size_t start, size_t d, size_t nd) 
   thread_local std::vector<std::string_view> values;
   values.clear();
   size_t i = start;
-  for (; i < past.times.size() && values.size() <= kShortList; ++i) {
+  for (; i < past.times.size() && values.size() < kShortList; ++i) {
     const std::optional<std::string>& v = past.distinct[i * nd + d];
     if (v && std::find(values.begin(), values.end(), std::string_view(*v)) == values.end()) values.emplace_back(*v);
   }
