@@ -603,27 +603,36 @@ void RecordColumnHoldout(const std::string& held_out, const TrainingOptions& opt
                 runner, result);
 }
 
-// Trains and stores; returns the stored fraud_models row.
-Datum TrainFraudModel(FunctionCallInfo fcinfo) {
+// train_fraud_model's arguments, read and checked.
+struct TrainArguments {
+  Oid relid = InvalidOid;
+  std::string label, model_name;
+  TrainingOptions options;
+};
+
+TrainArguments ReadArguments(FunctionCallInfo fcinfo) {
   for (int i = 0; i < 4; ++i) {
     if (PG_ARGISNULL(i)) throw Error(ErrorCode::kInvalidParameterValue, "train_fraud_model arguments must not be null");
   }
-  const Oid relid = PG_GETARG_OID(0);
-  const std::string label = NameStr(*PG_GETARG_NAME(1));
-  const std::string model_name = PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
-  if (model_name.empty()) throw Error(ErrorCode::kInvalidParameterValue, "model name must not be empty");
+  TrainArguments a;
+  a.relid = PG_GETARG_OID(0);
+  a.label = NameStr(*PG_GETARG_NAME(1));
+  a.model_name = PgCall([&] { return std::string(text_to_cstring(PG_GETARG_TEXT_PP(2))); });
+  if (a.model_name.empty()) throw Error(ErrorCode::kInvalidParameterValue, "model name must not be empty");
   // Detoasting may ereport; std::strings are alive here, so it goes through PgCall too.
   const std::string options_text = PgCall([&] {
     Jsonb* options_jsonb = PG_GETARG_JSONB_P(3);
     return std::string(JsonbToCString(nullptr, &options_jsonb->root, VARSIZE(options_jsonb)));
   });
-  const TrainingOptions options = ParseTrainingOptions(nlohmann::json::parse(options_text));
+  a.options = ParseTrainingOptions(nlohmann::json::parse(options_text));
+  return a;
+}
 
-  // Privileges first: nothing about the source is revealed to a caller who may not read it.
-  CheckCanRead(relid);
-  // The time_zone option is the session's TimeZone for the whole training (parallel workers
-  // inherit it), as a function's SET clause does; it is undone when training returns.
-  const int zone_level = PgCall([&] {
+// The time_zone option is the session's TimeZone for the whole training (parallel workers
+// inherit it), as a function's SET clause does. Returns the GUC nest level that StoreModel
+// closes, undoing it.
+int EnterTimeZone(const TrainingOptions& options) {
+  return PgCall([&] {
     const int level = NewGUCNestLevel();
     if (!options.time_zone.empty()) {
       (void)set_config_option("TimeZone", options.time_zone.c_str(), PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
@@ -631,19 +640,22 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     }
     return level;
   });
-  const std::string zone = SessionZoneName();
-  Source source = DescribeSource(relid, label, options);
+}
+
+// A NOTICE for each column left out and each numeric column named like an identifier (a
+// history entity excepted: ReadThroughHistory takes it out of the features). Returns the
+// identifiers, for the training record.
+std::vector<std::string> AnnounceColumns(const Source& source, const TrainingOptions& options) {
   for (const std::string& name : source.skipped) {
     PgCall([&] {
       ereport(NOTICE, (errmsg("train_fraud_model: column \"%s\" has a type training cannot use and is left out",
                               name.c_str())));
     });
   }
-  std::vector<std::string> identifiers;  // also recorded in the document's training record
+  const nlohmann::json& by =
+      options.history.is_object() ? options.history.value("by", nlohmann::json()) : nlohmann::json();
+  std::vector<std::string> identifiers;
   for (const std::string& name : source.identifiers) {
-    // A history entity is no feature unless named (ReadThroughHistory): nothing to say.
-    const nlohmann::json& by =
-        options.history.is_object() ? options.history.value("by", nlohmann::json()) : nlohmann::json();
     if ((by.is_string() && by == name) || (by.is_array() && std::find(by.begin(), by.end(), name) != by.end()))
       continue;
     identifiers.push_back(name);
@@ -658,86 +670,100 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     throw Error(ErrorCode::kDataException, "no usable feature columns",
                 "Features are numbers, text, enums, booleans, timestamps and dates other than the label.");
   }
-  const Oid schema_oid = PgCall([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
-  const std::string schema = PgCall([&] { return std::string(quote_identifier(get_namespace_name(schema_oid))); });
-  PgCall([] {
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
-  });
-  const std::string source_name = source.qualified_name;
+  return identifiers;
+}
+
+// How the training passes read the source: the query each pass runs, and where its holdout is.
+struct PassPlan {
   std::optional<HistoryPlan> history;
-  TrainingOptions train_options = options;
+  TrainingOptions train_options;  // the options as the trainer sees them (holdouts moved out)
+  std::string held_out;           // the holdout column's rows (FROM item), or empty
+  bool by_column = false;         // held out by a column
+  bool positions = false;         // the exact holdout by row position (tuple ids read)
+  bool shards = false;            // each pass on a Citus table's shards, on the workers
+  std::string query;
+};
+
+// A Citus table's pass: each node runs the pass over its shards (with history, over the
+// featurising query of each shard).
+std::string ShardQuery(Oid schema_oid, const std::string& schema, Oid relid, const Source& source,
+                       const std::string& label, const std::optional<HistoryPlan>& history) {
+  const std::string relation = "\x01shard\x01";  // where a node's shards go
+  Source shard = source;
+  shard.qualified_name =
+      history ? HistoryTrainingFrom(*history, FeaturisingQuery(schema, relation, history->spec)) : relation;
+  bool no_positions = false;
+  const std::string per_node = PassQuery(schema_oid, schema, shard, label, &no_positions);
+  return ShardPassQuery(schema, relid, NodeTemplate(per_node, "$1", relation));
+}
+
+// Plans the passes over `source` (SPI connected): history features, log1p, the holdout, Citus.
+PassPlan PlanPasses(const TrainArguments& args, Oid schema_oid, const std::string& schema, Source* source) {
+  const TrainingOptions& options = args.options;
+  const Oid relid = args.relid;
+  PassPlan p;
+  p.train_options = options;
   if (!options.history.is_null()) {
-    history = PlanHistoryTraining(relid, source_name, schema, label, options);
-    ReadThroughHistory(*history, options, &source, &train_options);
+    p.history = PlanHistoryTraining(relid, source->qualified_name, schema, args.label, options);
+    ReadThroughHistory(*p.history, options, source, &p.train_options);
   }
-  ApplyLog1p(options, &source);
-  const bool by_column = !options.holdout_column.empty();
-  const std::string held_out = by_column ? ReadAroundHoldoutColumn(options, &source, &train_options) : std::string();
+  const std::optional<HistoryPlan>& history = p.history;
+  ApplyLog1p(options, source);
+  p.by_column = !options.holdout_column.empty();
+  if (p.by_column) p.held_out = ReadAroundHoldoutColumn(options, source, &p.train_options);
   // The exact holdout by row position needs the table itself, read whole by this user.
-  bool positions = !history && !by_column && CanScanDirectly(relid);
+  p.positions = !history && !p.by_column && CanScanDirectly(relid);
   // A Citus table: each pass on its shards, on the workers; with history features only when
   // every entity's history is on one shard (else Citus gathers the featurising query's rows).
-  const bool shards = !by_column && PgCall([&] {
+  p.shards = !p.by_column && PgCall([&] {
     return IsCitusTable(relid) && (!history || HistoryIsShardLocal(relid, history->spec.by));
   });
-  // A time holdout read in the same passes, each row marked with its side; else (trees, Citus
-  // shards, a source too wide for the columns aggregate) the training rows are read alone and
-  // the held-out ones evaluated after (RecordTimeHoldout).
-  const bool mark = history && history->by_time && !options.boosting && !shards;
+  if (p.shards) {
+    p.query = ShardQuery(schema_oid, schema, relid, *source, args.label, history);
+    return p;
+  }
+  // A time holdout read in the same passes, each row marked with its side; else (trees, a
+  // source too wide for the columns aggregate) the training rows are read alone and the
+  // held-out ones evaluated after (RecordTimeHoldout).
+  const bool mark = history && history->by_time && !options.boosting;
   std::string marker = mark ? TimeMarker(*history) : "";
-  if (mark) source.qualified_name = "(" + history->featurised + ")";  // every row, marked
-  std::string query = PassQuery(schema_oid, schema, source, label, &positions, &marker);
-  train_options.marked_holdout = !marker.empty();
+  if (mark) source->qualified_name = "(" + history->featurised + ")";  // every row, marked
+  p.query = PassQuery(schema_oid, schema, *source, args.label, &p.positions, &marker);
+  p.train_options.marked_holdout = !marker.empty();
   if (mark && marker.empty()) {  // too wide to be marked: the training rows alone
-    source.qualified_name = history->training_from;
-    query = PassQuery(schema_oid, schema, source, label, &positions);
+    source->qualified_name = history->training_from;
+    p.query = PassQuery(schema_oid, schema, *source, args.label, &p.positions);
   }
-  if (shards) {
-    const std::string relation = "\x01shard\x01";  // where a node's shards go
-    Source shard = source;
-    shard.qualified_name =
-        history ? HistoryTrainingFrom(*history, FeaturisingQuery(schema, relation, history->spec)) : relation;
-    bool no_positions = false;
-    const std::string per_node = PassQuery(schema_oid, schema, shard, label, &no_positions);
-    query = ShardPassQuery(schema, relid, NodeTemplate(per_node, "$1", relation));
-  }
-  SpiRunner runner(query, shards ? ShardRowEstimate(schema, relid) : EstimatedRows(relid), relid, label,
-                   !history && !by_column && !shards, positions, shards);
-  // Trees read the rows through a cursor here (over a Citus table too: the rows come to
-  // this node; docs/trees.md).
-  runner.SetStreamQuery(StreamQuery(source, label, positions), positions);
-  TrainingResult result = options.boosting ? TrainTrees(source.columns, label, train_options, runner)
-                                           : Train(source.columns, label, train_options, runner);
-  if (shards) {
-    result.training["distributed"] = {{"passes_over_shards", runner.ShardBytes().size()},
-                                      {"bytes_received_per_pass", runner.ShardBytes()},
-                                      {"estimated_rows", runner.EstimatedRows()}};
-  }
-  if (by_column) RecordColumnHoldout(held_out, options, label, runner, &result);
-  if (history) {
-    AdoptHistory(*history, &result.model);
-    result.training["history_features"] = history->columns.size();
-    if (train_options.marked_holdout) {
-      MarkTimeHoldout(*history, label, runner, &result);
-    } else if (history->by_time) {
-      RecordTimeHoldout(*history, label, runner, &result);
-    }
-  }
+  return p;
+}
 
-  result.training["source"] = source_name;
-  result.training["skipped_columns"] = source.skipped;
-  result.training["identifier_columns"] = identifiers;  // numeric features named like identifiers
-  result.model.training = result.training;
-  // Hours and weekdays were read in this zone, and are scored in it whatever the session's.
-  for (const Feature& f : result.model.features) {
-    if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) result.model.time_zone = zone;
+// The holdouts' metrics and the training record's figures after training.
+void RecordAfterTraining(const PassPlan& p, const TrainArguments& args, SpiRunner& runner, TrainingResult* result) {
+  if (p.shards) {
+    result->training["distributed"] = {{"passes_over_shards", runner.ShardBytes().size()},
+                                       {"bytes_received_per_pass", runner.ShardBytes()},
+                                       {"estimated_rows", runner.EstimatedRows()}};
   }
-  const std::string document = ModelToJson(result.model).dump();
+  if (p.by_column) RecordColumnHoldout(p.held_out, args.options, args.label, runner, result);
+  if (!p.history) return;
+  AdoptHistory(*p.history, &result->model);
+  result->training["history_features"] = p.history->columns.size();
+  if (p.train_options.marked_holdout) {
+    MarkTimeHoldout(*p.history, args.label, runner, result);
+  } else if (p.history->by_time) {
+    RecordTimeHoldout(*p.history, args.label, runner, result);
+  }
+}
+
+// Stores the model through fraud_import_model, closes SPI and undoes the time_zone option;
+// returns the stored fraud_models row.
+Datum StoreModel(const std::string& schema, const TrainArguments& args, const Model& model, int zone_level) {
+  const std::string document = ModelToJson(model).dump();
   const std::string insert = "SELECT * FROM " + schema + ".fraud_import_model($1::jsonb, $2, $3)";
   return PgCall([&] {
     Oid types[3] = {TEXTOID, TEXTOID, BOOLOID};
-    Datum values[3] = {CStringGetTextDatum(document.c_str()), CStringGetTextDatum(model_name.c_str()),
-                       BoolGetDatum(options.activate)};
+    Datum values[3] = {CStringGetTextDatum(document.c_str()), CStringGetTextDatum(args.model_name.c_str()),
+                       BoolGetDatum(args.options.activate)};
     if (SPI_execute_with_args(insert.c_str(), 3, types, values, nullptr, false, 1) != SPI_OK_SELECT ||
         SPI_processed != 1) {
       elog(ERROR, "pg_fraud: storing the model failed");
@@ -747,6 +773,43 @@ Datum TrainFraudModel(FunctionCallInfo fcinfo) {
     AtEOXact_GUC(true, zone_level);
     return row;
   });
+}
+
+// Trains and stores; returns the stored fraud_models row.
+Datum TrainFraudModel(FunctionCallInfo fcinfo) {
+  const TrainArguments args = ReadArguments(fcinfo);
+  const TrainingOptions& options = args.options;
+  // Privileges first: nothing about the source is revealed to a caller who may not read it.
+  CheckCanRead(args.relid);
+  const int zone_level = EnterTimeZone(options);
+  const std::string zone = SessionZoneName();
+  Source source = DescribeSource(args.relid, args.label, options);
+  const std::vector<std::string> identifiers = AnnounceColumns(source, options);
+  const Oid schema_oid = PgCall([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+  const std::string schema = PgCall([&] { return std::string(quote_identifier(get_namespace_name(schema_oid))); });
+  PgCall([] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_fraud: SPI_connect failed");
+  });
+  const std::string source_name = source.qualified_name;
+  const PassPlan plan = PlanPasses(args, schema_oid, schema, &source);
+  SpiRunner runner(plan.query, plan.shards ? ShardRowEstimate(schema, args.relid) : EstimatedRows(args.relid),
+                   args.relid, args.label, !plan.history && !plan.by_column && !plan.shards, plan.positions,
+                   plan.shards);
+  // Trees read the rows through a cursor here (over a Citus table too: the rows come to
+  // this node; docs/trees.md).
+  runner.SetStreamQuery(StreamQuery(source, args.label, plan.positions), plan.positions);
+  TrainingResult result = options.boosting ? TrainTrees(source.columns, args.label, plan.train_options, runner)
+                                           : Train(source.columns, args.label, plan.train_options, runner);
+  RecordAfterTraining(plan, args, runner, &result);
+  result.training["source"] = source_name;
+  result.training["skipped_columns"] = source.skipped;
+  result.training["identifier_columns"] = identifiers;  // numeric features named like identifiers
+  result.model.training = result.training;
+  // Hours and weekdays were read in this zone, and are scored in it whatever the session's.
+  for (const Feature& f : result.model.features) {
+    if (f.kind == FeatureKind::kHourOfDay || f.kind == FeatureKind::kDayOfWeek) result.model.time_zone = zone;
+  }
+  return StoreModel(schema, args, result.model, zone_level);
 }
 
 }  // namespace

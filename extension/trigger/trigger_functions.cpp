@@ -333,6 +333,70 @@ HeapTuple WithoutVerdict(HeapTuple tuple, TupleDesc desc, std::initializer_list<
   return n == 0 ? tuple : heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
 }
 
+// The target's active model, loaded again (with room for its feature values) when the model
+// cache changed.
+void EnsureModel(FunctionCallInfo fcinfo, TriggerTarget& t) {
+  if (t.model != nullptr && t.generation == ModelCacheGeneration() && !ModelCacheStale()) return;
+  t.model = &ActiveModel(fcinfo->flinfo->fn_oid, t.model_name);
+  t.generation = ModelCacheGeneration();
+  const size_t n = t.model->model.features.size();
+  t.values = PgCall([&] {
+    if (t.values != nullptr) pfree(t.values);
+    return static_cast<FeatureValue*>(MemoryContextAllocZero(t.context, sizeof(FeatureValue) * (n + 1)));
+  });
+  t.reader.Reset(t.context, n);
+}
+
+// What the trigger writes into a row.
+struct Verdict {
+  bool flagged;
+  double score;
+  const std::vector<const char*>& fired;    // the rules that fired
+  const std::vector<const char*>& errored;  // the rules that gave no verdict
+};
+
+// The row with its verdict in the target's output columns (and the history features, when the
+// table has a column for them).
+HeapTuple WithVerdict(TriggerTarget& t, HeapTuple tuple, TupleDesc desc, const Verdict& v) {
+  const Model& model = t.model->model;
+  return PgCall([&] {
+    int columns[6];
+    Datum values[6];
+    bool nulls[6] = {false, false, false, false, false, false};
+    auto names = [](const std::vector<const char*>& list) {
+      Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (list.size() + 1)));
+      for (size_t i = 0; i < list.size(); ++i) items[i] = CStringGetTextDatum(list[i]);
+      return PointerGetDatum(construct_array(items, static_cast<int>(list.size()), TEXTOID, -1, false, TYPALIGN_INT));
+    };
+    int n = 0;
+    columns[n] = t.flag_att;
+    values[n++] = BoolGetDatum(v.flagged);
+    columns[n] = t.score_att;
+    values[n++] = t.score_type == FLOAT8OID   ? Float8GetDatum(v.score)
+                  : t.score_type == FLOAT4OID ? Float4GetDatum(static_cast<float4>(v.score))
+                                              : DirectFunctionCall1(float8_numeric, Float8GetDatum(v.score));
+    if (t.version_att) {
+      columns[n] = t.version_att;
+      values[n++] = t.version_type == INT8OID ? Int64GetDatum(t.model->version) : Int32GetDatum(t.model->version);
+    }
+    if (t.rules_att) {
+      columns[n] = t.rules_att;
+      values[n++] = names(v.fired);
+    }
+    if (t.rule_errors_att) {  // NULL when every rule gave a verdict
+      columns[n] = t.rule_errors_att;
+      nulls[n] = v.errored.empty();
+      values[n++] = v.errored.empty() ? (Datum)0 : names(v.errored);
+    }
+    if (t.history_att) {
+      columns[n] = t.history_att;
+      nulls[n] = !model.history;
+      values[n++] = model.history ? HistoryJsonb(model, t.values) : (Datum)0;
+    }
+    return t.reader.ModifiedTuple(tuple, desc, n, columns, values, nulls);
+  });
+}
+
 // Scores and flags one new (or updated) row; returns the row to store.
 HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   TriggerData* data = reinterpret_cast<TriggerData*>(fcinfo->context);
@@ -349,16 +413,7 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
     if (CarriesVerdict(t, tuple, desc)) return tuple;
   }
 
-  if (t.model == nullptr || t.generation != ModelCacheGeneration() || ModelCacheStale()) {
-    t.model = &ActiveModel(fcinfo->flinfo->fn_oid, t.model_name);
-    t.generation = ModelCacheGeneration();
-    const size_t n = t.model->model.features.size();
-    t.values = PgCall([&] {
-      if (t.values != nullptr) pfree(t.values);
-      return static_cast<FeatureValue*>(MemoryContextAllocZero(t.context, sizeof(FeatureValue) * (n + 1)));
-    });
-    t.reader.Reset(t.context, n);
-  }
+  EnsureModel(fcinfo, t);
   if (t.epoch != SchemaEpoch() || t.type != desc->tdtypeid) PlanOutputs(t, rel);
 
   const Model& model = t.model->model;
@@ -391,42 +446,7 @@ HeapTuple FlagRow(FunctionCallInfo fcinfo) {
   }
   const bool flagged = Flagged(t.model->model, logit, rules);
 
-  return PgCall([&] {
-    int columns[6];
-    Datum values[6];
-    bool nulls[6] = {false, false, false, false, false, false};
-    auto names = [](const std::vector<const char*>& list) {
-      Datum* items = static_cast<Datum*>(palloc(sizeof(Datum) * (list.size() + 1)));
-      for (size_t i = 0; i < list.size(); ++i) items[i] = CStringGetTextDatum(list[i]);
-      return PointerGetDatum(construct_array(items, static_cast<int>(list.size()), TEXTOID, -1, false, TYPALIGN_INT));
-    };
-    int n = 0;
-    columns[n] = t.flag_att;
-    values[n++] = BoolGetDatum(flagged);
-    columns[n] = t.score_att;
-    values[n++] = t.score_type == FLOAT8OID   ? Float8GetDatum(score)
-                  : t.score_type == FLOAT4OID ? Float4GetDatum(static_cast<float4>(score))
-                                              : DirectFunctionCall1(float8_numeric, Float8GetDatum(score));
-    if (t.version_att) {
-      columns[n] = t.version_att;
-      values[n++] = t.version_type == INT8OID ? Int64GetDatum(t.model->version) : Int32GetDatum(t.model->version);
-    }
-    if (t.rules_att) {
-      columns[n] = t.rules_att;
-      values[n++] = names(fired);
-    }
-    if (t.rule_errors_att) {  // NULL when every rule gave a verdict
-      columns[n] = t.rule_errors_att;
-      nulls[n] = errored.empty();
-      values[n++] = errored.empty() ? (Datum)0 : names(errored);
-    }
-    if (t.history_att) {
-      columns[n] = t.history_att;
-      nulls[n] = !model.history;
-      values[n++] = model.history ? HistoryJsonb(model, t.values) : (Datum)0;
-    }
-    return t.reader.ModifiedTuple(tuple, desc, n, columns, values, nulls);
-  });
+  return WithVerdict(t, tuple, desc, {flagged, score, fired, errored});
 }
 
 // The alert of a flagged row of a Citus shard. NOTIFY cannot reach the coordinator's listeners

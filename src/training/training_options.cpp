@@ -105,12 +105,8 @@ void ParseBoosting(const json& options, TrainingOptions* o) {
   real("gamma", 0.0, 1e12, &b.gamma);
 }
 
-}  // namespace
-
-TrainingOptions ParseTrainingOptions(const json& options) {
-  if (!options.is_object()) Bad("options must be a JSON object");
-  TrainingOptions o;
-  o.given = options;
+// Fails on an option name training does not know.
+void CheckOptionNames(const json& options) {
   static const std::set<std::string> kKnown = {"features",
                                                "exclude",
                                                "l2",
@@ -151,52 +147,63 @@ TrainingOptions ParseTrainingOptions(const json& options) {
           "min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, max_bin, threads.");
     }
   }
-  ParseBoosting(options, &o);
-  if (options.contains("features")) o.features = Names(options["features"], "features");
-  if (options.contains("exclude")) o.exclude = Names(options["exclude"], "exclude");
-  if (options.contains("log1p")) o.log1p = Names(options["log1p"], "log1p");
+}
+
+// The options naming columns: features, exclude, log1p, missing_values.
+void ParseColumnOptions(const json& options, TrainingOptions* o) {
+  if (options.contains("features")) o->features = Names(options["features"], "features");
+  if (options.contains("exclude")) o->exclude = Names(options["exclude"], "exclude");
+  if (options.contains("log1p")) o->log1p = Names(options["log1p"], "log1p");
   if (options.contains("missing_values")) {
     const json& mv = options["missing_values"];
     if (!mv.is_array() || mv.size() > 100) Bad("\"missing_values\" must be an array of at most 100 texts");
     for (const json& t : mv) {
       if (!t.is_string() || t.get<std::string>().size() > 100)
         Bad("\"missing_values\" holds texts of at most 100 bytes");
-      o.missing_values.push_back(t.get<std::string>());
+      o->missing_values.push_back(t.get<std::string>());
     }
   }
-  if (options.contains("l2")) o.l2 = Number(options["l2"], "l2", 0.0, 1e12);
+  if (options.contains("max_categories")) {
+    o->max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));
+  }
+}
+
+// The logistic regression's options: l2, class_weight, max_iter, tol, warm_start_rows.
+void ParseLinear(const json& options, TrainingOptions* o) {
+  if (options.contains("l2")) o->l2 = Number(options["l2"], "l2", 0.0, 1e12);
   if (options.contains("class_weight")) {
     const json& cw = options["class_weight"];
     if (cw == "balanced")
-      o.balanced = true;
+      o->balanced = true;
     else if (!cw.is_null() && cw != "none")
       Bad("\"class_weight\" must be \"balanced\" or null");
   }
-  if (options.contains("max_iter")) o.max_iter = static_cast<int>(Number(options["max_iter"], "max_iter", 1, 1000));
-  if (options.contains("tol")) o.tol = Number(options["tol"], "tol", 0.0, 1.0);
-  if (options.contains("holdout")) o.holdout = Number(options["holdout"], "holdout", 0.0, 0.9);
-  if (options.contains("seed")) o.seed = static_cast<uint64_t>(Number(options["seed"], "seed", 0, 9.0e15));
-  if (options.contains("threshold")) o.threshold = ParseThreshold(options["threshold"]);
-  if (options.contains("activate")) {
-    if (!options["activate"].is_boolean()) Bad("\"activate\" must be true or false");
-    o.activate = options["activate"].get<bool>();
+  if (options.contains("max_iter")) o->max_iter = static_cast<int>(Number(options["max_iter"], "max_iter", 1, 1000));
+  if (options.contains("tol")) o->tol = Number(options["tol"], "tol", 0.0, 1.0);
+  if (options.contains("warm_start_rows")) {
+    o->warm_start_rows = static_cast<int>(Number(options["warm_start_rows"], "warm_start_rows", 0, 1000000));
   }
-  if (options.contains("in_memory")) {
-    if (!options["in_memory"].is_boolean()) Bad("\"in_memory\" must be true or false");
-    o.in_memory = options["in_memory"].get<bool>();
-  }
-  if (options.contains("history")) o.history = options["history"];
-  o.holdout_by_time = !o.history.is_null();
-  if (options.contains("time_zone")) {
-    const auto& zone = options["time_zone"];
-    if (!zone.is_string() || zone.get<std::string>().empty()) Bad("\"time_zone\" must be a time zone name");
-    o.time_zone = zone.get<std::string>();
-  }
+}
+
+// A boolean option into *out.
+void ParseFlag(const json& options, const char* name, bool* out) {
+  if (!options.contains(name)) return;
+  if (!options[name].is_boolean()) Bad("\"" + std::string(name) + "\" must be true or false");
+  *out = options[name].get<bool>();
+}
+
+// Which rows are held out: holdout, seed, holdout_by (by time by default with history),
+// holdout_column. Reads the history declaration first (it decides the default).
+void ParseHoldout(const json& options, TrainingOptions* o) {
+  if (options.contains("holdout")) o->holdout = Number(options["holdout"], "holdout", 0.0, 0.9);
+  if (options.contains("seed")) o->seed = static_cast<uint64_t>(Number(options["seed"], "seed", 0, 9.0e15));
+  if (options.contains("history")) o->history = options["history"];
+  o->holdout_by_time = !o->history.is_null();
   if (options.contains("holdout_by")) {
     const auto& by = options["holdout_by"];
     if (!by.is_string() || (by != "time" && by != "random")) Bad("\"holdout_by\" must be \"time\" or \"random\"");
-    if (by == "time" && o.history.is_null()) Bad("\"holdout_by\": \"time\" needs a \"history\" declaration");
-    o.holdout_by_time = by == "time";
+    if (by == "time" && o->history.is_null()) Bad("\"holdout_by\": \"time\" needs a \"history\" declaration");
+    o->holdout_by_time = by == "time";
   }
   if (options.contains("holdout_column")) {
     const auto& column = options["holdout_column"];
@@ -205,14 +212,29 @@ TrainingOptions ParseTrainingOptions(const json& options) {
       Bad("\"holdout_column\" cannot be combined with \"holdout\" or \"holdout_by\"",
           "The column says which rows are held out.");
     }
-    o.holdout_column = column.get<std::string>();
-    o.holdout_by_time = false;
+    o->holdout_column = column.get<std::string>();
+    o->holdout_by_time = false;
   }
-  if (options.contains("max_categories")) {
-    o.max_categories = static_cast<int>(Number(options["max_categories"], "max_categories", 1, 10000));
-  }
-  if (options.contains("warm_start_rows")) {
-    o.warm_start_rows = static_cast<int>(Number(options["warm_start_rows"], "warm_start_rows", 0, 1000000));
+}
+
+}  // namespace
+
+TrainingOptions ParseTrainingOptions(const json& options) {
+  if (!options.is_object()) Bad("options must be a JSON object");
+  CheckOptionNames(options);
+  TrainingOptions o;
+  o.given = options;
+  ParseBoosting(options, &o);
+  ParseColumnOptions(options, &o);
+  ParseLinear(options, &o);
+  if (options.contains("threshold")) o.threshold = ParseThreshold(options["threshold"]);
+  ParseFlag(options, "activate", &o.activate);
+  ParseFlag(options, "in_memory", &o.in_memory);
+  ParseHoldout(options, &o);
+  if (options.contains("time_zone")) {
+    const auto& zone = options["time_zone"];
+    if (!zone.is_string() || zone.get<std::string>().empty()) Bad("\"time_zone\" must be a time zone name");
+    o.time_zone = zone.get<std::string>();
   }
   return o;
 }
