@@ -87,18 +87,20 @@ bool Contains(const std::vector<std::string>& names, const char* name) {
   return false;
 }
 
-// Reads the source relation's columns and checks the label and the requested features.
-Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions& options) {
-  struct Attribute {
-    std::string name;
-    Oid type;
-  };
+// A column of the source: its name and base type.
+struct Attribute {
+  std::string name;
+  Oid type;
+};
+
+// The source's qualified name and columns; fails unless it is a table, a view or a
+// materialized view.
+std::vector<Attribute> SourceAttributes(Oid relid, Source* source) {
   std::vector<Attribute> attributes;
-  Source source;
   char relkind = 0;
   PgCall([&] {
     relkind = get_rel_relkind(relid);
-    source.qualified_name =
+    source->qualified_name =
         quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
     TupleDesc desc = lookup_rowtype_tupdesc(get_rel_type_id(relid), -1);
     for (int i = 0; i < desc->natts; ++i) {
@@ -111,10 +113,20 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
       relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_FOREIGN_TABLE) {
     throw Error(ErrorCode::kDatatypeMismatch, "source must be a table, a view or a materialized view");
   }
-  const Attribute* label_attribute = nullptr;
+  return attributes;
+}
+
+const Attribute* FindAttribute(const std::vector<Attribute>& attributes, const std::string& name) {
   for (const Attribute& a : attributes) {
-    if (a.name == label) label_attribute = &a;
+    if (a.name == name) return &a;
   }
+  return nullptr;
+}
+
+// Fails unless the label, the holdout column and every column the options name exist and fit.
+void CheckNamedColumns(const std::vector<Attribute>& attributes, const std::string& label,
+                       const TrainingOptions& options) {
+  const Attribute* label_attribute = FindAttribute(attributes, label);
   if (label_attribute == nullptr) {
     throw Error(ErrorCode::kUndefinedColumn, "label column \"" + label + "\" does not exist in the source",
                 "Name the label column in the second argument, e.g. train_fraud_model('tx', 'is_fraud').");
@@ -125,8 +137,7 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
   }
   if (!options.holdout_column.empty()) {
     const std::string& h = options.holdout_column;
-    const Attribute* held = nullptr;
-    for (const Attribute& a : attributes) held = a.name == h ? &a : held;
+    const Attribute* held = FindAttribute(attributes, h);
     if (held == nullptr)
       throw Error(ErrorCode::kUndefinedColumn, "holdout column \"" + h + "\" does not exist in the source");
     if (held->type != BOOLOID) {
@@ -138,9 +149,7 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
     }
   }
   for (const std::string& excluded : options.exclude) {
-    bool found = false;
-    for (const Attribute& a : attributes) found = found || a.name == excluded;
-    if (!found) {
+    if (FindAttribute(attributes, excluded) == nullptr) {
       throw Error(ErrorCode::kUndefinedColumn, "excluded column \"" + excluded + "\" does not exist in the source",
                   "Each \"exclude\" entry names a column of the source, exactly (case-sensitive).");
     }
@@ -150,12 +159,17 @@ Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions
     }
   }
   for (const std::string& wanted : options.features) {
-    bool found = false;
-    for (const Attribute& a : attributes) found = found || a.name == wanted;
-    if (!found)
+    if (FindAttribute(attributes, wanted) == nullptr)
       throw Error(ErrorCode::kUndefinedColumn, "feature column \"" + wanted + "\" does not exist in the source");
     if (wanted == label) throw Error(ErrorCode::kInvalidParameterValue, "the label column cannot be a feature");
   }
+}
+
+// Reads the source relation's columns and checks the label and the requested features.
+Source DescribeSource(Oid relid, const std::string& label, const TrainingOptions& options) {
+  Source source;
+  const std::vector<Attribute> attributes = SourceAttributes(relid, &source);
+  CheckNamedColumns(attributes, label, options);
   for (const Attribute& a : attributes) {
     if (a.name == label || a.name == options.holdout_column || Contains(options.exclude, a.name.c_str())) continue;
     const bool listed = Contains(options.features, a.name.c_str());

@@ -165,6 +165,85 @@ void ResolveHistory(const json& doc, Model* m) {
   }
 }
 
+// The document's algorithm into m; returns its format, or nullptr for logistic regression.
+const AlgorithmFormat* ReadAlgorithm(const json& doc, Model* m) {
+  auto algorithm = doc.find("algorithm");
+  const AlgorithmFormat* format_of = nullptr;
+  if (algorithm != doc.end() && algorithm->is_string() && *algorithm != "logistic_regression") {
+    format_of = FindAlgorithmFormat(algorithm->get<std::string>());
+  }
+  if (algorithm == doc.end() || (*algorithm != "logistic_regression" && !format_of)) {
+    std::string names = "\"logistic_regression\"";
+    for (const AlgorithmFormat& f : AlgorithmFormats()) names += " or \"" + f.name + "\"";
+    Invalid("\"algorithm\" must be " + names);
+  }
+  m->algorithm = algorithm->get<std::string>();
+  return format_of;
+}
+
+// "threshold" and, when given, "threshold_logit" (which must say the same).
+void ReadThreshold(const json& doc, Model* m) {
+  m->threshold = Optional(doc, "threshold", "the document", 0.5);
+  if (m->threshold < 0.0 || m->threshold > 1.0) Invalid("\"threshold\" must be between 0 and 1");
+  if (!doc.contains("threshold_logit")) return;
+  const double cut = Required(doc, "threshold_logit", "the document");
+  // A stale cut must not silently override an edited threshold: both must say the same.
+  const double p = Model::Sigmoid(cut);
+  if (std::abs(p - m->threshold) > 1e-9 * std::min(m->threshold, 1.0 - m->threshold)) {
+    Invalid("\"threshold_logit\" disagrees with \"threshold\"",
+            "Remove \"threshold_logit\" after editing \"threshold\", or set it to ln(t / (1 - t)).");
+  }
+  m->threshold_logit = cut;
+}
+
+// The "features" array (a scorer's features when `format_of` is set).
+void ReadFeatures(const json& doc, const AlgorithmFormat* format_of, Model* m) {
+  auto features = doc.find("features");
+  if (features == doc.end() || !features->is_array()) Invalid("\"features\" is not an array");
+  std::set<std::pair<std::string, FeatureKind>> seen;
+  for (size_t i = 0; i < features->size(); ++i) {
+    Feature f = format_of ? ParseScoredFeature((*features)[i], i) : ParseFeature((*features)[i], i);
+    // A column may feed both hour_of_day and day_of_week, but no feature may appear twice.
+    if (!seen.emplace(f.name, f.kind).second) Invalid("feature \"" + f.name + "\" appears twice");
+    m->features.push_back(std::move(f));
+  }
+}
+
+// The optional keys: missing_values, time_zone, label, metrics, training; unknown keys are
+// kept as they are (m->extra).
+void ReadOptionalKeys(const json& doc, Model* m) {
+  if (auto mv = doc.find("missing_values"); mv != doc.end()) {
+    if (!mv->is_array() || mv->size() > 100) Invalid("\"missing_values\" must be an array of at most 100 texts");
+    std::vector<std::string> texts;
+    for (const json& t : *mv) {
+      if (!t.is_string() || t.get<std::string>().size() > 100)
+        Invalid("\"missing_values\" holds texts of at most 100 bytes");
+      texts.push_back(t.get<std::string>());
+    }
+    m->SetMissingValues(texts);
+  }
+  if (auto zone = doc.find("time_zone"); zone != doc.end()) {
+    if (!zone->is_string() || zone->get<std::string>().empty()) Invalid("\"time_zone\" is not a time zone name");
+    m->time_zone = zone->get<std::string>();
+  }
+  if (auto label = doc.find("label"); label != doc.end()) {
+    if (!label->is_string()) Invalid("\"label\" is not a string");
+    m->label = label->get<std::string>();
+  }
+  for (const char* key : {"metrics", "training"}) {
+    auto it = doc.find(key);
+    if (it == doc.end()) continue;
+    if (!it->is_object()) Invalid(std::string("\"") + key + "\" is not an object");
+    (key == std::string("metrics") ? m->metrics : m->training) = *it;
+  }
+  static const std::set<std::string> kKnown = {
+      "format",  "algorithm", "intercept", "threshold", "threshold_logit", "features", "label",
+      "metrics", "training",  "history",   "time_zone", "missing_values",  "trees"};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (kKnown.count(it.key()) == 0) m->extra[it.key()] = it.value();
+  }
+}
+
 }  // namespace
 
 Model ModelFromJson(const json& doc) {
@@ -178,74 +257,16 @@ Model ModelFromJson(const json& doc) {
     Invalid("no \"format\" string", "Expected \"format\": \"pg_fraud.model/1\".");
   if (*format != kModelFormat) Invalid("unknown format", "This version of pg_fraud reads \"pg_fraud.model/1\".");
   Model m;
-  auto algorithm = doc.find("algorithm");
-  const AlgorithmFormat* format_of = nullptr;
-  if (algorithm != doc.end() && algorithm->is_string() && *algorithm != "logistic_regression") {
-    format_of = FindAlgorithmFormat(algorithm->get<std::string>());
-  }
-  if (algorithm == doc.end() || (*algorithm != "logistic_regression" && !format_of)) {
-    std::string names = "\"logistic_regression\"";
-    for (const AlgorithmFormat& f : AlgorithmFormats()) names += " or \"" + f.name + "\"";
-    Invalid("\"algorithm\" must be " + names);
-  }
-  m.algorithm = algorithm->get<std::string>();
+  const AlgorithmFormat* format_of = ReadAlgorithm(doc, &m);
   if (!format_of) m.intercept = Required(doc, "intercept", "the document");
-  m.threshold = Optional(doc, "threshold", "the document", 0.5);
-  if (m.threshold < 0.0 || m.threshold > 1.0) Invalid("\"threshold\" must be between 0 and 1");
-  if (doc.contains("threshold_logit")) {
-    const double cut = Required(doc, "threshold_logit", "the document");
-    // A stale cut must not silently override an edited threshold: both must say the same.
-    const double p = Model::Sigmoid(cut);
-    if (std::abs(p - m.threshold) > 1e-9 * std::min(m.threshold, 1.0 - m.threshold)) {
-      Invalid("\"threshold_logit\" disagrees with \"threshold\"",
-              "Remove \"threshold_logit\" after editing \"threshold\", or set it to ln(t / (1 - t)).");
-    }
-    m.threshold_logit = cut;
-  }
-  auto features = doc.find("features");
-  if (features == doc.end() || !features->is_array()) Invalid("\"features\" is not an array");
-  std::set<std::pair<std::string, FeatureKind>> seen;
-  for (size_t i = 0; i < features->size(); ++i) {
-    Feature f = format_of ? ParseScoredFeature((*features)[i], i) : ParseFeature((*features)[i], i);
-    // A column may feed both hour_of_day and day_of_week, but no feature may appear twice.
-    if (!seen.emplace(f.name, f.kind).second) Invalid("feature \"" + f.name + "\" appears twice");
-    m.features.push_back(std::move(f));
-  }
+  ReadThreshold(doc, &m);
+  ReadFeatures(doc, format_of, &m);
   ResolveHistory(doc, &m);
   if (format_of) {
     m.scorer = format_of->read(doc, m);
     m.intercept = m.scorer->BaseLogit();
   }
-  if (auto mv = doc.find("missing_values"); mv != doc.end()) {
-    if (!mv->is_array() || mv->size() > 100) Invalid("\"missing_values\" must be an array of at most 100 texts");
-    std::vector<std::string> texts;
-    for (const json& t : *mv) {
-      if (!t.is_string() || t.get<std::string>().size() > 100)
-        Invalid("\"missing_values\" holds texts of at most 100 bytes");
-      texts.push_back(t.get<std::string>());
-    }
-    m.SetMissingValues(texts);
-  }
-  if (auto zone = doc.find("time_zone"); zone != doc.end()) {
-    if (!zone->is_string() || zone->get<std::string>().empty()) Invalid("\"time_zone\" is not a time zone name");
-    m.time_zone = zone->get<std::string>();
-  }
-  if (auto label = doc.find("label"); label != doc.end()) {
-    if (!label->is_string()) Invalid("\"label\" is not a string");
-    m.label = label->get<std::string>();
-  }
-  for (const char* key : {"metrics", "training"}) {
-    auto it = doc.find(key);
-    if (it == doc.end()) continue;
-    if (!it->is_object()) Invalid(std::string("\"") + key + "\" is not an object");
-    (key == std::string("metrics") ? m.metrics : m.training) = *it;
-  }
-  static const std::set<std::string> kKnown = {
-      "format",  "algorithm", "intercept", "threshold", "threshold_logit", "features", "label",
-      "metrics", "training",  "history",   "time_zone", "missing_values",  "trees"};
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (kKnown.count(it.key()) == 0) m.extra[it.key()] = it.value();
-  }
+  ReadOptionalKeys(doc, &m);
   return m;
 }
 
