@@ -729,9 +729,8 @@ PassPlan PlanPasses(const TrainArguments& args, Oid schema_oid, const std::strin
   p.positions = !history && !p.by_column && CanScanDirectly(relid);
   // A Citus table: each pass on its shards, on the workers; with history features only when
   // every entity's history is on one shard (else Citus gathers the featurising query's rows).
-  p.shards = !p.by_column && PgCall([&] {
-    return IsCitusTable(relid) && (!history || HistoryIsShardLocal(relid, history->spec.by));
-  });
+  p.shards = !p.by_column &&
+             PgCall([&] { return IsCitusTable(relid) && (!history || HistoryIsShardLocal(relid, history->spec.by)); });
   if (p.shards) {
     p.query = ShardQuery(schema_oid, schema, relid, *source, args.label, history);
     return p;
