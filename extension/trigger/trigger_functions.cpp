@@ -98,9 +98,8 @@ void RequireType(TupleDesc desc, AttrNumber att, std::initializer_list<Oid> type
   throw Error(ErrorCode::kDatatypeMismatch, "column \"" + name + "\" must be of type " + expected);
 }
 
-// (Re)builds the output plan for the relation's current shape.
-void PlanOutputs(TriggerTarget& t, Relation rel) {
-  TupleDesc desc = RelationGetDescr(rel);
+// The output columns' attribute numbers, each checked to exist with a type it can hold.
+void PlanOutputColumns(TriggerTarget& t, TupleDesc desc) {
   t.flag_att = FindColumn(desc, t.flag_column, "flag");
   RequireType(desc, t.flag_att, {BOOLOID}, t.flag_column, "boolean");
   t.score_att = FindColumn(desc, t.score_column, "score");
@@ -118,42 +117,61 @@ void PlanOutputs(TriggerTarget& t, Relation rel) {
   if (t.rule_errors_att) RequireType(desc, t.rule_errors_att, {TEXTARRAYOID}, t.rule_errors_column, "text[]");
   t.history_att = t.history_column.empty() ? 0 : FindColumn(desc, t.history_column, "history");
   if (t.history_att) RequireType(desc, t.history_att, {JSONBOID}, t.history_column, "jsonb");
+}
+
+// The table's name in alerts (a Citus shard: its distributed table's), its owner, and a
+// shard's placement of the alert outbox. PostgreSQL code.
+void PlanTableName(TriggerTarget& t, Relation rel) {
+  t.table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+  ShardIdentity shard;
+  t.shard = ShardOf(RelationGetRelid(rel), &shard);
+  t.outbox_placement = InvalidOid;
+  t.owner = rel->rd_rel->relowner;
+  if (!t.shard) return;
+  t.table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(shard.table)), get_rel_name(shard.table));
+  if (t.outbox.empty()) return;
+  const Oid outbox =
+      RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(t.outbox.c_str())), NoLock, true);
+  if (OidIsValid(outbox)) t.outbox_placement = ColocatedPlacement(outbox, shard.shard);
+}
+
+// The primary key's columns and their output functions (the alert's row key). PostgreSQL code.
+void PlanPrimaryKey(TriggerTarget& t, Relation rel) {
   t.key_atts.clear();
   t.key_output.clear();
+  Oid pk = RelationGetPrimaryKeyIndex(rel);
+  if (!OidIsValid(pk)) return;
+  TupleDesc desc = RelationGetDescr(rel);
+  Relation index = index_open(pk, AccessShareLock);
+  for (int i = 0; i < index->rd_index->indnkeyatts; ++i) {
+    AttrNumber att = index->rd_index->indkey.values[i];
+    Oid output;
+    bool varlena;
+    getTypeOutputInfo(TupleDescAttr(desc, att - 1)->atttypid, &output, &varlena);
+    t.key_atts.push_back(att);
+    t.key_output.push_back(output);
+  }
+  index_close(index, AccessShareLock);
+}
+
+// to_jsonb of the table's row type, for the rules. PostgreSQL code.
+void PlanToJsonb(TriggerTarget& t, TupleDesc desc) {
+  MemoryContext old = MemoryContextSwitchTo(t.context);
+  fmgr_info_cxt(F_TO_JSONB, &t.to_jsonb, t.context);
+  FuncExpr* call = makeFuncExpr(F_TO_JSONB, JSONBOID, list_make1(makeNullConst(desc->tdtypeid, -1, InvalidOid)),
+                                InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+  fmgr_info_set_expr(reinterpret_cast<Node*>(call), &t.to_jsonb);
+  MemoryContextSwitchTo(old);
+}
+
+// (Re)builds the output plan for the relation's current shape.
+void PlanOutputs(TriggerTarget& t, Relation rel) {
+  TupleDesc desc = RelationGetDescr(rel);
+  PlanOutputColumns(t, desc);
   PgCall([&] {
-    t.table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
-    ShardIdentity shard;
-    t.shard = ShardOf(RelationGetRelid(rel), &shard);
-    t.outbox_placement = InvalidOid;
-    t.owner = rel->rd_rel->relowner;
-    if (t.shard) {
-      t.table =
-          quote_qualified_identifier(get_namespace_name(get_rel_namespace(shard.table)), get_rel_name(shard.table));
-      if (!t.outbox.empty()) {
-        const Oid outbox =
-            RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(t.outbox.c_str())), NoLock, true);
-        if (OidIsValid(outbox)) t.outbox_placement = ColocatedPlacement(outbox, shard.shard);
-      }
-    }
-    Oid pk = RelationGetPrimaryKeyIndex(rel);
-    if (OidIsValid(pk)) {
-      Relation index = index_open(pk, AccessShareLock);
-      for (int i = 0; i < index->rd_index->indnkeyatts; ++i) {
-        AttrNumber att = index->rd_index->indkey.values[i];
-        Oid output;
-        bool varlena;
-        getTypeOutputInfo(TupleDescAttr(desc, att - 1)->atttypid, &output, &varlena);
-        t.key_atts.push_back(att);
-        t.key_output.push_back(output);
-      }
-      index_close(index, AccessShareLock);
-    }
-    MemoryContext old = MemoryContextSwitchTo(t.context);
-    fmgr_info_cxt(F_TO_JSONB, &t.to_jsonb, t.context);
-    FuncExpr* call = makeFuncExpr(F_TO_JSONB, JSONBOID, list_make1(makeNullConst(desc->tdtypeid, -1, InvalidOid)),
-                                  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-    fmgr_info_set_expr(reinterpret_cast<Node*>(call), &t.to_jsonb);
-    MemoryContextSwitchTo(old);
+    PlanTableName(t, rel);
+    PlanPrimaryKey(t, rel);
+    PlanToJsonb(t, desc);
   });
   t.distribution_att =
       t.shard && !t.distribution_column.empty() ? FindColumn(desc, t.distribution_column, "distribution") : 0;
