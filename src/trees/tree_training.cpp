@@ -113,14 +113,17 @@ std::string Boost(const TrainingOptions& options, const PassSpec& spec, RowRoute
   const BoosterParams params = Params(options, threads, trees.inputs.size());
   const auto idle = [&runner] { runner.CheckCancel(); };
   BoosterTrainer trainer(lib, params);
-  int passes = 0, round = 0;
+  int passes = 0, round = 0, reported = 0;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
     const BoosterTrainer::Event event = trainer.Wait(idle, &round);
     if (event == BoosterTrainer::Event::kDone) break;
     if (event == BoosterTrainer::Event::kRound) {
-      if (round == 1 || round == params.rounds || round % 10 == 0) {
+      // Rounds finished while the caller was busy come as one event (round may jump from 9 to
+      // 12): a line each time a tenth round is passed, with the rounds done.
+      if (round == 1 || round == params.rounds || round / 10 > reported / 10) {
         runner.Progress("boosting round " + std::to_string(round) + " of " + std::to_string(params.rounds));
+        reported = round;
       }
       continue;
     }
