@@ -325,6 +325,63 @@ nlohmann::json TreeEnsemble::ToJson() const {
   return out;
 }
 
+namespace {
+
+// One entry of "inputs": the feature it reads (by name or index) and, for a one-hot input, the
+// category it tests and what a missing value gives.
+TreeInput ReadInput(const nlohmann::json& in, const std::vector<std::string>& feature_names) {
+  if (!in.is_object()) Invalid("a tree input is not an object");
+  TreeInput t;
+  auto f = in.find("feature");
+  if (f != in.end() && f->is_number_integer() && f->get<int64_t>() >= 0 &&
+      static_cast<size_t>(f->get<int64_t>()) < feature_names.size()) {
+    t.feature = static_cast<size_t>(f->get<int64_t>());
+  } else if (f != in.end() && f->is_string()) {
+    auto at = std::find(feature_names.begin(), feature_names.end(), f->get<std::string>());
+    if (at == feature_names.end()) Invalid("a tree input names a feature the document does not list");
+    t.feature = static_cast<size_t>(at - feature_names.begin());
+  } else {
+    Invalid("a tree input's \"feature\" is not a feature of the document (its name or index)");
+  }
+  if (auto eq = in.find("equals"); eq != in.end()) {
+    if (!eq->is_string()) Invalid("a tree input's \"equals\" is not a string");
+    t.equals = eq->get<std::string>();
+  }
+  if (auto im = in.find("if_missing"); im != in.end()) {
+    if (!t.equals || !im->is_string() || (*im != "zero" && *im != "missing")) {
+      Invalid("a tree input's \"if_missing\" is \"zero\" or \"missing\", on a one-hot (\"equals\") input");
+    }
+    t.missing_is_missing = *im == "missing";
+  }
+  return t;
+}
+
+// One entry of "trees": its node arrays, each one number a node (Prepare checks the shape).
+Tree ReadTree(const nlohmann::json& tree) {
+  if (!tree.is_object() || !tree.contains("left") || !tree["left"].is_array()) Invalid("a tree has no \"left\" array");
+  const size_t n = tree["left"].size();
+  Tree t;
+  auto ints = [&](const char* key) {
+    std::vector<int32_t> out;
+    for (double v : Numbers(tree, key, n)) {
+      if (v != std::floor(v) || v < -1 || v > static_cast<double>(kMaxNodes))
+        Invalid(std::string("a tree's \"") + key + "\" holds a value that is not a node index");
+      out.push_back(static_cast<int32_t>(v));
+    }
+    return out;
+  };
+  t.left = ints("left");
+  t.right = ints("right");
+  t.input = ints("input");
+  for (double v : Numbers(tree, "threshold", n)) t.threshold.push_back(static_cast<float>(v));
+  for (double v : Numbers(tree, "default_left", n)) t.default_left.push_back(v != 0 ? 1 : 0);
+  for (double v : Numbers(tree, "value", n)) t.value.push_back(static_cast<float>(v));
+  t.cover = Numbers(tree, "cover", n);
+  return t;
+}
+
+}  // namespace
+
 TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<std::string>& feature_names) {
   if (!j.is_object()) Invalid("\"trees\" is not an object");
   TreeEnsemble e;
@@ -334,57 +391,10 @@ TreeEnsemble TreeEnsemble::FromJson(const nlohmann::json& j, const std::vector<s
   e.base_margin = static_cast<float>(base->get<double>());
   auto ins = j.find("inputs");
   if (ins == j.end() || !ins->is_array() || ins->empty()) Invalid("\"trees\" has no \"inputs\" array");
-  for (const auto& in : *ins) {
-    if (!in.is_object()) Invalid("a tree input is not an object");
-    TreeInput t;
-    auto f = in.find("feature");
-    if (f != in.end() && f->is_number_integer() && f->get<int64_t>() >= 0 &&
-        static_cast<size_t>(f->get<int64_t>()) < feature_names.size()) {
-      t.feature = static_cast<size_t>(f->get<int64_t>());
-    } else if (f != in.end() && f->is_string()) {
-      auto at = std::find(feature_names.begin(), feature_names.end(), f->get<std::string>());
-      if (at == feature_names.end()) Invalid("a tree input names a feature the document does not list");
-      t.feature = static_cast<size_t>(at - feature_names.begin());
-    } else {
-      Invalid("a tree input's \"feature\" is not a feature of the document (its name or index)");
-    }
-    if (auto eq = in.find("equals"); eq != in.end()) {
-      if (!eq->is_string()) Invalid("a tree input's \"equals\" is not a string");
-      t.equals = eq->get<std::string>();
-    }
-    if (auto im = in.find("if_missing"); im != in.end()) {
-      if (!t.equals || !im->is_string() || (*im != "zero" && *im != "missing")) {
-        Invalid("a tree input's \"if_missing\" is \"zero\" or \"missing\", on a one-hot (\"equals\") input");
-      }
-      t.missing_is_missing = *im == "missing";
-    }
-    e.inputs.push_back(std::move(t));
-  }
+  for (const auto& in : *ins) e.inputs.push_back(ReadInput(in, feature_names));
   auto list = j.find("trees");
   if (list == j.end() || !list->is_array()) Invalid("\"trees\" has no \"trees\" array");
-  for (const auto& tree : *list) {
-    if (!tree.is_object() || !tree.contains("left") || !tree["left"].is_array())
-      Invalid("a tree has no \"left\" array");
-    const size_t n = tree["left"].size();
-    Tree t;
-    auto ints = [&](const char* key) {
-      std::vector<int32_t> out;
-      for (double v : Numbers(tree, key, n)) {
-        if (v != std::floor(v) || v < -1 || v > static_cast<double>(kMaxNodes))
-          Invalid(std::string("a tree's \"") + key + "\" holds a value that is not a node index");
-        out.push_back(static_cast<int32_t>(v));
-      }
-      return out;
-    };
-    t.left = ints("left");
-    t.right = ints("right");
-    t.input = ints("input");
-    for (double v : Numbers(tree, "threshold", n)) t.threshold.push_back(static_cast<float>(v));
-    for (double v : Numbers(tree, "default_left", n)) t.default_left.push_back(v != 0 ? 1 : 0);
-    for (double v : Numbers(tree, "value", n)) t.value.push_back(static_cast<float>(v));
-    t.cover = Numbers(tree, "cover", n);
-    e.trees.push_back(std::move(t));
-  }
+  for (const auto& tree : *list) e.trees.push_back(ReadTree(tree));
   if (e.trees.empty()) Invalid("\"trees\" holds no tree");
   e.Prepare();
   return e;
