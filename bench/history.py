@@ -18,7 +18,8 @@ Model: 3 windows (10 minutes, 1 day, 30 days), 1 amount, 1 "distinct" (country) 
    functions (and a LATERAL count of distinct countries) into a table, then
    train_fraud_model on it. Peak private memory (RssAnon) of the training backend.
 Medians of --runs alternated runs where marked; the pgbench ratios are medians of each
-round's ratios (a round: the three tables one after the other).
+round's ratios (a round: the three tables one after the other, in an order that reverses
+from round to round).
 """
 import argparse
 import json
@@ -117,7 +118,8 @@ def pgbench(table, seconds, accounts):
     return float(re.search(r"tps = ([0-9.]+)", out).group(1))
 
 
-def insert_path(cur, args):
+def insert_tables(cur, args):
+    """The three insert tables over the same history; returns the model document and the history's last id."""
     cur.execute("SET client_min_messages = warning")
     # A recent history: 200,000 rows over the last ~85 days, so that new rows have 30-day history.
     cur.execute("DROP TABLE IF EXISTS hb_src, hb_plain, hb_trigger, hb_plpgsql CASCADE")
@@ -141,12 +143,16 @@ def insert_path(cur, args):
             for definition in indexes:
                 cur.execute(f"CREATE INDEX ON {t} {definition}")
     plpgsql_trigger(cur, doc, "hb_plpgsql")
-    cur.execute("ALTER SYSTEM SET synchronous_commit = off")
-    cur.execute("SELECT pg_reload_conf()")
     cur.execute("VACUUM ANALYZE")
     cur.execute("CHECKPOINT")
     cur.execute("SELECT max(id) FROM hb_trigger")
-    last_history_id = cur.fetchone()[0]
+    return doc, cur.fetchone()[0]
+
+
+def insert_path(cur, args):
+    doc, last_history_id = insert_tables(cur, args)
+    cur.execute("ALTER SYSTEM SET synchronous_commit = off")
+    cur.execute("SELECT pg_reload_conf()")
 
     def run(table):
         # Each run starts from the same table: the history alone, vacuumed. (At ~5,000 inserts a
@@ -159,10 +165,12 @@ def insert_path(cur, args):
         return tps
 
     plain, ours, theirs = [], [], []
-    for _ in range(max(args.runs, 7)):
-        plain.append(run("hb_plain"))
-        ours.append(run("hb_trigger"))
-        theirs.append(run("hb_plpgsql"))
+    for r in range(max(args.runs, 7)):
+        # The order alternates from round to round (plain, trigger, PL/pgSQL, then the reverse),
+        # so that a machine speeding up or slowing down within a round favours no table.
+        order = [("hb_plain", plain), ("hb_trigger", ours), ("hb_plpgsql", theirs)]
+        for table, tps in order if r % 2 == 0 else reversed(order):
+            tps.append(run(table))
     p, o, t = statistics.median(plain), statistics.median(ours), statistics.median(theirs)
     # The ratios are the medians of each round's ratios (its three runs follow each other within
     # 30 s), so that the machine's slower and faster minutes cancel out of each ratio.
