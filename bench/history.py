@@ -18,8 +18,8 @@ Model: 3 windows (10 minutes, 1 day, 30 days), 1 amount, 1 "distinct" (country) 
    functions (and a LATERAL count of distinct countries) into a table, then
    train_fraud_model on it. Peak private memory (RssAnon) of the training backend.
 Medians of --runs alternated runs where marked; the pgbench ratios are medians of each
-round's ratios (a round: the three tables one after the other, in an order that reverses
-from round to round).
+round's ratios over --rounds rounds (15; a round: the three tables one after the other, in an
+order that reverses from round to round).
 """
 import argparse
 import json
@@ -166,7 +166,7 @@ def insert_path(cur, args):
 
     plain, ours, theirs = [], [], []
     for r in range(args.rounds):
-        # The order alternates from round to round (plain, trigger, PL/pgSQL, then the reverse),
+        # The order reverses from round to round (plain, trigger, PL/pgSQL, then the other way),
         # so that a machine speeding up or slowing down within a round favours no table.
         order = [("hb_plain", plain), ("hb_trigger", ours), ("hb_plpgsql", theirs)]
         for table, tps in order if r % 2 == 0 else reversed(order):
