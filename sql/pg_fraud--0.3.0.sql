@@ -830,9 +830,14 @@ BEGIN
         END IF;
     END LOOP;
     FOR entity IN SELECT jsonb_array_elements_text(history -> 'by') WHERE create_index LOOP
-        -- Any index whose first two keys are (entity, time) serves; otherwise create one.
-        IF NOT EXISTS (SELECT FROM pg_index AS i
+        -- A valid B-tree whose first two keys are (entity, time), the time ascending in its
+        -- type's default order, serves (the lookups read an entity's rows in time order);
+        -- otherwise create one.
+        IF NOT EXISTS (SELECT FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+                                            JOIN pg_opclass AS o ON o.oid = i.indclass[1]
                         WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
+                          AND i.indisvalid AND c.relam = (SELECT am.oid FROM pg_am AS am WHERE am.amname = 'btree')
+                          AND o.opcdefault AND i.indoption[1] & 1 = 0
                           AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
                                                 AND a.attname OPERATOR(pg_catalog.=) entity)
                           AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
@@ -850,8 +855,9 @@ BEGIN
         END IF;
         -- "new" columns are looked up over the entity's whole history: (entity, column, time).
         FOR col IN SELECT jsonb_array_elements_text(history -> 'new') LOOP
-            IF NOT EXISTS (SELECT FROM pg_index AS i
+            IF NOT EXISTS (SELECT FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
                             WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
+                              AND i.indisvalid AND c.relam = (SELECT am.oid FROM pg_am AS am WHERE am.amname = 'btree')
                               AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
                                                     AND a.attname OPERATOR(pg_catalog.=) entity)
                               AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab

@@ -16,6 +16,8 @@ extern "C" {
 #include "access/relscan.h"
 #include "access/visibilitymap.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "commands/defrem.h"
 #include "executor/tuptable.h"
 #include "storage/buf_internals.h"
 #include "utils/fmgroids.h"
@@ -44,6 +46,15 @@ bool LeadingKeys(Relation index, AttrNumber first, AttrNumber second) {
          heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) &&
          heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr) && form->indkey.values[0] == first &&
          form->indkey.values[1] == second;
+}
+
+// Whether the index's second key orders the time ascending in its type's default B-tree order:
+// the window and first-time scans read an entity's rows newest first / oldest first by the
+// scan direction (a DESC or otherwise ordered time key would hand them in another order).
+bool TimeAscending(Relation index, Oid time_type) {
+  const Oid opclass = GetDefaultOpClass(time_type, BTREE_AM_OID);
+  return (index->rd_indoption[1] & INDOPTION_DESC) == 0 && OidIsValid(opclass) &&
+         get_opclass_family(opclass) == index->rd_opfamily[1];
 }
 
 }  // namespace
@@ -301,7 +312,7 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
   ListCell* cell;
   foreach (cell, indexes) {
     Relation index = index_open(lfirst_oid(cell), AccessShareLock);
-    if (!OidIsValid(p.window_index) && LeadingKeys(index, by, p.time_att)) {
+    if (!OidIsValid(p.window_index) && LeadingKeys(index, by, p.time_att) && TimeAscending(index, time_type)) {
       p.entity_eq = KeyProc(index, 0, entity_type, BTEqualStrategyNumber);
       p.time_lt = KeyProc(index, 1, time_type, BTLessStrategyNumber);
       p.time_le = KeyProc(index, 1, time_type, BTLessEqualStrategyNumber);

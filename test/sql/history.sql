@@ -123,6 +123,22 @@ SELECT features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:distinct(c
   FROM live WHERE id = 34;
 -- fraud_explain of a stored row: its history from its table as of its time (row 2, at the tie).
 SELECT feature, value FROM tx, fraud_explain(tx, 'hh') WHERE tx.id = 2 AND feature LIKE 'acct:count%' ORDER BY feature;
+-- An index on (entity, time) that is not ascending in time does not serve the lookups (they
+-- read an entity's rows in time order): attaching creates the ascending one beside it, and the
+-- trigger's features equal training's for every row (a newest-first index once gave wrong
+-- seconds since the last row and window counts).
+CREATE TABLE live_desc (LIKE tx);
+CREATE INDEX live_desc_newest_first ON live_desc (acct, t DESC);
+CREATE INDEX live_desc_brin ON live_desc USING brin (acct, t);
+SELECT fraud_attach('live_desc', 'hh', '{"add_columns": true, "history_column": "features"}');
+SELECT indexdef FROM pg_indexes WHERE tablename = 'live_desc' ORDER BY indexdef;
+INSERT INTO live_desc SELECT * FROM tx WHERE acct <= 12 ORDER BY t, id;
+SELECT fraud_history_source('tx', 'hh') AS featurised \gset
+SELECT count(DISTINCT l.id) AS rows, count(*) AS values_compared,
+       count(*) FILTER (WHERE NOT coalesce(to_jsonb(f) -> k = l.features -> k
+         OR abs((to_jsonb(f) ->> k)::float8 - (l.features ->> k)::float8) <= 1e-12 * greatest(1, abs((to_jsonb(f) ->> k)::float8)),
+         false)) AS differing
+  FROM live_desc l JOIN :featurised f USING (id), jsonb_object_keys(l.features) k;
 -- History read from another relation: a view over the archive and the live table.
 CREATE TABLE live2 (LIKE tx);
 CREATE VIEW everything AS SELECT * FROM tx UNION ALL SELECT id, acct, t, amount, country, device, is_fraud FROM live2;
@@ -184,5 +200,5 @@ SELECT metrics ->> 'holdout_by' IS NULL AS not_by_time, (metrics ->> 'in_sample'
          "time": "t", "windows": ["1 hour"], "amounts": ["amount"]}}');
 
 DROP VIEW everything;
-DROP TABLE tx, live, live2, narrow, oddtypes, typed;
+DROP TABLE tx, live, live2, live_desc, narrow, oddtypes, typed;
 DELETE FROM fraud_models;
