@@ -320,6 +320,7 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
       if (OidIsValid(p.entity_eq) && OidIsValid(p.time_lt) && OidIsValid(p.time_le) && OidIsValid(p.time_ge)) {
         p.window_index = RelationGetRelid(index);
         p.window_positions = IndexPositions(heap, index);
+        p.entity_ascending = index->rd_indoption[0] == 0;
       }
     }
     for (size_t n = 0; n < spec.fresh.size(); ++n) {
@@ -440,6 +441,9 @@ void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* k
       [&](const RowSource& s) {
         int64_t t = 0;
         if (!RowTime(c, s, &t)) return true;  // +-infinity
+        const BTScanOpaque so = reinterpret_cast<BTScanOpaque>(s.scan->opaque);
+        scratch->oldest_page = so->currPos.currPage;
+        scratch->oldest_buffer = so->currPos.buf;
         if (s.unchecked) {
           scratch->unchecked.push_back(scratch->times.size());
           scratch->tids.push_back(s.scan->xs_heaptid);
@@ -488,6 +492,7 @@ void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, cons
   scratch->distinct.clear();
   scratch->tids.clear();
   scratch->unchecked.clear();
+  scratch->oldest_page = InvalidBlockNumber;
   if (spec.windows.empty()) return LastEarlier(c, keys, 2, past);
   // The window's lower bound is a scan key: nbtree stops at it instead of reading the
   // entity's older rows on the leaf page.
@@ -518,6 +523,80 @@ void StoreWindow(const HistorySpec& spec, DirectScratch* scratch, EntityPast* pa
     for (size_t a = 0; a < na; ++a) past->amounts[r * na + a] = scratch->amounts[(rows - 1 - r) * na + a];
     for (size_t d = 0; d < nd; ++d) past->distinct[r * nd + d] = std::move(scratch->distinct[(rows - 1 - r) * nd + d]);
   }
+}
+
+// The first entry of the entity on leaf page `block` of the window index, when the page holds
+// the entity's first entry of all: an entry past the page's first data item (the one before it
+// is another entity's) or the first item of the leftmost leaf. The index's entity key is ASC
+// NULLS LAST. Reads the page under a share lock; false when it cannot tell (the page was
+// deleted or split away from the entity, the entity's entries may start on the page to the
+// left, or the entry is dead or a posting list).
+bool FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recent, ItemPointerData* tid, Datum* time,
+                      bool* time_null) {
+  const bool pinned = recent != InvalidBuffer && !RelationUsesLocalBuffers(c.index) &&
+                      ReadRecentBuffer(c.index->rd_node, MAIN_FORKNUM, block, recent);
+  const Buffer buffer = pinned ? recent : ReadBuffer(c.index, block);
+  LockBuffer(buffer, BUFFER_LOCK_SHARE);
+  const Page page = BufferGetPage(buffer);
+  const BTPageOpaque opaque = BTPageGetOpaque(page);
+  bool found = false;
+  if (!PageIsNew(page) && P_ISLEAF(opaque) && !P_IGNORE(opaque)) {
+    TupleDesc desc = RelationGetDescr(c.index);
+    FmgrInfo* order = index_getprocinfo(c.index, 1, BTORDER_PROC);
+    const Oid collation = c.index->rd_indcollation[0];
+    auto item = [&](OffsetNumber off) {
+      return reinterpret_cast<IndexTuple>(PageGetItem(page, PageGetItemId(page, off)));
+    };
+    // The first data item whose entity is not below this one (a NULL entity sorts last).
+    auto compare = [&](IndexTuple tuple) {
+      bool isnull;
+      const Datum key = index_getattr(tuple, 1, desc, &isnull);
+      return isnull ? 1 : DatumGetInt32(FunctionCall2Coll(order, collation, key, c.entity));
+    };
+    OffsetNumber low = P_FIRSTDATAKEY(opaque), high = PageGetMaxOffsetNumber(page) + 1;
+    while (low < high) {
+      const OffsetNumber mid = low + (high - low) / 2;
+      if (compare(item(mid)) < 0) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    if (low <= PageGetMaxOffsetNumber(page) && (low > P_FIRSTDATAKEY(opaque) || P_LEFTMOST(opaque))) {
+      const IndexTuple first = item(low);
+      found = compare(first) == 0 && !ItemIdIsDead(PageGetItemId(page, low)) && !BTreeTupleIsPosting(first);
+      if (found) {
+        *tid = first->t_tid;
+        *time = index_getattr(first, 2, desc, time_null);  // by value: timestamptz, timestamp or date
+      }
+    }
+  }
+  UnlockReleaseBuffer(buffer);
+  return found;
+}
+
+// The entity's first earlier (finite) time from the leaf page the window scan ended on
+// (FirstEntryOnLeaf), when that entry is visible; false when it cannot tell.
+bool FirstTimeOnLeaf(const ScanContext& c, int64_t now, const DirectScratch* scratch, EntityPast* past) {
+  if (!c.plan.entity_ascending || scratch->oldest_page == InvalidBlockNumber) return false;
+  ItemPointerData tid;
+  Datum time;
+  bool time_null = true;
+  int64_t t = 0;
+  if (!FirstEntryOnLeaf(c, scratch->oldest_page, scratch->oldest_buffer, &tid, &time, &time_null) || time_null ||
+      !TimeMicros(c.plan.time_type, time, &t) || t >= now)
+    return false;
+  Buffer vm = InvalidBuffer;
+  bool visible = VM_ALL_VISIBLE(c.heap, ItemPointerGetBlockNumber(&tid), &vm);
+  if (vm != InvalidBuffer) ReleaseBuffer(vm);
+  if (!visible) {
+    const Buffer buffer = ReadHeapPage(c.heap, ItemPointerGetBlockNumber(&tid));
+    bool all_dead = false;
+    visible = HotVisible(c.heap, buffer, tid, c.snapshot, &all_dead);
+    ReleaseBuffer(buffer);
+  }
+  if (visible) past->first_time = t;
+  return visible;
 }
 
 // The entity's first earlier (finite) time. A forward scan reads every matching tuple of a
@@ -613,7 +692,7 @@ void DirectScan(const DirectEntityScan& plan, const HistorySpec& spec, Datum ent
   }
   WindowRows(c, spec, now, fresh_nulls, scratch, past);
   StoreWindow(spec, scratch, past);
-  if (past->has_earlier) FirstTime(c, now, scratch, past);
+  if (past->has_earlier && !FirstTimeOnLeaf(c, now, scratch, past)) FirstTime(c, now, scratch, past);
   for (size_t n = 0; n < nn; ++n) {  // not met in the window: the entity's whole history
     if (past->seen[n] == 0 && past->has_earlier) SeenBefore(c, n, now, fresh_values[n], scratch, past);
   }

@@ -33,7 +33,8 @@ struct DirectEntityScan {
   RegProcedure fresh_time_lt = InvalidOid;
   // Per heap attribute number, its column in the window index / each new-column index (0: none).
   std::vector<int> window_positions;
-  bool fresh_in_window = false;  // the window index holds every new column (INCLUDE)
+  bool fresh_in_window = false;   // the window index holds every new column (INCLUDE)
+  bool entity_ascending = false;  // the window index's entity key is ASC NULLS LAST (FirstTimeOnLeaf)
   std::vector<std::vector<int>> fresh_positions;
 };
 
@@ -54,6 +55,8 @@ struct DirectScratch {
   std::vector<size_t> unchecked;        // their rows,
   std::vector<uint8_t> visible;         // and whether each is visible
   std::string hint_key;
+  BlockNumber oldest_page = InvalidBlockNumber;  // the window index leaf of the oldest window row
+  Buffer oldest_buffer = InvalidBuffer;          // and the buffer it was read into
 };
 
 // Fills `past` with the entity's rows earlier than `time` (microseconds `now`), as the SPI

@@ -1,9 +1,12 @@
 """History features across sessions and at scale: train/serve parity (every feature of every
-row, training's window function against the trigger's lookups), bursts of concurrent inserts
+row, training's window function against the trigger's lookups; the trigger's direct B-tree
+lookups against the SQL lookups under deletes, updates and late rows), bursts of concurrent inserts
 for one account, many accounts at once, and a bulk COPY in one transaction (no lock-table
 exhaustion, no bloat). Prints "N passed, N failed".
 Sizes: HISTORY_PARITY_ROWS (default 50,000), HISTORY_BULK_ROWS (default 1,000,000)."""
+import json
 import os
+import random
 import tempfile
 import threading
 import time
@@ -224,9 +227,73 @@ def bulk(conn):
           table_ratio <= 1.5 and index_ratio <= 1.5, f"table {table_ratio:.2f}x, index {index_ratio:.2f}x")
 
 
+def direct_vs_sql(conn, steps=4000):
+    """Random inserts (out of time order, some at an existing time), deletes (often an account's
+    first row) and updates on 10 accounts whose rows span several index pages: each inserted row's
+    history features from the trigger's direct B-tree scans equal those fraud_explain(jsonb) gives
+    just before through the SQL lookups of the same table."""
+    cur = conn.cursor()
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE TABLE dl (LIKE hist)")
+    cur.execute("SELECT fraud_export_model('h')")
+    doc = cur.fetchone()[0]
+    doc["history"]["relation"] = "public.dl"
+    cur.execute("SELECT name FROM fraud_import_model(%s::jsonb, 'hdl')", (json.dumps(doc),))
+    cur.execute("""SELECT fraud_attach('dl', 'hdl', '{"history_column": "feats", "add_columns": true}')""")
+    rnd = random.Random(11)
+    times = {a: [] for a in range(900001, 900011)}
+    next_id, compared, bad, deletes, updates = 1, 0, 0, 0, 0
+    for step in range(steps):
+        acct = rnd.choice(list(times))
+        action = rnd.random()
+        if action < 0.08 and times[acct]:  # delete: the account's first row, or any
+            t = min(times[acct]) if rnd.random() < 0.5 else rnd.choice(times[acct])
+            cur.execute("DELETE FROM dl WHERE account_id = %s AND created_at = %s::timestamptz", (acct, t))
+            times[acct] = [x for x in times[acct] if x != t]
+            deletes += 1
+            continue
+        if action < 0.12 and times[acct]:  # update a row's amount (a new tuple version, maybe HOT)
+            cur.execute("UPDATE dl SET amount = amount + 1 WHERE account_id = %s AND created_at = %s::timestamptz",
+                        (acct, rnd.choice(times[acct])))
+            updates += 1
+            continue
+        if step % 400 == 399:
+            cur.execute("VACUUM dl")
+        if times[acct] and rnd.random() < 0.05:
+            t = rnd.choice(times[acct])  # a tie
+        else:
+            t = f"2024-01-01 00:00:00+00'::timestamptz + interval '{rnd.randrange(60 * 86400 * 10**6)} microseconds"
+            cur.execute(f"SELECT to_char(('{t}') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+            t = cur.fetchone()[0]
+        row = {"id": next_id, "account_id": acct, "created_at": t, "amount": round(rnd.uniform(1, 500), 2),
+               "country": rnd.choice(["US", "GB", "FR", "NG"]), "device_id": f"d{acct}-{rnd.randrange(6)}",
+               "merchant_category": "grocery", "channel": "web", "is_fraud": False}
+        next_id += 1
+        cur.execute("SELECT feature, value FROM fraud_explain(%s::jsonb::text, 'hdl') WHERE feature LIKE 'account_id:%%'",
+                    (json.dumps(row),))
+        expected = dict(cur.fetchall())
+        cur.execute("INSERT INTO dl SELECT * FROM jsonb_populate_record(NULL::dl, %s::jsonb) RETURNING feats",
+                    (json.dumps(row),))
+        actual = cur.fetchone()[0]
+        times[acct].append(t)
+        for name, value in expected.items():
+            got = actual.get(name)
+            compared += 1
+            if value is None or got is None:
+                bad += (value is None) != (got is None)
+            else:
+                bad += abs(float(value) - float(got)) > 1e-12 * max(1.0, abs(float(value)))
+    cur.execute("SELECT count(*), pg_relation_size('dl_account_id_created_at_amount_country_device_id_idx') / 8192 FROM dl")
+    rows, pages = cur.fetchone()
+    check("direct B-tree lookups = SQL lookups under deletes, updates, late rows and ties",
+          compared > 0 and bad == 0, f"{compared} values of {next_id - 1} inserts ({deletes} deletes, {updates} updates,"
+          f" {rows} rows on {pages} index pages), {bad} differ")
+
+
 def main():
     conn = setup()
     parity(conn)
+    direct_vs_sql(conn)
     burst(conn)
     many_accounts(conn)
     bulk(conn)

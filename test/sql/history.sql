@@ -110,6 +110,22 @@ INSERT INTO live (id, acct, t, amount, country, device) VALUES (27, 3, '2024-03-
 SELECT id, features -> 'acct:age_seconds' AS age, features -> 'acct:seconds_since_last' AS since_last,
        features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:new(device)' AS new_device
   FROM live WHERE acct = 3 ORDER BY id;
+-- The account's first row is read off the leaf page where the window scan ended when it is
+-- there (the entry before it is another account's): one scan of the (entity, time) index per
+-- insert, not two. Account 5: a first row, then five in its hour (the first insert's empty
+-- window takes a second scan for the last earlier row).
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan AS scans_before FROM pg_stat_user_indexes WHERE indexrelname = 'live_acct_t_amount_country_device_idx' \gset
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (40, 5, '2024-03-01 10:00:00+00', 5, 'US', 'f1');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (41, 5, '2024-03-01 10:10:00+00', 5, 'US', 'f1');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (42, 5, '2024-03-01 10:20:00+00', 5, 'US', 'f1');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (43, 5, '2024-03-01 10:30:00+00', 5, 'US', 'f1');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (44, 5, '2024-03-01 10:40:00+00', 5, 'US', 'f1');
+INSERT INTO live (id, acct, t, amount, country, device) VALUES (45, 5, '2024-03-01 10:50:00+00', 5, 'US', 'f1');
+SELECT pg_stat_force_next_flush();
+SELECT idx_scan - :scans_before AS window_index_scans FROM pg_stat_user_indexes
+ WHERE indexrelname = 'live_acct_t_amount_country_device_idx';
+SELECT id, features -> 'acct:age_seconds' AS age, features -> 'acct:count:1 hour' AS count_1h FROM live WHERE acct = 5 ORDER BY id;
 -- Rows deleted from the window, on pages not yet all-visible, are in no later row's history:
 -- account 4 keeps 30, 32 and 33 of its four rows; row 34's window holds those three (count 3,
 -- 3 countries, amounts 5 + 9 + 11), and its device, last seen in the deleted row, is new.
