@@ -525,21 +525,26 @@ void StoreWindow(const HistorySpec& spec, DirectScratch* scratch, EntityPast* pa
   }
 }
 
-// The first entry of the entity on leaf page `block` of the window index, when the page holds
-// the entity's first entry of all: an entry past the page's first data item (the one before it
-// is another entity's) or the first item of the leftmost leaf. The index's entity key is ASC
-// NULLS LAST. Reads the page under a share lock; false when it cannot tell (the page was
-// deleted or split away from the entity, the entity's entries may start on the page to the
-// left, or the entry is dead or a posting list).
-bool FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recent, ItemPointerData* tid, Datum* time,
-                      bool* time_null) {
+// What FirstEntryOnLeaf found on a page.
+enum class LeafFirst { kFound, kLeft, kUnknown };
+
+// The entity's first entry of all in the window index, looked for on leaf page `block`
+// (`recent`: the buffer it was last read into, or InvalidBuffer). The leaf level is in key order
+// across pages, so an entry of the entity that follows another entity's entry on a page, or
+// opens the leftmost leaf, is the entity's first whatever page this is: kFound, its heap TID
+// and time. kLeft: the entity's entries open the page, its left sibling may hold earlier ones
+// (*left). kUnknown: the page does not tell (deleted, or not a leaf: reused since; no entry of
+// the entity; a dead entry or a posting list). The entity key is ASC NULLS LAST. The page is
+// read under a share lock.
+LeafFirst FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recent, BlockNumber* left,
+                           ItemPointerData* tid, Datum* time, bool* time_null) {
   const bool pinned = recent != InvalidBuffer && !RelationUsesLocalBuffers(c.index) &&
                       ReadRecentBuffer(c.index->rd_node, MAIN_FORKNUM, block, recent);
   const Buffer buffer = pinned ? recent : ReadBuffer(c.index, block);
   LockBuffer(buffer, BUFFER_LOCK_SHARE);
   const Page page = BufferGetPage(buffer);
   const BTPageOpaque opaque = BTPageGetOpaque(page);
-  bool found = false;
+  LeafFirst found = LeafFirst::kUnknown;
   if (!PageIsNew(page) && P_ISLEAF(opaque) && !P_IGNORE(opaque)) {
     TupleDesc desc = RelationGetDescr(c.index);
     FmgrInfo* order = index_getprocinfo(c.index, 1, BTORDER_PROC);
@@ -547,13 +552,14 @@ bool FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recent, It
     auto item = [&](OffsetNumber off) {
       return reinterpret_cast<IndexTuple>(PageGetItem(page, PageGetItemId(page, off)));
     };
-    // The first data item whose entity is not below this one (a NULL entity sorts last).
-    auto compare = [&](IndexTuple tuple) {
+    auto compare = [&](IndexTuple tuple) {  // the entry's entity against this one (NULL last)
       bool isnull;
       const Datum key = index_getattr(tuple, 1, desc, &isnull);
       return isnull ? 1 : DatumGetInt32(FunctionCall2Coll(order, collation, key, c.entity));
     };
-    OffsetNumber low = P_FIRSTDATAKEY(opaque), high = PageGetMaxOffsetNumber(page) + 1;
+    // The first data item whose entity is not below this one.
+    const OffsetNumber first_data = P_FIRSTDATAKEY(opaque), max = PageGetMaxOffsetNumber(page);
+    OffsetNumber low = first_data, high = max + 1;
     while (low < high) {
       const OffsetNumber mid = low + (high - low) / 2;
       if (compare(item(mid)) < 0) {
@@ -562,12 +568,15 @@ bool FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recent, It
         high = mid;
       }
     }
-    if (low <= PageGetMaxOffsetNumber(page) && (low > P_FIRSTDATAKEY(opaque) || P_LEFTMOST(opaque))) {
-      const IndexTuple first = item(low);
-      found = compare(first) == 0 && !ItemIdIsDead(PageGetItemId(page, low)) && !BTreeTupleIsPosting(first);
-      if (found) {
+    const IndexTuple first = low <= max ? item(low) : nullptr;
+    if (first != nullptr && compare(first) == 0) {
+      if (low == first_data && !P_LEFTMOST(opaque)) {
+        *left = opaque->btpo_prev;
+        found = LeafFirst::kLeft;
+      } else if (!ItemIdIsDead(PageGetItemId(page, low)) && !BTreeTupleIsPosting(first)) {
         *tid = first->t_tid;
         *time = index_getattr(first, 2, desc, time_null);  // by value: timestamptz, timestamp or date
+        found = LeafFirst::kFound;
       }
     }
   }
@@ -575,17 +584,18 @@ bool FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recent, It
   return found;
 }
 
-// The entity's first earlier (finite) time from the leaf page the window scan ended on
-// (FirstEntryOnLeaf), when that entry is visible; false when it cannot tell.
+// The entity's first earlier (finite) time from the leaf page the window scan ended on, or its
+// left sibling (FirstEntryOnLeaf), when that entry is visible; false when they cannot tell.
 bool FirstTimeOnLeaf(const ScanContext& c, int64_t now, const DirectScratch* scratch, EntityPast* past) {
   if (!c.plan.entity_ascending || scratch->oldest_page == InvalidBlockNumber) return false;
   ItemPointerData tid;
   Datum time;
   bool time_null = true;
+  BlockNumber left = InvalidBlockNumber;
+  LeafFirst found = FirstEntryOnLeaf(c, scratch->oldest_page, scratch->oldest_buffer, &left, &tid, &time, &time_null);
+  if (found == LeafFirst::kLeft) found = FirstEntryOnLeaf(c, left, InvalidBuffer, &left, &tid, &time, &time_null);
   int64_t t = 0;
-  if (!FirstEntryOnLeaf(c, scratch->oldest_page, scratch->oldest_buffer, &tid, &time, &time_null) || time_null ||
-      !TimeMicros(c.plan.time_type, time, &t) || t >= now)
-    return false;
+  if (found != LeafFirst::kFound || time_null || !TimeMicros(c.plan.time_type, time, &t) || t >= now) return false;
   Buffer vm = InvalidBuffer;
   bool visible = VM_ALL_VISIBLE(c.heap, ItemPointerGetBlockNumber(&tid), &vm);
   if (vm != InvalidBuffer) ReleaseBuffer(vm);
