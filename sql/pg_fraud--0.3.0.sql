@@ -830,14 +830,16 @@ BEGIN
         END IF;
     END LOOP;
     FOR entity IN SELECT jsonb_array_elements_text(history -> 'by') WHERE create_index LOOP
-        -- A valid B-tree whose first two keys are (entity, time), the time ascending in its
-        -- type's default order, serves (the lookups read an entity's rows in time order);
-        -- otherwise create one.
+        -- A valid B-tree whose first two keys are (entity, time), the entity in its column's
+        -- collation and the time ascending in its type's default order, serves (the lookups
+        -- read an entity's rows in time order); otherwise create one.
         IF NOT EXISTS (SELECT FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
                                             JOIN pg_opclass AS o ON o.oid = i.indclass[1]
                         WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
                           AND i.indisvalid AND c.relam = (SELECT am.oid FROM pg_am AS am WHERE am.amname = 'btree')
                           AND o.opcdefault AND i.indoption[1] & 1 = 0
+                          AND i.indcollation[0] = (SELECT a.attcollation FROM pg_attribute AS a
+                                                    WHERE a.attrelid = tab AND a.attnum = i.indkey[0])
                           AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
                                                 AND a.attname OPERATOR(pg_catalog.=) entity)
                           AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
@@ -853,7 +855,8 @@ BEGIN
                            CASE WHEN covered IS NULL THEN '' ELSE ' INCLUDE (' || covered || ')' END);
             RAISE NOTICE 'fraud_attach: created an index on %(%, %) for history lookups', tab, entity, history ->> 'time';
         END IF;
-        -- "new" columns are looked up over the entity's whole history: (entity, column, time).
+        -- "new" columns are looked up over the entity's whole history: (entity, column, time),
+        -- a B-tree in the columns' collations.
         FOR col IN SELECT jsonb_array_elements_text(history -> 'new') LOOP
             IF NOT EXISTS (SELECT FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
                             WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
@@ -861,7 +864,10 @@ BEGIN
                               AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
                                                     AND a.attname OPERATOR(pg_catalog.=) entity)
                               AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
-                                                    AND a.attname OPERATOR(pg_catalog.=) col)) THEN
+                                                    AND a.attname OPERATOR(pg_catalog.=) col)
+                              AND NOT EXISTS (SELECT FROM pg_attribute AS a, generate_series(0, 1) AS k
+                                               WHERE a.attrelid = tab AND a.attnum = i.indkey[k]
+                                                 AND a.attcollation <> i.indcollation[k])) THEN
                 EXECUTE format('CREATE INDEX ON %s (%I, %I, %I)', tab, entity, col, history ->> 'time');
                 RAISE NOTICE 'fraud_attach: created an index on %(%, %, %) for history lookups', tab, entity, col,
                     history ->> 'time';

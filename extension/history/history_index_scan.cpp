@@ -39,13 +39,17 @@ RegProcedure KeyProc(Relation index, int key, Oid type, int16 strategy) {
   return OidIsValid(op) ? get_opcode(op) : InvalidOid;
 }
 
-// A plain btree with no expression or predicate whose first keys are these attributes.
-bool LeadingKeys(Relation index, AttrNumber first, AttrNumber second) {
+// A plain btree with no expression or predicate whose first keys are these attributes, each in
+// its column's collation (the collation the SQL lookups and training compare entities in).
+bool LeadingKeys(Relation heap, Relation index, AttrNumber first, AttrNumber second) {
   const Form_pg_index form = index->rd_index;
+  const TupleDesc desc = RelationGetDescr(heap);
   return index->rd_rel->relam == BTREE_AM_OID && form->indisvalid && form->indisready && form->indnkeyatts >= 2 &&
          heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) &&
          heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr) && form->indkey.values[0] == first &&
-         form->indkey.values[1] == second;
+         form->indkey.values[1] == second &&
+         index->rd_indcollation[0] == TupleDescAttr(desc, first - 1)->attcollation &&
+         index->rd_indcollation[1] == TupleDescAttr(desc, second - 1)->attcollation;
 }
 
 // Whether the index's second key orders the time ascending in its type's default B-tree order:
@@ -217,6 +221,9 @@ void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snap
   for (const std::vector<AttrNumber>* list : wanted) {
     for (AttrNumber a : *list) covered = covered && positions[a] > 0;
   }
+  // Each key compares in its index column's collation (ScanKeyInit leaves "C"): a text
+  // entity's B-tree is ordered by it, and a descent in another order lands on the wrong leaf.
+  for (int k = 0; k < nkeys; ++k) keys[k].sk_collation = index->rd_indcollation[keys[k].sk_attno - 1];
   IndexScanDesc scan = index_beginscan(heap, index, snapshot, nkeys, 0);
   scan->xs_want_itup = covered;
   index_rescan(scan, keys, nkeys, nullptr, 0);
@@ -312,7 +319,7 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
   ListCell* cell;
   foreach (cell, indexes) {
     Relation index = index_open(lfirst_oid(cell), AccessShareLock);
-    if (!OidIsValid(p.window_index) && LeadingKeys(index, by, p.time_att) && TimeAscending(index, time_type)) {
+    if (!OidIsValid(p.window_index) && LeadingKeys(heap, index, by, p.time_att) && TimeAscending(index, time_type)) {
       p.entity_eq = KeyProc(index, 0, entity_type, BTEqualStrategyNumber);
       p.time_lt = KeyProc(index, 1, time_type, BTLessStrategyNumber);
       p.time_le = KeyProc(index, 1, time_type, BTLessEqualStrategyNumber);
@@ -324,7 +331,7 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
       }
     }
     for (size_t n = 0; n < spec.fresh.size(); ++n) {
-      if (OidIsValid(p.fresh_index[n]) || !LeadingKeys(index, by, p.fresh_atts[n])) continue;
+      if (OidIsValid(p.fresh_index[n]) || !LeadingKeys(heap, index, by, p.fresh_atts[n])) continue;
       const RegProcedure eq = KeyProc(index, 1, fresh_types[n], BTEqualStrategyNumber);
       if (!OidIsValid(eq) || !OidIsValid(KeyProc(index, 0, entity_type, BTEqualStrategyNumber))) continue;
       p.fresh_index[n] = RelationGetRelid(index);

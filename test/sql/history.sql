@@ -155,6 +155,25 @@ SELECT count(DISTINCT l.id) AS rows, count(*) AS values_compared,
          OR abs((to_jsonb(f) ->> k)::float8 - (l.features ->> k)::float8) <= 1e-12 * greatest(1, abs((to_jsonb(f) ->> k)::float8)),
          false)) AS differing
   FROM live_desc l JOIN :featurised f USING (id), jsonb_object_keys(l.features) k;
+-- A text entity in a collation other than "C": its B-tree is ordered by that collation, and
+-- the trigger's scans compare in it (they once compared in "C", descended to the wrong leaves
+-- and missed rows). Mixed-case account names, a column in ICU's English collation.
+CREATE TABLE txt AS SELECT id, (ARRAY['a', 'B', 'b', 'A', '_'])[1 + acct % 5] || acct AS acct, t, amount, country,
+                           device, is_fraud FROM tx;
+SELECT name FROM train_fraud_model('txt', 'is_fraud', 'ht', '{"exclude": ["id"], "history": {"by": "acct", "time": "t",
+         "windows": ["10 minutes", "1 hour"], "amounts": ["amount"], "distinct": ["country"], "new": ["device"]}}');
+CREATE TABLE live_icu (id int, acct text COLLATE "en-x-icu", t timestamptz, amount numeric, country text, device text,
+                       is_fraud boolean);
+SELECT fraud_attach('live_icu', 'ht', '{"add_columns": true, "history_column": "features"}');
+INSERT INTO live_icu SELECT * FROM txt ORDER BY t, id;
+SELECT fraud_history_source('live_icu', 'ht') AS featurised \gset
+SELECT count(DISTINCT l.id) AS rows, count(*) AS values_compared,
+       count(*) FILTER (WHERE NOT coalesce(to_jsonb(f) -> k = l.features -> k
+         OR abs((to_jsonb(f) ->> k)::float8 - (l.features ->> k)::float8) <= 1e-12 * greatest(1, abs((to_jsonb(f) ->> k)::float8)),
+         false)) AS differing
+  FROM live_icu l JOIN :featurised f USING (id), jsonb_object_keys(l.features) k;
+SELECT fraud_detach('live_icu');
+DELETE FROM fraud_models WHERE name = 'ht';
 -- History read from another relation: a view over the archive and the live table.
 CREATE TABLE live2 (LIKE tx);
 CREATE VIEW everything AS SELECT * FROM tx UNION ALL SELECT id, acct, t, amount, country, device, is_fraud FROM live2;
@@ -216,5 +235,5 @@ SELECT metrics ->> 'holdout_by' IS NULL AS not_by_time, (metrics ->> 'in_sample'
          "time": "t", "windows": ["1 hour"], "amounts": ["amount"]}}');
 
 DROP VIEW everything;
-DROP TABLE tx, live, live2, live_desc, narrow, oddtypes, typed;
+DROP TABLE tx, live, live2, live_desc, txt, live_icu, narrow, oddtypes, typed;
 DELETE FROM fraud_models;
