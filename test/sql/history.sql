@@ -139,6 +139,19 @@ SELECT features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:distinct(c
   FROM live WHERE id = 34;
 -- fraud_explain of a stored row: its history from its table as of its time (row 2, at the tie).
 SELECT feature, value FROM tx, fraud_explain(tx, 'hh') WHERE tx.id = 2 AND feature LIKE 'acct:count%' ORDER BY feature;
+-- The history features the trigger stored in `live`.features against training's featurisation
+-- of `source` (the rows joined by id): NULL only equals NULL, numbers to 1e-12 relative.
+CREATE FUNCTION pg_temp.trigger_vs_training(live regclass, source regclass, model text,
+                                            OUT rows bigint, OUT values_compared bigint, OUT differing bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format($q$SELECT count(DISTINCT l.id), count(*),
+        count(*) FILTER (WHERE NOT coalesce(to_jsonb(f) -> k = l.features -> k
+          OR abs((to_jsonb(f) ->> k)::float8 - (l.features ->> k)::float8) <= 1e-12 * greatest(1, abs((to_jsonb(f) ->> k)::float8)),
+          false))
+      FROM %s l JOIN %s f USING (id), jsonb_object_keys(l.features) k$q$, live, fraud_history_source(source, model))
+    INTO rows, values_compared, differing;
+END $$;
 -- An index on (entity, time) that is not ascending in time does not serve the lookups (they
 -- read an entity's rows in time order): attaching creates the ascending one beside it, and the
 -- trigger's features equal training's for every row (a newest-first index once gave wrong
@@ -149,12 +162,7 @@ CREATE INDEX live_desc_brin ON live_desc USING brin (acct, t);
 SELECT fraud_attach('live_desc', 'hh', '{"add_columns": true, "history_column": "features"}');
 SELECT indexdef FROM pg_indexes WHERE tablename = 'live_desc' ORDER BY indexdef;
 INSERT INTO live_desc SELECT * FROM tx WHERE acct <= 12 ORDER BY t, id;
-SELECT fraud_history_source('tx', 'hh') AS featurised \gset
-SELECT count(DISTINCT l.id) AS rows, count(*) AS values_compared,
-       count(*) FILTER (WHERE NOT coalesce(to_jsonb(f) -> k = l.features -> k
-         OR abs((to_jsonb(f) ->> k)::float8 - (l.features ->> k)::float8) <= 1e-12 * greatest(1, abs((to_jsonb(f) ->> k)::float8)),
-         false)) AS differing
-  FROM live_desc l JOIN :featurised f USING (id), jsonb_object_keys(l.features) k;
+SELECT * FROM pg_temp.trigger_vs_training('live_desc', 'tx', 'hh');
 -- A text entity in a collation other than "C": its B-tree is ordered by that collation, and
 -- the trigger's scans compare in it (they once compared in "C", descended to the wrong leaves
 -- and missed rows). Mixed-case account names, a column in ICU's English collation.
@@ -166,12 +174,7 @@ CREATE TABLE live_icu (id int, acct text COLLATE "en-x-icu", t timestamptz, amou
                        is_fraud boolean);
 SELECT fraud_attach('live_icu', 'ht', '{"add_columns": true, "history_column": "features"}');
 INSERT INTO live_icu SELECT * FROM txt ORDER BY t, id;
-SELECT fraud_history_source('live_icu', 'ht') AS featurised \gset
-SELECT count(DISTINCT l.id) AS rows, count(*) AS values_compared,
-       count(*) FILTER (WHERE NOT coalesce(to_jsonb(f) -> k = l.features -> k
-         OR abs((to_jsonb(f) ->> k)::float8 - (l.features ->> k)::float8) <= 1e-12 * greatest(1, abs((to_jsonb(f) ->> k)::float8)),
-         false)) AS differing
-  FROM live_icu l JOIN :featurised f USING (id), jsonb_object_keys(l.features) k;
+SELECT * FROM pg_temp.trigger_vs_training('live_icu', 'live_icu', 'ht');
 SELECT fraud_detach('live_icu');
 DELETE FROM fraud_models WHERE name = 'ht';
 -- History read from another relation: a view over the archive and the live table.
