@@ -74,8 +74,9 @@ BEGIN
                         WHERE i.indrelid = tab AND i.indnkeyatts >= 2 AND i.indpred IS NULL AND i.indexprs IS NULL
                           AND i.indisvalid AND c.relam = (SELECT am.oid FROM pg_am AS am WHERE am.amname = 'btree')
                           AND o.opcdefault AND i.indoption[1] & 1 = 0
-                          AND i.indcollation[0] = (SELECT a.attcollation FROM pg_attribute AS a
-                                                    WHERE a.attrelid = tab AND a.attnum = i.indkey[0])
+                          AND NOT EXISTS (SELECT FROM pg_attribute AS a, generate_series(0, 1) AS k
+                                           WHERE a.attrelid = tab AND a.attnum = i.indkey[k]
+                                             AND a.attcollation <> i.indcollation[k])
                           AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
                                                 AND a.attname OPERATOR(pg_catalog.=) entity)
                           AND i.indkey[1] = (SELECT a.attnum FROM pg_attribute AS a WHERE a.attrelid = tab
