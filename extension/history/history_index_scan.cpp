@@ -20,6 +20,7 @@ extern "C" {
 #include "commands/defrem.h"
 #include "executor/tuptable.h"
 #include "storage/buf_internals.h"
+#include "storage/predicate.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 }
@@ -84,11 +85,13 @@ namespace {
 // index holds every wanted column (an index-only scan, as nodeIndexonlyscan.c does it), else
 // the heap tuple.
 struct RowSource {
-  IndexScanDesc scan;
+  IndexScanDesc scan;  // nullptr for a tuple read off a leaf page copy (ReadLeafWindow)
   TupleTableSlot* slot;
   const std::vector<int>* positions;  // per heap attribute number: its index column (1-based), 0 none
   bool from_index;
-  bool unchecked = false;  // an unchecked scan's tuple whose page is not all-visible (see Scan)
+  bool unchecked = false;     // an unchecked scan's tuple whose page is not all-visible (see Scan)
+  IndexTuple itup = nullptr;  // the index tuple (from_index)
+  TupleDesc itupdesc = nullptr;
   // The index tuple's columns, deformed once per tuple on the first Get (index_getattr of
   // each column would walk the tuple from its start past every varlena before it).
   mutable bool deformed = false;
@@ -98,7 +101,7 @@ struct RowSource {
   Datum Get(AttrNumber att, bool* isnull) const {
     if (!from_index) return slot_getattr(slot, att, isnull);
     if (!deformed) {
-      index_deform_tuple(scan->xs_itup, scan->xs_itupdesc, values, nulls);
+      index_deform_tuple(itup, itupdesc, values, nulls);
       deformed = true;
     }
     const int column = (*positions)[att] - 1;
@@ -239,6 +242,8 @@ void Scan(Relation heap, Relation index, const std::vector<int>& positions, Snap
       continue;  // not visible to the snapshot
     }
     source.deformed = false;
+    source.itup = scan->xs_itup;
+    source.itupdesc = scan->xs_itupdesc;
     const bool more = row(source);
     if (!covered) ExecClearTuple(slot);
     if (!more) break;
@@ -347,6 +352,10 @@ bool PlanDirectScan(Oid relid, const HistorySpec& spec, size_t entity, Oid entit
   table_close(heap, AccessShareLock);
   p.fresh_in_window = !p.fresh_atts.empty() && !p.window_positions.empty();
   for (AttrNumber a : p.fresh_atts) p.fresh_in_window = p.fresh_in_window && p.window_positions[a] > 0;
+  p.window_covered = !p.window_positions.empty();
+  for (const auto* atts : {&p.time_atts, &p.amount_atts, &p.distinct_atts}) {
+    for (AttrNumber a : *atts) p.window_covered = p.window_covered && p.window_positions[a] > 0;
+  }
   ok = ok && OidIsValid(p.window_index);
   if (ok) *out = p;
   return ok;
@@ -360,11 +369,19 @@ bool SameText(Oid type, Datum value, const std::string& wanted) {
   return InPlaceText(type, value, &text) ? text == wanted : ValueText(type, value) == wanted;
 }
 
-// Per backend, the first time last found per (table, entity column, entity value): a hint
-// that bounds the first-time scan (FirstTime). It is never trusted, only tried, so it needs
-// no invalidation; at most kMaxFirstHints entries (dropped all at once when full).
-std::unordered_map<std::string, int64_t> g_first_hints;
-constexpr size_t kMaxFirstHints = 16384;
+// Per backend and (table, entity column, entity value), what the last lookup found: the first
+// time, which bounds the first-time scan (FirstTime), and the window index leaf holding the
+// entity's newest entries (ReadLeafWindow starts there). Hints are never trusted, only tried,
+// so they need no invalidation; at most kMaxHints entries (dropped all at once when full).
+struct EntityHint {
+  bool has_first = false;
+  int64_t first_time = 0;
+  RelFileNode leaf_node{};  // the window index's file when the leaf was found
+  BlockNumber leaf = InvalidBlockNumber;
+  Buffer leaf_buffer = InvalidBuffer;  // the buffer the leaf was last read into
+};
+std::unordered_map<std::string, EntityHint> g_hints;
+constexpr size_t kMaxHints = 16384;
 
 void HintKey(const DirectEntityScan& plan, Datum entity, std::string* key) {
   key->assign(reinterpret_cast<const char*>(&plan.heap), sizeof(Oid));
@@ -388,6 +405,7 @@ struct ScanContext {
   Snapshot snapshot;
   TupleTableSlot* slot;
   Datum entity, time;
+  EntityHint& hint;
 };
 
 // The finite time of a scanned row; false for +-infinity.
@@ -432,14 +450,52 @@ void KeepVisible(const HistorySpec& spec, DirectScratch* scratch) {
   scratch->matches.resize(w * nn);
 }
 
+// One window row (time t) into the scratch, with, per new column, whether it holds the
+// current value (when the window index holds the new columns); `unchecked`: its heap tuple,
+// when its visibility is still to be checked (CheckVisible).
+void AddWindowRow(const ScanContext& c, const HistorySpec& spec, const bool* fresh_nulls, const RowSource& s, int64_t t,
+                  const ItemPointerData* unchecked, DirectScratch* scratch) {
+  const DirectEntityScan& plan = c.plan;
+  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
+  if (unchecked != nullptr) {
+    scratch->unchecked.push_back(scratch->times.size());
+    scratch->tids.push_back(*unchecked);
+  }
+  scratch->times.push_back(t);
+  bool isnull;
+  for (size_t a = 0; a < na; ++a) {
+    const Datum d = s.Get(plan.amount_atts[a], &isnull);
+    scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
+  }
+  for (size_t d = 0; d < nd; ++d) {
+    const Datum v = s.Get(plan.distinct_atts[d], &isnull);
+    scratch->distinct.emplace_back(isnull ? std::nullopt
+                                          : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
+  }
+  for (size_t n = 0; n < nn; ++n) {
+    bool match = false;
+    if (plan.fresh_in_window && !fresh_nulls[n]) {
+      const Datum v = s.Get(plan.fresh_atts[n], &isnull);
+      match = !isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n]);
+    }
+    scratch->matches.push_back(match);
+  }
+}
+
+// Drops the collected rows whose heap tuple is not visible, checked in one batch (VisibleRows).
+void CheckVisible(const ScanContext& c, const HistorySpec& spec, DirectScratch* scratch) {
+  if (scratch->tids.empty()) return;
+  scratch->visible.resize(scratch->tids.size());
+  VisibleRows(c.heap, c.snapshot, scratch->tids.data(), scratch->tids.size(), scratch->visible.data());
+  KeepVisible(spec, scratch);
+}
+
 // The entity's rows matching `keys` (those of the longest window), newest first into the
-// (cleared) scratch with, per new column, whether the row holds the current value (when the window index holds
-// the new columns). An index-only scan leaves the rows on pages not all-visible to one
-// batched check (VisibleRows) after the scan.
+// (cleared) scratch (AddWindowRow); remembers the leaf of the newest in the hint. An index-only
+// scan leaves the rows on pages not all-visible to one batched check after the scan.
 void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* keys, const bool* fresh_nulls,
                    DirectScratch* scratch) {
   const DirectEntityScan& plan = c.plan;
-  const size_t na = spec.amounts.size(), nd = spec.distinct.size(), nn = spec.fresh.size();
   static const std::vector<AttrNumber> kNone;
   const std::vector<AttrNumber>& fresh_atts = plan.fresh_in_window ? plan.fresh_atts : kNone;
   Scan(
@@ -449,45 +505,65 @@ void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* k
         int64_t t = 0;
         if (!RowTime(c, s, &t)) return true;  // +-infinity
         const BTScanOpaque so = reinterpret_cast<BTScanOpaque>(s.scan->opaque);
+        if (scratch->oldest_page == InvalidBlockNumber && s.from_index) {  // the newest row's leaf
+          c.hint.leaf_node = c.index->rd_node;
+          c.hint.leaf = so->currPos.currPage;
+          c.hint.leaf_buffer = so->currPos.buf;
+        }
         scratch->oldest_page = so->currPos.currPage;
         scratch->oldest_buffer = so->currPos.buf;
-        if (s.unchecked) {
-          scratch->unchecked.push_back(scratch->times.size());
-          scratch->tids.push_back(s.scan->xs_heaptid);
-        }
-        scratch->times.push_back(t);
-        bool isnull;
-        for (size_t a = 0; a < na; ++a) {
-          const Datum d = s.Get(plan.amount_atts[a], &isnull);
-          scratch->amounts.push_back(isnull ? NAN : AmountValue(plan.amount_types[a], d));
-        }
-        for (size_t d = 0; d < nd; ++d) {
-          const Datum v = s.Get(plan.distinct_atts[d], &isnull);
-          scratch->distinct.emplace_back(isnull ? std::nullopt
-                                                : std::optional<std::string>(ValueText(plan.distinct_types[d], v)));
-        }
-        for (size_t n = 0; n < nn; ++n) {
-          bool match = false;
-          if (plan.fresh_in_window && !fresh_nulls[n]) {
-            const Datum v = s.Get(plan.fresh_atts[n], &isnull);
-            match = !isnull && SameText(plan.fresh_types[n], v, scratch->fresh_text[n]);
-          }
-          scratch->matches.push_back(match);
-        }
+        AddWindowRow(c, spec, fresh_nulls, s, t, s.unchecked ? &s.scan->xs_heaptid : nullptr, scratch);
         return true;
       },
       true);
-  if (scratch->tids.empty()) return;
-  scratch->visible.resize(scratch->tids.size());
-  VisibleRows(c.heap, c.snapshot, scratch->tids.data(), scratch->tids.size(), scratch->visible.data());
-  KeepVisible(spec, scratch);
+  CheckVisible(c, spec, scratch);
+}
+
+// What ReadLeafWindow's walk leaves to the usual scans.
+struct LeafRest {
+  bool read = false;                            // the window came off the copies
+  bool older = false;                           // the entity has entries before the window
+  IndexTuple first = nullptr;                   // its first entry, when the copies showed it
+  BlockNumber older_left = InvalidBlockNumber;  // else the leaf to look for it on
+};
+
+// The window rows read off the leaf pages' copies (ReadLeafWindow) from the hinted leaf, as
+// CollectWindow gives them; false when the pages do not tell (nothing collected).
+bool LeafWindowRows(const ScanContext& c, const HistorySpec& spec, Datum lo, const bool* fresh_nulls,
+                    DirectScratch* scratch, LeafRest* rest) {
+  const DirectEntityScan& plan = c.plan;
+  if (!plan.window_covered || !plan.entity_ascending || c.hint.leaf == InvalidBlockNumber ||
+      !RelFileNodeEquals(c.hint.leaf_node, c.index->rd_node))
+    return false;
+  LeafWindow& leaf = scratch->leaf;
+  if (!ReadLeafWindow(LeafRange{c.index, c.snapshot, c.entity, lo, c.time}, c.hint.leaf, c.hint.leaf_buffer, &leaf)) {
+    c.hint.leaf = InvalidBlockNumber;
+    return false;
+  }
+  RowSource s{nullptr, nullptr, &plan.window_positions, true};
+  s.itupdesc = RelationGetDescr(c.index);
+  Buffer vm = InvalidBuffer;
+  for (const IndexTuple tuple : leaf.rows) {
+    s.itup = tuple;
+    s.deformed = false;
+    int64_t t = 0;
+    if (!RowTime(c, s, &t)) continue;  // +-infinity
+    const bool all_visible = VM_ALL_VISIBLE(c.heap, ItemPointerGetBlockNumber(&tuple->t_tid), &vm);
+    AddWindowRow(c, spec, fresh_nulls, s, t, all_visible ? nullptr : &tuple->t_tid, scratch);
+  }
+  if (vm != InvalidBuffer) ReleaseBuffer(vm);
+  CheckVisible(c, spec, scratch);
+  rest->older = leaf.older;
+  rest->first = leaf.first;
+  rest->older_left = leaf.older_left;
+  return true;
 }
 
 // The entity's rows of the longest window, [now - longest, now), newest first into scratch
 // (with no windows: the last earlier row only); sets last_time, and marks seen a current
 // new-column value met in the window.
 void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, const bool* fresh_nulls,
-                DirectScratch* scratch, EntityPast* past) {
+                DirectScratch* scratch, EntityPast* past, LeafRest* rest) {
   const DirectEntityScan& plan = c.plan;
   const size_t nn = spec.fresh.size();
   ScanKeyData keys[3];
@@ -503,12 +579,14 @@ void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, cons
   if (spec.windows.empty()) return LastEarlier(c, keys, 2, past);
   // The window's lower bound is a scan key: nbtree stops at it instead of reading the
   // entity's older rows on the leaf page.
-  ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge,
-              MicrosTime(plan.time_type, now - spec.LongestWindow()));
-  CollectWindow(c, spec, keys, fresh_nulls, scratch);
+  const Datum lo = MicrosTime(plan.time_type, now - spec.LongestWindow());
+  ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge, lo);
+  rest->read = LeafWindowRows(c, spec, lo, fresh_nulls, scratch, rest);
+  if (!rest->read) CollectWindow(c, spec, keys, fresh_nulls, scratch);
   if (scratch->times.empty()) {
+    if (rest->read && !rest->older) return;  // no earlier row at all
     // Nothing in the window: the last earlier row is older than it.
-    ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, keys[2].sk_argument);
+    ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, lo);
     return LastEarlier(c, keys, 2, past);
   }
   past->has_earlier = true;
@@ -549,6 +627,7 @@ LeafFirst FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recen
                       ReadRecentBuffer(c.index->rd_node, MAIN_FORKNUM, block, recent);
   const Buffer buffer = pinned ? recent : ReadBuffer(c.index, block);
   LockBuffer(buffer, BUFFER_LOCK_SHARE);
+  PredicateLockPage(c.index, block, c.snapshot);  // as nbtree's scans lock the leaves they read
   const Page page = BufferGetPage(buffer);
   const BTPageOpaque opaque = BTPageGetOpaque(page);
   LeafFirst found = LeafFirst::kUnknown;
@@ -591,18 +670,12 @@ LeafFirst FirstEntryOnLeaf(const ScanContext& c, BlockNumber block, Buffer recen
   return found;
 }
 
-// The entity's first earlier (finite) time from the leaf page the window scan ended on, or its
-// left sibling (FirstEntryOnLeaf), when that entry is visible; false when they cannot tell.
-bool FirstTimeOnLeaf(const ScanContext& c, int64_t now, const DirectScratch* scratch, EntityPast* past) {
-  if (!c.plan.entity_ascending || scratch->oldest_page == InvalidBlockNumber) return false;
-  ItemPointerData tid;
-  Datum time;
-  bool time_null = true;
-  BlockNumber left = InvalidBlockNumber;
-  LeafFirst found = FirstEntryOnLeaf(c, scratch->oldest_page, scratch->oldest_buffer, &left, &tid, &time, &time_null);
-  if (found == LeafFirst::kLeft) found = FirstEntryOnLeaf(c, left, InvalidBuffer, &left, &tid, &time, &time_null);
+// The entity's first entry (heap `tid`, index `time`) as its first time, when that time is
+// finite and earlier than now and the tuple is visible.
+bool VisibleFirst(const ScanContext& c, int64_t now, ItemPointerData tid, Datum time, bool time_null,
+                  EntityPast* past) {
   int64_t t = 0;
-  if (found != LeafFirst::kFound || time_null || !TimeMicros(c.plan.time_type, time, &t) || t >= now) return false;
+  if (time_null || !TimeMicros(c.plan.time_type, time, &t) || t >= now) return false;
   Buffer vm = InvalidBuffer;
   bool visible = VM_ALL_VISIBLE(c.heap, ItemPointerGetBlockNumber(&tid), &vm);
   if (vm != InvalidBuffer) ReleaseBuffer(vm);
@@ -616,14 +689,40 @@ bool FirstTimeOnLeaf(const ScanContext& c, int64_t now, const DirectScratch* scr
   return visible;
 }
 
+// The entity's first earlier (finite) time from leaf `block` (the one the window scan ended on,
+// say), or its left sibling (FirstEntryOnLeaf), when that entry is visible; false when they
+// cannot tell.
+bool FirstTimeFromLeaf(const ScanContext& c, int64_t now, BlockNumber block, Buffer recent, EntityPast* past) {
+  if (!c.plan.entity_ascending || block == InvalidBlockNumber) return false;
+  ItemPointerData tid;
+  Datum time;
+  bool time_null = true;
+  BlockNumber left = InvalidBlockNumber;
+  LeafFirst found = FirstEntryOnLeaf(c, block, recent, &left, &tid, &time, &time_null);
+  if (found == LeafFirst::kLeft) found = FirstEntryOnLeaf(c, left, InvalidBuffer, &left, &tid, &time, &time_null);
+  return found == LeafFirst::kFound && VisibleFirst(c, now, tid, time, time_null, past);
+}
+
+// The first time read off the leaf copies (LeafWindowRows): the oldest window row when the
+// entity has no older entries, else its first entry when the copies showed it.
+bool FirstTimeOffCopies(const ScanContext& c, int64_t now, const LeafRest& rest, const DirectScratch* scratch,
+                        EntityPast* past) {
+  if (!rest.older) {
+    past->first_time = scratch->times.back();  // has_earlier: the window holds a visible row
+    return true;
+  }
+  if (rest.first == nullptr) return FirstTimeFromLeaf(c, now, rest.older_left, InvalidBuffer, past);
+  bool time_null = true;
+  const Datum time = index_getattr(rest.first, 2, RelationGetDescr(c.index), &time_null);
+  return VisibleFirst(c, now, rest.first->t_tid, time, time_null, past);
+}
+
 // The entity's first earlier (finite) time. A forward scan reads every matching tuple of a
 // leaf page, so the scan is first bounded by this backend's hint (time <= the first time it
 // last found): any visible row there is preceded by every earlier one, so the first found is
 // the first of all whatever the hint was; only when none is found is the scan unbounded.
-void FirstTime(const ScanContext& c, int64_t now, DirectScratch* scratch, EntityPast* past) {
+void FirstTime(const ScanContext& c, int64_t now, EntityPast* past) {
   const DirectEntityScan& plan = c.plan;
-  HintKey(plan, c.entity, &scratch->hint_key);
-  auto hint = g_first_hints.find(scratch->hint_key);
   ScanKeyData keys[2];
   ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, plan.entity_eq, c.entity);
   bool found = false;
@@ -634,8 +733,8 @@ void FirstTime(const ScanContext& c, int64_t now, DirectScratch* scratch, Entity
     found = true;
     return false;
   };
-  if (hint != g_first_hints.end() && hint->second < now) {
-    ScanKeyInit(&keys[1], 2, BTLessEqualStrategyNumber, plan.time_le, MicrosTime(plan.time_type, hint->second));
+  if (c.hint.has_first && c.hint.first_time < now) {
+    ScanKeyInit(&keys[1], 2, BTLessEqualStrategyNumber, plan.time_le, MicrosTime(plan.time_type, c.hint.first_time));
     Scan(c.heap, c.index, plan.window_positions, c.snapshot, keys, 2, ForwardScanDirection, c.slot, {&plan.time_atts},
          first);
   }
@@ -645,12 +744,8 @@ void FirstTime(const ScanContext& c, int64_t now, DirectScratch* scratch, Entity
          first);
   }
   if (!found) return;
-  if (hint != g_first_hints.end()) {
-    hint->second = past->first_time;
-    return;
-  }
-  if (g_first_hints.size() >= kMaxFirstHints) g_first_hints.clear();
-  g_first_hints.emplace(scratch->hint_key, past->first_time);
+  c.hint.has_first = true;
+  c.hint.first_time = past->first_time;
 }
 
 // Whether new column n's current value was seen in an earlier row of the entity.
@@ -698,7 +793,10 @@ void DirectScan(const DirectEntityScan& plan, const HistorySpec& spec, Datum ent
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   Relation heap = table_open(plan.heap, AccessShareLock);
   Relation index = index_open(plan.window_index, AccessShareLock);
-  const ScanContext c{plan, heap, index, snapshot, table_slot_create(heap, nullptr), entity, time};
+  HintKey(plan, entity, &scratch->hint_key);
+  if (g_hints.size() >= kMaxHints && g_hints.count(scratch->hint_key) == 0) g_hints.clear();
+  EntityHint& hint = g_hints[scratch->hint_key];  // no other insertion until the scan ends
+  const ScanContext c{plan, heap, index, snapshot, table_slot_create(heap, nullptr), entity, time, hint};
   const size_t nn = spec.fresh.size();
   past->seen.assign(nn, -1);
   scratch->fresh_text.resize(nn);
@@ -707,9 +805,14 @@ void DirectScan(const DirectEntityScan& plan, const HistorySpec& spec, Datum ent
     past->seen[n] = 0;
     scratch->fresh_text[n] = ValueText(plan.fresh_types[n], fresh_values[n]);
   }
-  WindowRows(c, spec, now, fresh_nulls, scratch, past);
+  LeafRest rest;
+  WindowRows(c, spec, now, fresh_nulls, scratch, past, &rest);
   StoreWindow(spec, scratch, past);
-  if (past->has_earlier && !FirstTimeOnLeaf(c, now, scratch, past)) FirstTime(c, now, scratch, past);
+  if (past->has_earlier) {
+    const bool known = rest.read ? FirstTimeOffCopies(c, now, rest, scratch, past)
+                                 : FirstTimeFromLeaf(c, now, scratch->oldest_page, scratch->oldest_buffer, past);
+    if (!known) FirstTime(c, now, past);
+  }
   for (size_t n = 0; n < nn; ++n) {  // not met in the window: the entity's whole history
     if (past->seen[n] == 0 && past->has_earlier) SeenBefore(c, n, now, fresh_values[n], scratch, past);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "history/history_features.hpp"
+#include "history/history_leaf_window.hpp"
 #include "pg_headers.hpp"
 
 namespace pgfraud {
@@ -35,6 +36,7 @@ struct DirectEntityScan {
   std::vector<int> window_positions;
   bool fresh_in_window = false;   // the window index holds every new column (INCLUDE)
   bool entity_ascending = false;  // the window index's entity key is ASC NULLS LAST (FirstTimeOnLeaf)
+  bool window_covered = false;    // the window index holds the time, amount and distinct columns
   std::vector<std::vector<int>> fresh_positions;
 };
 
@@ -57,6 +59,7 @@ struct DirectScratch {
   std::string hint_key;
   BlockNumber oldest_page = InvalidBlockNumber;  // the window index leaf of the oldest window row
   Buffer oldest_buffer = InvalidBuffer;          // and the buffer it was read into
+  LeafWindow leaf;                               // the window read off leaf copies (ReadLeafWindow)
 };
 
 // Fills `past` with the entity's rows earlier than `time` (microseconds `now`), as the SPI

@@ -110,10 +110,11 @@ INSERT INTO live (id, acct, t, amount, country, device) VALUES (27, 3, '2024-03-
 SELECT id, features -> 'acct:age_seconds' AS age, features -> 'acct:seconds_since_last' AS since_last,
        features -> 'acct:count:1 hour' AS count_1h, features -> 'acct:new(device)' AS new_device
   FROM live WHERE acct = 3 ORDER BY id;
--- The account's first row is read off the leaf page where the window scan ended when it is
--- there (the entry before it is another account's): one scan of the (entity, time) index per
--- insert, not two. Account 5: a first row, then five in its hour (the first insert's empty
--- window takes a second scan for the last earlier row).
+-- The account's window is read straight off the leaf page this session last found its newest
+-- rows on, and its first row off the page where the window ends when it is there (the entry
+-- before it is another account's): no scan of the (entity, time) index. Account 5: a first row
+-- (an empty window: one scan, and one for the last earlier row), then five in its hour (the
+-- first of them scans once, and remembers the leaf; the other four read it).
 SELECT pg_stat_force_next_flush();
 SELECT idx_scan AS scans_before FROM pg_stat_user_indexes WHERE indexrelname = 'live_acct_t_amount_country_device_idx' \gset
 INSERT INTO live (id, acct, t, amount, country, device) VALUES (40, 5, '2024-03-01 10:00:00+00', 5, 'US', 'f1');
@@ -177,6 +178,25 @@ INSERT INTO live_icu SELECT * FROM txt ORDER BY t, id;
 SELECT * FROM pg_temp.trigger_vs_training('live_icu', 'live_icu', 'ht');
 SELECT fraud_detach('live_icu');
 DELETE FROM fraud_models WHERE name = 'ht';
+-- Ties in an index without INCLUDE columns (a count-only model's) are deduplicated into
+-- posting lists: the trigger's window read off leaf copies leaves such pages to the scans
+-- (it once read a posting list's TID as a heap TID in a test build), and every tie counts.
+CREATE EXTENSION pageinspect;
+CREATE TABLE ties AS SELECT g AS id, 1 + g % 3 AS acct, '2024-03-01 10:00+00'::timestamptz + (g / 150) * interval '1 minute' AS t,
+                            (g % 7 = 0) AS is_fraud FROM generate_series(1, 1800) g;
+SELECT name FROM train_fraud_model('ties', 'is_fraud', 'hc', '{"exclude": ["id"], "history": {"by": "acct", "time": "t",
+         "windows": ["5 minutes"]}}');
+CREATE TABLE live_ties (LIKE ties);
+SELECT fraud_attach('live_ties', 'hc', '{"add_columns": true, "history_column": "features"}');
+SELECT indexdef FROM pg_indexes WHERE tablename = 'live_ties';
+INSERT INTO live_ties SELECT * FROM ties ORDER BY t, id;
+SELECT count(*) FILTER (WHERE tids IS NOT NULL) > 0 AS has_posting_lists
+  FROM generate_series(1, pg_relation_size('live_ties_acct_t_idx') / 8192 - 1) b, bt_page_items('live_ties_acct_t_idx', b::int);
+SELECT * FROM pg_temp.trigger_vs_training('live_ties', 'ties', 'hc');
+SELECT features FROM live_ties WHERE id = 1500;
+SELECT fraud_detach('live_ties');
+DELETE FROM fraud_models WHERE name = 'hc';
+DROP EXTENSION pageinspect;
 -- History read from another relation: a view over the archive and the live table.
 CREATE TABLE live2 (LIKE tx);
 CREATE VIEW everything AS SELECT * FROM tx UNION ALL SELECT id, acct, t, amount, country, device, is_fraud FROM live2;
