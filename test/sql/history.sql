@@ -258,5 +258,5 @@ SELECT metrics ->> 'holdout_by' IS NULL AS not_by_time, (metrics ->> 'in_sample'
          "time": "t", "windows": ["1 hour"], "amounts": ["amount"]}}');
 
 DROP VIEW everything;
-DROP TABLE tx, live, live2, live_desc, txt, live_icu, narrow, oddtypes, typed;
+DROP TABLE tx, live, live2, live_desc, txt, live_icu, ties, live_ties, narrow, oddtypes, typed;
 DELETE FROM fraud_models;
