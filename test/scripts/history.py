@@ -33,6 +33,15 @@ def connect(db="history_test"):
     return conn
 
 
+def run_sessions(fn, sessions):
+    """Runs fn(0) .. fn(sessions - 1) in threads at once and waits for them all."""
+    threads = [threading.Thread(target=fn, args=(k,)) for k in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def mismatches(cur, featurised, table, key="id"):
     """Rows x features where `table`.feats (the trigger's values) differ from the training-time
     featurisation (NULL only equals NULL; numbers to 1e-12 relative), and the rows compared."""
@@ -167,11 +176,7 @@ def many_accounts(conn):
         except Exception as e:  # noqa: BLE001
             errors.append(repr(e))
 
-    threads = [threading.Thread(target=insert, args=(k,)) for k in range(sessions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_sessions(insert, sessions)
     cur.execute("SELECT count(*) FROM burst")
     check("20 accounts at once: all 20 inserts are in flight together (no account waits for another)",
           not errors and cur.fetchone()[0] == sessions, f"errors {errors[:2]}")
@@ -317,11 +322,7 @@ def concurrent_splits(conn, sessions=4, accounts=400):
         except Exception as e:  # noqa: BLE001 - reported by the check
             errors.append(type(e).__name__)
 
-    threads = [threading.Thread(target=insert, args=(k,)) for k in range(sessions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_sessions(insert, sessions)
     cur.execute("SELECT pg_stat_force_next_flush()")
     time.sleep(0.5)
     cur.execute("SELECT idx_scan, pg_relation_size(%s::regclass) / 8192 FROM pg_stat_user_indexes "
