@@ -25,21 +25,18 @@ namespace pgfraud {
 namespace glue {
 namespace {
 
-constexpr int kMaxPages = 4;  // the pages one walk copies (a longer window is scanned as usual)
-PGAlignedBlock g_copies[kMaxPages];
-
-// Copies leaf `block` into copy `n` under a share lock; nullptr when it is not a live leaf
+// Copies leaf `block` into `copy` under a share lock; nullptr when it is not a live leaf
 // (new, deleted or half-dead, or an internal page).
-Page CopyLeaf(const LeafRange& range, int n, BlockNumber block, Buffer recent) {
+Page CopyLeaf(const LeafRange& range, PGAlignedBlock* copy, BlockNumber block, Buffer recent) {
   Relation index = range.index;
   const bool pinned = recent != InvalidBuffer && !RelationUsesLocalBuffers(index) &&
                       ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, recent);
   const Buffer buffer = pinned ? recent : ReadBuffer(index, block);
   LockBuffer(buffer, BUFFER_LOCK_SHARE);
   PredicateLockPage(index, block, range.snapshot);
-  std::memcpy(g_copies[n].data, BufferGetPage(buffer), BLCKSZ);
+  std::memcpy(copy->data, BufferGetPage(buffer), BLCKSZ);
   UnlockReleaseBuffer(buffer);
-  const Page page = g_copies[n].data;
+  const Page page = copy->data;
   if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(BTPageOpaqueData))) return nullptr;
   const BTPageOpaque opaque = BTPageGetOpaque(page);
   return P_ISLEAF(opaque) && !P_IGNORE(opaque) ? page : nullptr;
@@ -136,7 +133,8 @@ bool ReadLeafWindow(const LeafRange& range, BlockNumber block, Buffer recent, Le
   out->older_left = InvalidBlockNumber;
   out->start = block;
   const KeyOrder order(range);
-  Page page = CopyLeaf(range, 0, block, recent);
+  if (!out->copies) out->copies.reset(new PGAlignedBlock[kLeafWindowPages]);
+  Page page = CopyLeaf(range, &out->copies[0], block, recent);
   if (page == nullptr) return false;
   BTPageOpaque opaque = BTPageGetOpaque(page);
   OffsetNumber first_data = P_FIRSTDATAKEY(opaque), max = PageGetMaxOffsetNumber(page);
@@ -157,10 +155,10 @@ bool ReadLeafWindow(const LeafRange& range, BlockNumber block, Buffer recent, Le
       return true;
     }
     if (P_LEFTMOST(opaque)) return true;  // nothing before the range at all
-    if (copies == kMaxPages) return false;
+    if (copies == kLeafWindowPages) return false;
     const BlockNumber right = block;
     block = opaque->btpo_prev;
-    page = CopyLeaf(range, copies, block, InvalidBuffer);
+    page = CopyLeaf(range, &out->copies[copies], block, InvalidBuffer);
     if (page == nullptr) return false;
     opaque = BTPageGetOpaque(page);
     if (opaque->btpo_next != right) return false;  // split or deleted since the page to its right was read

@@ -4,6 +4,7 @@
 // every entry of the range, the caller scans as usual. PostgreSQL code: call inside PgCall.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "pg_headers.hpp"
@@ -24,6 +25,8 @@ struct LeafRange {
   Datum entity, lo, now;
 };
 
+constexpr int kLeafWindowPages = 4;  // the pages one walk copies (a longer window is scanned as usual)
+
 struct LeafWindow {
   std::vector<IndexTuple> rows;            // the range's entries not marked dead, newest first (in the copies)
   BlockNumber start = InvalidBlockNumber;  // the leaf holding (entity, now)'s place
@@ -33,13 +36,16 @@ struct LeafWindow {
   // (InvalidBlockNumber when that page's first entry is the entity's dead or posting first).
   IndexTuple first = nullptr;
   BlockNumber older_left = InvalidBlockNumber;
+  // The page copies the tuples point into, per LeafWindow (a lookup nested in this one, from
+  // a type's output function say, has its own).
+  std::unique_ptr<PGAlignedBlock[]> copies;
 };
 
 // Reads the range off leaf `block` (pinned by way of `recent` if that buffer still holds it)
 // and, when the range runs off its left edge, off its left siblings. False when the pages do
 // not tell: not a live leaf, the place of (entity, now) not on it, a posting list in the
 // range, a sibling split meanwhile, or more pages than a window's walk allows. The tuples
-// stay valid until the next call.
+// stay valid until the next call with the same `out`.
 bool ReadLeafWindow(const LeafRange& range, BlockNumber block, Buffer recent, LeafWindow* out);
 
 }  // namespace glue
