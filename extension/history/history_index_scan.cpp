@@ -519,18 +519,11 @@ void CollectWindow(const ScanContext& c, const HistorySpec& spec, ScanKeyData* k
   CheckVisible(c, spec, scratch);
 }
 
-// What ReadLeafWindow's walk leaves to the usual scans.
-struct LeafRest {
-  bool read = false;                            // the window came off the copies
-  bool older = false;                           // the entity has entries before the window
-  IndexTuple first = nullptr;                   // its first entry, when the copies showed it
-  BlockNumber older_left = InvalidBlockNumber;  // else the leaf to look for it on
-};
-
 // The window rows read off the leaf pages' copies (ReadLeafWindow) from the hinted leaf, as
-// CollectWindow gives them; false when the pages do not tell (nothing collected).
+// CollectWindow gives them (scratch->leaf tells what lies before them); false when the pages
+// do not tell (nothing collected).
 bool LeafWindowRows(const ScanContext& c, const HistorySpec& spec, Datum lo, const bool* fresh_nulls,
-                    DirectScratch* scratch, LeafRest* rest) {
+                    DirectScratch* scratch) {
   const DirectEntityScan& plan = c.plan;
   if (!plan.window_covered || !plan.entity_ascending || c.hint.leaf == InvalidBlockNumber ||
       !RelFileNodeEquals(c.hint.leaf_node, c.index->rd_node))
@@ -553,17 +546,14 @@ bool LeafWindowRows(const ScanContext& c, const HistorySpec& spec, Datum lo, con
   }
   if (vm != InvalidBuffer) ReleaseBuffer(vm);
   CheckVisible(c, spec, scratch);
-  rest->older = leaf.older;
-  rest->first = leaf.first;
-  rest->older_left = leaf.older_left;
   return true;
 }
 
 // The entity's rows of the longest window, [now - longest, now), newest first into scratch
 // (with no windows: the last earlier row only); sets last_time, and marks seen a current
-// new-column value met in the window.
-void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, const bool* fresh_nulls,
-                DirectScratch* scratch, EntityPast* past, LeafRest* rest) {
+// new-column value met in the window. True when the window came off leaf copies (scratch->leaf).
+bool WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, const bool* fresh_nulls,
+                DirectScratch* scratch, EntityPast* past) {
   const DirectEntityScan& plan = c.plan;
   const size_t nn = spec.fresh.size();
   ScanKeyData keys[3];
@@ -576,18 +566,22 @@ void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, cons
   scratch->tids.clear();
   scratch->unchecked.clear();
   scratch->oldest_page = InvalidBlockNumber;
-  if (spec.windows.empty()) return LastEarlier(c, keys, 2, past);
+  if (spec.windows.empty()) {
+    LastEarlier(c, keys, 2, past);
+    return false;
+  }
   // The window's lower bound is a scan key: nbtree stops at it instead of reading the
   // entity's older rows on the leaf page.
   const Datum lo = MicrosTime(plan.time_type, now - spec.LongestWindow());
   ScanKeyInit(&keys[2], 2, BTGreaterEqualStrategyNumber, plan.time_ge, lo);
-  rest->read = LeafWindowRows(c, spec, lo, fresh_nulls, scratch, rest);
-  if (!rest->read) CollectWindow(c, spec, keys, fresh_nulls, scratch);
+  const bool off_copies = LeafWindowRows(c, spec, lo, fresh_nulls, scratch);
+  if (!off_copies) CollectWindow(c, spec, keys, fresh_nulls, scratch);
   if (scratch->times.empty()) {
-    if (rest->read && !rest->older) return;  // no earlier row at all
+    if (off_copies && !scratch->leaf.older) return true;  // no earlier row at all
     // Nothing in the window: the last earlier row is older than it.
     ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, plan.time_lt, lo);
-    return LastEarlier(c, keys, 2, past);
+    LastEarlier(c, keys, 2, past);
+    return off_copies;
   }
   past->has_earlier = true;
   past->last_time = scratch->times[0];
@@ -596,6 +590,7 @@ void WindowRows(const ScanContext& c, const HistorySpec& spec, int64_t now, cons
       if (scratch->matches[r * nn + n] && past->seen[n] == 0) past->seen[n] = 1;
     }
   }
+  return off_copies;
 }
 
 // The window rows into `past`, oldest first, as ComputeEntityFeatures reads them.
@@ -705,8 +700,8 @@ bool FirstTimeFromLeaf(const ScanContext& c, int64_t now, BlockNumber block, Buf
 
 // The first time read off the leaf copies (LeafWindowRows): the oldest window row when the
 // entity has no older entries, else its first entry when the copies showed it.
-bool FirstTimeOffCopies(const ScanContext& c, int64_t now, const LeafRest& rest, const DirectScratch* scratch,
-                        EntityPast* past) {
+bool FirstTimeOffCopies(const ScanContext& c, int64_t now, const DirectScratch* scratch, EntityPast* past) {
+  const LeafWindow& rest = scratch->leaf;
   if (!rest.older) {
     past->first_time = scratch->times.back();  // has_earlier: the window holds a visible row
     return true;
@@ -805,12 +800,11 @@ void DirectScan(const DirectEntityScan& plan, const HistorySpec& spec, Datum ent
     past->seen[n] = 0;
     scratch->fresh_text[n] = ValueText(plan.fresh_types[n], fresh_values[n]);
   }
-  LeafRest rest;
-  WindowRows(c, spec, now, fresh_nulls, scratch, past, &rest);
+  const bool off_copies = WindowRows(c, spec, now, fresh_nulls, scratch, past);
   StoreWindow(spec, scratch, past);
   if (past->has_earlier) {
-    const bool known = rest.read ? FirstTimeOffCopies(c, now, rest, scratch, past)
-                                 : FirstTimeFromLeaf(c, now, scratch->oldest_page, scratch->oldest_buffer, past);
+    const bool known = off_copies ? FirstTimeOffCopies(c, now, scratch, past)
+                                  : FirstTimeFromLeaf(c, now, scratch->oldest_page, scratch->oldest_buffer, past);
     if (!known) FirstTime(c, now, past);
   }
   for (size_t n = 0; n < nn; ++n) {  // not met in the window: the entity's whole history
